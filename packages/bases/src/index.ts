@@ -1,0 +1,18 @@
+import type { Construct } from "constructs";
+import type { ResolvedDeployment, WorkloadKind } from "@gitops/model";
+import { HttpService } from "./http-service.ts";
+import { ScheduledJob } from "./scheduled-job.ts";
+import { Worker } from "./worker.ts";
+import type { Workload } from "./workload.ts";
+
+export { HttpService } from "./http-service.ts";
+export { ScheduledJob } from "./scheduled-job.ts";
+export { Worker } from "./worker.ts";
+export { BASE_ANNOTATION, CONFIG_HASH_ANNOTATION, NAME_LABEL, SYNC_WAVE, Workload, waves, type BaseKind } from "./workload.ts";
+
+/** The base for each workload kind. */
+export const bases: Record<WorkloadKind, new (scope: Construct, d: ResolvedDeployment) => Workload> = {
+  http: HttpService,
+  worker: Worker,
+  job: ScheduledJob,
+};

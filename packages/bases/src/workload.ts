@@ -1,0 +1,281 @@
+/**
+ * What every workload kind shares: identity, configuration, secrets, network policy, debug access and the pod
+ * template. Each kind's construct (http-service.ts, worker.ts, scheduled-job.ts) adds only what differs.
+ * All differences between environments arrive as resolved data; nothing here knows an environment's name.
+ */
+import { createHash } from "node:crypto";
+import { ApiObject, Chart } from "cdk8s";
+import type { Construct } from "constructs";
+import type { ResolvedDeployment } from "@gitops/model";
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
+import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
+import pkg from "../package.json" with { type: "json" };
+
+/** Annotation naming the base and version that rendered an object, so a PR shows which base each environment moves to. */
+export const BASE_ANNOTATION = "gitops.dev/base";
+/** Pod-template annotation holding a hash of the ConfigMap, so a config change rolls the pods. */
+export const CONFIG_HASH_ANNOTATION = "gitops.dev/config-hash";
+export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
+/** The one selector label; a Deployment's selector can never change, so it holds only the service name. */
+export const NAME_LABEL = "app.kubernetes.io/name";
+
+/**
+ * Sync waves inside one Application: namespace first, then identity and config, then workloads,
+ * then what depends on running pods. Quoted integers, as ArgoCD requires.
+ */
+export const waves = { namespace: "-2", config: "-1", workload: "0", after: "1" } as const;
+
+export type BaseKind = "http-service" | "worker" | "scheduled-job";
+
+/** A typed Kubernetes object body: apiVersion and kind plus the rest of the model's fields. */
+type IObjectMeta = { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+type Body = { apiVersion: string; kind: string; metadata?: IObjectMeta } & Record<string, unknown>;
+
+/** Shared rendering for one resolved deployment, scoped to one cdk8s chart (the service's folder). */
+export abstract class Workload extends Chart {
+  protected readonly d: ResolvedDeployment;
+  protected readonly base: string;
+
+  constructor(scope: Construct, d: ResolvedDeployment, kind: BaseKind) {
+    super(scope, `${d.environment}/${d.service}`, { disableResourceNameHashes: true });
+    this.d = d;
+    this.base = `${pkg.name}/${kind}@${pkg.version}`;
+  }
+
+  /** Adds one object with the standard metadata (name, namespace, labels, base, wave). */
+  protected add<T extends Body>(wave: string, body: T, name = this.d.service): ApiObject {
+    const cluster = body.kind === "Namespace";
+    const metadata: IObjectMeta = {
+      ...body.metadata,
+      name,
+      ...(cluster ? {} : { namespace: this.d.namespace }),
+      labels: { ...this.commonLabels(), ...body.metadata?.labels },
+      annotations: { [BASE_ANNOTATION]: this.base, [SYNC_WAVE]: wave, ...body.metadata?.annotations },
+    };
+    return new ApiObject(this, `${body.kind}-${name}`, { ...body, metadata } as never);
+  }
+
+  protected commonLabels(): Record<string, string> {
+    return { [NAME_LABEL]: this.d.service, "app.kubernetes.io/managed-by": "gitops", ...this.d.labels };
+  }
+
+  protected selector(): Record<string, string> {
+    return { [NAME_LABEL]: this.d.service };
+  }
+
+  /** Objects every kind has: namespace, identity, config, secrets, network policy and debug access. */
+  protected renderCommon(): void {
+    const d = this.d;
+    this.add(waves.namespace, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        labels: {
+          "pod-security.kubernetes.io/enforce": d.podSecurity,
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        },
+      },
+    }, d.namespace);
+    this.add(waves.config, { apiVersion: "v1", kind: "ServiceAccount", automountServiceAccountToken: false });
+    this.add(waves.config, { apiVersion: "v1", kind: "ConfigMap", data: { ...d.config } });
+    if (d.secrets.length > 0) {
+      this.add(waves.config, {
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        spec: {
+          refreshInterval: "1h",
+          secretStoreRef: { kind: d.secretStore.kind, name: d.secretStore.name },
+          target: { name: this.secretName(), creationPolicy: "Owner", deletionPolicy: "Retain" },
+          data: d.secrets.map((s) => ({
+            secretKey: s.env,
+            remoteRef: { key: s.key, ...(s.property ? { property: s.property } : {}) },
+          })),
+        },
+      });
+    }
+    this.renderNetworkPolicies();
+    if (d.debug) this.renderDebugAccess();
+  }
+
+  protected secretName(): string {
+    return `${this.d.service}-secrets`;
+  }
+
+  /** Default deny both ways, then only what the service declares: DNS, its dependencies, its callers, the ingress controller. */
+  private renderNetworkPolicies(): void {
+    const d = this.d;
+    this.add(waves.config, {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    }, "default-deny");
+
+    const inNamespace = (namespace: string, service: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+      podSelector: { matchLabels: { [NAME_LABEL]: service } },
+    });
+    const egress: INetworkPolicyEgressRule[] = [
+      {
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+      },
+      ...d.dependsOn.map((p) => ({ to: [inNamespace(p.namespace, p.service)], ports: [{ protocol: "TCP" as const, port: p.port }] })),
+    ];
+    // External HTTPS only when the service declares URLs or secrets to reach; private ranges stay closed.
+    if (Object.keys(d.config).some((k) => d.config[k]!.startsWith("https://")) || d.secrets.length > 0)
+      egress.push({
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }],
+        ports: [{ protocol: "TCP", port: 443 }],
+      });
+    const ingress: INetworkPolicyIngressRule[] = [];
+    if (d.port !== undefined) {
+      const from = d.dependents.map((p) => inNamespace(p.namespace, p.service));
+      if (d.ingress)
+        from.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": d.ingress.controllerNamespace } }, podSelector: { matchLabels: { [NAME_LABEL]: "ingress-nginx" } } });
+      if (from.length > 0) ingress.push({ from, ports: [{ protocol: "TCP", port: d.port }] });
+    }
+    this.add(waves.config, {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      spec: {
+        podSelector: { matchLabels: this.selector() },
+        policyTypes: ["Ingress", "Egress"],
+        ingress,
+        egress,
+      },
+    });
+  }
+
+  /** Where the tier allows debugging, the owning team may exec, attach, port-forward and add ephemeral containers. */
+  private renderDebugAccess(): void {
+    const d = this.d;
+    const name = `${d.service}-debug`;
+    this.add(waves.config, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      rules: [
+        { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers"], verbs: ["create", "get", "patch"] },
+      ],
+    }, name);
+    this.add(waves.config, {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: `team:${d.team}` }],
+    }, name);
+  }
+
+  /** The pod template shared by every kind: security from the tier, config by hash, scratch space for read-only roots. */
+  protected podTemplate(container: IContainer, extra: Partial<IPodSpec> = {}) {
+    const d = this.d;
+    const configHash = createHash("sha256").update(JSON.stringify(d.config)).digest("hex").slice(0, 16);
+    const hardened: IContainer = {
+      ...container,
+      name: d.service,
+      image: d.image,
+      imagePullPolicy: "IfNotPresent",
+      ...(d.command ? { command: [...d.command] } : {}),
+      ...(d.args ? { args: [...d.args] } : {}),
+      envFrom: [
+        { configMapRef: { name: d.service } },
+        ...(d.secrets.length > 0 ? [{ secretRef: { name: this.secretName() } }] : []),
+      ],
+      resources: { requests: { ...d.resources.requests }, limits: { ...d.resources.limits } },
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: d.readOnlyRootFilesystem,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    };
+    const spec: IPodSpec = {
+      serviceAccountName: d.service,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        fsGroup: 10001,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      terminationGracePeriodSeconds: 30,
+      ...this.affinity(),
+      ...extra,
+      containers: [hardened],
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+    };
+    return {
+      metadata: { labels: this.commonLabels(), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+      spec,
+    };
+  }
+
+  private affinity(): Partial<IPodSpec> {
+    const term = { labelSelector: { matchLabels: this.selector() }, topologyKey: "kubernetes.io/hostname" };
+    switch (this.d.antiAffinity) {
+      case "none":
+        return {};
+      case "preferred":
+        return { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } } };
+      case "required":
+        return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } };
+    }
+  }
+
+  /** A long-running Deployment plus its autoscaler and disruption budget, for http services and workers. */
+  protected renderDeployment(container: IContainer): void {
+    const d = this.d;
+    const intOrPercent = (v: string) => (v.endsWith("%") ? v : Number(v));
+    this.add(waves.workload, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      spec: {
+        // With an autoscaler the HPA owns the count; a fixed replicas field would fight it on every sync.
+        ...(d.autoscaling ? {} : { replicas: d.replicas }),
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.selector() },
+        strategy: {
+          type: "RollingUpdate",
+          rollingUpdate: { maxSurge: intOrPercent(d.rollingUpdate.maxSurge), maxUnavailable: intOrPercent(d.rollingUpdate.maxUnavailable) },
+        },
+        template: this.podTemplate(container),
+      },
+    });
+    if (d.autoscaling) {
+      this.add(waves.after, {
+        apiVersion: "autoscaling/v2",
+        kind: "HorizontalPodAutoscaler",
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: d.service },
+          minReplicas: d.autoscaling.minReplicas,
+          maxReplicas: d.autoscaling.maxReplicas,
+          metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: d.autoscaling.targetCPUUtilizationPercentage } } }],
+        },
+      });
+    }
+    if (d.disruptionBudget) {
+      this.add(waves.after, {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        spec: { maxUnavailable: d.disruptionBudget.maxUnavailable, selector: { matchLabels: this.selector() } },
+      });
+    }
+  }
+
+  /** HTTP probes on a named port: readiness gates traffic and waves, liveness restarts, startup covers slow boots. */
+  protected probes(port: string) {
+    const h = this.d.health!;
+    return {
+      readinessProbe: { httpGet: { path: h.readiness, port }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+      livenessProbe: { httpGet: { path: h.liveness, port }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+      startupProbe: { httpGet: { path: h.liveness, port }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 30 },
+    };
+  }
+}

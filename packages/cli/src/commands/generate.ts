@@ -1,0 +1,45 @@
+import { generate, type TreeDiff } from "@gitops/generator";
+import { formatProblem, sortProblems } from "@gitops/model";
+import type { Command } from "../command.ts";
+import { EXIT } from "../exit-codes.ts";
+
+export const generateCommand: Command = {
+  name: "generate",
+  summary: "Compile environments/ and services/ into generated/ (or, with --check, verify it is current)",
+  usage: "gitops generate [--check]\n  --check  write nothing; exit 3 and list the differences if generated/ is stale",
+  options: { check: { type: "boolean" } },
+  async run({ root, values, out }) {
+    const started = performance.now();
+    const check = values.check === true;
+    const result = await generate(root, { check });
+    if (result.kind === "invalid") {
+      for (const p of sortProblems(result.problems)) out(formatProblem(p));
+      out(`\n${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in the config; nothing was written.`);
+      return EXIT.invalid;
+    }
+    const { summary } = result;
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    if (result.kind === "stale") {
+      for (const line of describeDiff(summary.diff)) out(line);
+      out(`\ngenerated/ is stale: ${counts(summary.diff)}. Run \`pnpm generate\` and commit the result.`);
+      return EXIT.stale;
+    }
+    const d = summary.diff;
+    const written = summary.written ? d.added.length + d.changed.length : 0;
+    out(
+      `${check ? "generated/ is current" : "generated"}: ${summary.environments} environments, ${summary.services} services, ${summary.objects} objects; ` +
+        `files ${written} written, ${d.unchanged} unchanged, ${d.removed.length} removed; ${seconds}s`,
+    );
+    return EXIT.ok;
+  },
+};
+
+export function describeDiff(d: TreeDiff): string[] {
+  return [
+    ...d.added.map((f) => `  added    generated/${f}`),
+    ...d.changed.map((f) => `  changed  generated/${f}`),
+    ...d.removed.map((f) => `  removed  generated/${f}`),
+  ];
+}
+
+const counts = (d: TreeDiff) => `${d.added.length} to add, ${d.changed.length} to change, ${d.removed.length} to remove`;

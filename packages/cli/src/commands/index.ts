@@ -1,0 +1,5 @@
+import type { Command } from "../command.ts";
+import { generateCommand } from "./generate.ts";
+
+/** Every command, in the order --help lists them. */
+export const commands: readonly Command[] = [generateCommand];

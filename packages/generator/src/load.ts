@@ -1,0 +1,57 @@
+/**
+ * Finds and executes the authored TypeScript config. Config is code: it runs with the generator's rights,
+ * which is why only environments/ and services/ are ever imported, never anything under generated/.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { problem, type Problem, type SourceFile, type Sources } from "@gitops/model";
+
+export const ESTATE_FILE = "environments/estate.ts";
+
+export interface Loaded {
+  readonly sources: Sources | undefined;
+  readonly problems: Problem[];
+}
+
+/** Lists the config files under `root`, sorted, as repository-relative paths. */
+export function discover(root: string): { estate: string; environments: string[]; services: string[] } {
+  const ts = (dir: string) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).sort() : []);
+  const environments = ts("environments")
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && `environments/${f}` !== ESTATE_FILE)
+    .map((f) => `environments/${f}`);
+  const services = ts("services")
+    .filter((d) => existsSync(join(root, "services", d, "service.ts")))
+    .map((d) => `services/${d}/service.ts`);
+  return { estate: ESTATE_FILE, environments, services };
+}
+
+/** Imports every config file, collecting a problem for each that fails instead of stopping at the first. */
+export async function load(root: string): Promise<Loaded> {
+  const files = discover(root);
+  const problems: Problem[] = [];
+  const read = async (file: string): Promise<SourceFile | undefined> => {
+    const path = join(root, file);
+    if (!existsSync(path)) {
+      problems.push(problem(file, [], "is missing — create it (see the README's configuration reference)"));
+      return undefined;
+    }
+    try {
+      const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      if (mod.default === undefined) {
+        problems.push(problem(file, [], "has no default export — export the definition with `export default define…({ … })`"));
+        return undefined;
+      }
+      return { file, value: mod.default };
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      problems.push(problem(file, [], `could not be loaded: ${message} — fix the file so that it runs (pnpm typecheck shows type errors)`));
+      return undefined;
+    }
+  };
+  const estate = await read(files.estate);
+  const environments = (await Promise.all(files.environments.map(read))).filter((s): s is SourceFile => !!s);
+  const services = (await Promise.all(files.services.map(read))).filter((s): s is SourceFile => !!s);
+  if (files.environments.length === 0) problems.push(problem("environments", [], "holds no environment files — add one, e.g. environments/dev.ts"));
+  return { sources: estate ? { estate, environments, services } : undefined, problems };
+}

@@ -1,0 +1,331 @@
+/**
+ * parse → cross-check → resolve. Every file is parsed even when another fails, and every problem is
+ * returned at once; a resolved estate is produced only when there are none.
+ */
+import type { z } from "zod";
+import { fromZod, problem, sortProblems, type Problem } from "./problems.ts";
+import type {
+  Origin,
+  Peer,
+  ResolvedAccount,
+  ResolvedDeployment,
+  ResolvedEnvironment,
+  ResolvedEstate,
+  ResolvedService,
+} from "./resolved.ts";
+import { environmentSchema, estateSchema, serviceSchema } from "./schema.ts";
+import { tiers, type Quantities, type Resources } from "./tiers.ts";
+
+/** A loaded config file: its repository-relative path and its default export. */
+export interface SourceFile {
+  readonly file: string;
+  readonly value: unknown;
+}
+
+export interface Sources {
+  readonly estate: SourceFile;
+  readonly environments: readonly SourceFile[];
+  readonly services: readonly SourceFile[];
+}
+
+export type Resolution = { ok: true; estate: ResolvedEstate } | { ok: false; problems: Problem[] };
+
+type Estate = z.output<typeof estateSchema>;
+type Environment = z.output<typeof environmentSchema>;
+type Service = z.output<typeof serviceSchema>;
+
+/** File stem a config file must be named after: `environments/dev.ts` → dev, `services/api/service.ts` → api. */
+export function expectedName(file: string): string {
+  const parts = file.split("/");
+  const last = parts.at(-1) ?? "";
+  return last === "service.ts" ? (parts.at(-2) ?? "") : last.replace(/\.ts$/, "");
+}
+
+export function resolve(sources: Sources): Resolution {
+  const problems: Problem[] = [];
+  const parse = <S extends z.ZodType>(schema: S, src: SourceFile): z.output<S> | undefined => {
+    const result = schema.safeParse(src.value);
+    if (result.success) return result.data;
+    problems.push(...fromZod(src.file, result.error));
+    return undefined;
+  };
+
+  const estate = parse(estateSchema, sources.estate);
+  const environments: { src: SourceFile; env: Environment }[] = [];
+  for (const src of sources.environments) {
+    const env = parse(environmentSchema, src);
+    if (!env) continue;
+    if (env.name !== expectedName(src.file))
+      problems.push(problem(src.file, ["name"], `is "${env.name}" but the file is named ${expectedName(src.file)}.ts — make them match`));
+    environments.push({ src, env });
+  }
+  const services: { src: SourceFile; svc: Service }[] = [];
+  for (const src of sources.services) {
+    const svc = parse(serviceSchema, src);
+    if (!svc) continue;
+    if (svc.name !== expectedName(src.file))
+      problems.push(problem(src.file, ["name"], `is "${svc.name}" but its folder is services/${expectedName(src.file)} — make them match`));
+    services.push({ src, svc });
+  }
+  if (!estate) return { ok: false, problems: sortProblems(problems) };
+
+  const accounts = resolveAccounts(sources.estate.file, estate);
+  const envs = resolveEnvironments(environments, accounts, sources.estate.file, problems);
+  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems);
+
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
+  const resolvedServices: ResolvedService[] = services
+    .map(({ src, svc }) => ({
+      name: svc.name,
+      file: src.file,
+      kind: svc.kind,
+      description: svc.description,
+      team: svc.team,
+      costCenter: svc.costCenter,
+      environments: [...envs.values()].filter((e) => svc.environments[e.name]).map((e) => e.name),
+    }))
+    .sort(byName);
+  return {
+    ok: true,
+    estate: {
+      file: sources.estate.file,
+      repository: { url: estate.repository.url, revision: estate.repository.revision ?? "main" },
+      registry: estate.registry,
+      platformTeam: estate.platformTeam,
+      argocdNamespace: estate.argocdNamespace ?? "argocd",
+      accounts: [...accounts.values()].sort(byName),
+      environments: [...envs.values()],
+      services: resolvedServices,
+      deployments,
+    },
+  };
+}
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function resolveAccounts(file: string, estate: Estate): Map<string, ResolvedAccount> {
+  const out = new Map<string, ResolvedAccount>();
+  for (const [name, a] of Object.entries(estate.accounts)) {
+    out.set(name, {
+      name,
+      file,
+      cluster: a.cluster,
+      domain: a.domain,
+      secretStore: { name: a.secretStore.name, kind: a.secretStore.kind ?? "ClusterSecretStore" },
+      ingress: {
+        className: a.ingress?.className ?? "nginx",
+        clusterIssuer: a.ingress?.clusterIssuer ?? "letsencrypt",
+        namespace: a.ingress?.namespace ?? "ingress-nginx",
+      },
+    });
+  }
+  return out;
+}
+
+function resolveEnvironments(
+  parsed: readonly { src: SourceFile; env: Environment }[],
+  accounts: ReadonlyMap<string, ResolvedAccount>,
+  estateFile: string,
+  problems: Problem[],
+): Map<string, ResolvedEnvironment> {
+  const out = new Map<string, ResolvedEnvironment>();
+  const clusters = new Map<string, string>();
+  for (const a of accounts.values()) {
+    for (const key of [a.cluster.server, a.cluster.name]) {
+      const other = clusters.get(key);
+      if (other) problems.push(problem(estateFile, ["accounts", a.name, "cluster"], `uses the same cluster (${key}) as account ${other} — each account is its own cluster; give it its own`));
+      clusters.set(key, a.name);
+    }
+  }
+  const sorted = [...parsed].sort((x, y) => x.env.wave - y.env.wave || (x.env.name < y.env.name ? -1 : 1));
+  for (const { src, env } of sorted) {
+    const account = accounts.get(env.account);
+    if (!account) {
+      problems.push(problem(src.file, ["account"], `names account "${env.account}", which ${estateFile} does not define — use one of ${[...accounts.keys()].sort().join(", ")}`));
+      continue;
+    }
+    out.set(env.name, {
+      name: env.name,
+      file: src.file,
+      account: env.account,
+      tierName: env.tier as keyof typeof tiers,
+      tier: tiers[env.tier as keyof typeof tiers],
+      wave: env.wave,
+      domain: env.domain ?? `${env.name}.${account.domain}`,
+    });
+  }
+  return out;
+}
+
+const millicores = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
+const bytes = (q: string) => Number(q.slice(0, -2)) * 1024 ** ({ Ki: 1, Mi: 2, Gi: 3, Ti: 4 }[q.slice(-2)] ?? 0);
+
+/** Fields of `a` that are below the floor `b`, as `requests.cpu`-style paths. */
+function below(a: Resources, floor: Resources): string[] {
+  const out: string[] = [];
+  for (const part of ["requests", "limits"] as const)
+    for (const [k, measure] of [["cpu", millicores], ["memory", bytes]] as const)
+      if (measure(a[part][k as keyof Quantities]) < measure(floor[part][k as keyof Quantities])) out.push(`${part}.${k}`);
+  return out;
+}
+
+const screaming = (name: string) => name.toUpperCase().replace(/-/g, "_");
+const namespaceOf = (env: string, service: string) => `${env}-${service}`;
+
+function resolveDeployments(
+  parsed: readonly { src: SourceFile; svc: Service }[],
+  envs: ReadonlyMap<string, ResolvedEnvironment>,
+  accounts: ReadonlyMap<string, ResolvedAccount>,
+  estate: Estate,
+  estateFile: string,
+  problems: Problem[],
+): ResolvedDeployment[] {
+  const byService = new Map<string, { src: SourceFile; svc: Service }>();
+  for (const entry of parsed) {
+    const first = byService.get(entry.svc.name);
+    if (first) problems.push(problem(entry.src.file, ["name"], `"${entry.svc.name}" is already used by ${first.src.file} — pick another name`));
+    else byService.set(entry.svc.name, entry);
+  }
+
+  // Who calls whom, per environment: the callee's ingress allows mirror the callers' dependsOn.
+  const dependents = new Map<string, Peer[]>();
+  for (const { src, svc } of parsed) {
+    for (const [i, dep] of (svc.dependsOn ?? []).entries()) {
+      const target = byService.get(dep);
+      if (!target) {
+        problems.push(problem(src.file, ["dependsOn", i], `names "${dep}", which is not a service — use one of services/*`));
+        continue;
+      }
+      if (target.svc.kind !== "http") {
+        problems.push(problem(src.file, ["dependsOn", i], `names "${dep}", a ${target.svc.kind} that serves nothing — depend only on http services`));
+        continue;
+      }
+      for (const env of Object.keys(svc.environments)) {
+        if (!envs.has(env)) continue;
+        if (!target.svc.environments[env])
+          problems.push(problem(src.file, ["dependsOn", i], `"${dep}" is not deployed in ${env}, where this service runs — add ${env} to ${target.src.file}'s environments, or remove ${env} here`));
+        const key = `${env}/${dep}`;
+        dependents.set(key, [...(dependents.get(key) ?? []), { service: svc.name, namespace: namespaceOf(env, svc.name), port: target.svc.port ?? 8080 }]);
+      }
+    }
+  }
+
+  const hosts = new Map<string, string>();
+  const out: ResolvedDeployment[] = [];
+  for (const env of envs.values()) {
+    const account = accounts.get(env.account)!;
+    for (const { src, svc } of [...byService.values()].sort((a, b) => byName(a.svc, b.svc))) {
+      const o = svc.environments[env.name];
+      if (!o) continue;
+      const at = (...path: (string | number)[]) => ["environments", env.name, ...path];
+      const origins: Record<string, Origin> = {};
+      const from = <T>(field: string, override: T | undefined, service: T | undefined, tier: T): T => {
+        if (override !== undefined) { origins[field] = { layer: "override", file: src.file }; return override; }
+        if (service !== undefined) { origins[field] = { layer: "service", file: src.file }; return service; }
+        origins[field] = { layer: "tier", file: env.file };
+        return tier;
+      };
+      const t = env.tier;
+      const version = from("version", o.version, svc.version, svc.version);
+      const replicas = from("replicas", o.replicas, undefined, t.replicas.min);
+      if (replicas < t.replicas.min || replicas > t.replicas.max)
+        problems.push(problem(src.file, at("replicas"), `is ${replicas}, outside the ${env.tierName} tier's ${t.replicas.min}–${t.replicas.max} — set a value in that range or remove the override`));
+      const resources = from("resources", o.resources, svc.resources, t.resources);
+      const low = below(resources, t.resources);
+      if (low.length > 0)
+        problems.push(problem(src.file, o.resources ? at("resources") : ["resources"], `${low.join(", ")} below the ${env.tierName} tier's floor (${t.resources.requests.cpu}/${t.resources.requests.memory} requests, ${t.resources.limits.cpu}/${t.resources.limits.memory} limits) — raise ${low.length > 1 ? "them" : "it"} to at least the tier's figure`));
+      for (const part of ["cpu", "memory"] as const) {
+        const measure = part === "cpu" ? millicores : bytes;
+        if (measure(resources.requests[part]) > measure(resources.limits[part]))
+          problems.push(problem(src.file, o.resources ? at("resources", "requests", part) : ["resources", "requests", part], `${resources.requests[part]} exceeds the limit ${resources.limits[part]} — lower the request or raise the limit`));
+      }
+      const logLevel = from("logLevel", o.logLevel, undefined, t.logLevel);
+      let autoscaling: ResolvedDeployment["autoscaling"] = null;
+      if (o.autoscaling && (!t.autoscaling || svc.kind === "job"))
+        problems.push(problem(src.file, at("autoscaling"), `the ${env.tierName} tier runs a fixed replica count${svc.kind === "job" ? " and jobs never autoscale" : ""} — remove it`));
+      if (t.autoscaling && svc.kind !== "job") {
+        const maxReplicas = from("autoscaling.maxReplicas", o.autoscaling?.maxReplicas, undefined, Math.max(t.autoscaling.maxReplicas, replicas));
+        if (maxReplicas < replicas)
+          problems.push(problem(src.file, at("autoscaling", "maxReplicas"), `is ${maxReplicas}, below replicas (${replicas}) — raise it to at least ${replicas}`));
+        autoscaling = { minReplicas: replicas, maxReplicas, targetCPUUtilizationPercentage: t.autoscaling.targetCPUUtilizationPercentage };
+      }
+
+      const fill = (url: string) => url.replaceAll("{domain}", env.domain);
+      const config: Record<string, string> = {};
+      for (const [k, v] of Object.entries(svc.config ?? {})) { config[k] = String(v); origins[`config.${k}`] = { layer: "service", file: src.file }; }
+      for (const [k, v] of Object.entries(svc.urls ?? {})) config[k] = fill(from(`urls.${k}`, o.urls?.[k], v, v));
+      for (const dep of svc.dependsOn ?? []) {
+        const target = byService.get(dep);
+        const key = `${screaming(dep)}_URL`;
+        if (target?.svc.kind !== "http") continue;
+        if (key in config) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config or urls also set — remove one of them`));
+        config[key] = `http://${dep}.${namespaceOf(env.name, dep)}.svc.cluster.local`;
+        origins[`config.${key}`] = { layer: "derived", file: src.file };
+      }
+      config.LOG_LEVEL = logLevel;
+      const secrets = Object.keys(svc.secrets ?? {}).sort().map((k) => {
+        const ref = from(`secrets.${k}`, o.secrets?.[k], svc.secrets![k], svc.secrets![k]!);
+        return { env: k, key: ref.key, ...(ref.property ? { property: ref.property } : {}) };
+      });
+
+      let ingress: ResolvedDeployment["ingress"];
+      if (svc.public) {
+        const host = `${svc.public.host}.${env.domain}`;
+        const owner = hosts.get(host);
+        if (owner) problems.push(problem(src.file, ["public", "host"], `${host} is already served by ${owner} — pick another host`));
+        hosts.set(host, svc.name);
+        ingress = { host, path: svc.public.path ?? "/", className: account.ingress.className, clusterIssuer: account.ingress.clusterIssuer, controllerNamespace: account.ingress.namespace };
+        origins["ingress.host"] = { layer: "environment", file: env.file };
+      }
+      origins.antiAffinity = origins.podSecurity = { layer: "tier", file: env.file };
+      origins.secretStore = { layer: "account", file: estateFile };
+
+      const port = svc.kind === "job" ? undefined : (svc.port ?? 8080);
+      const namespace = namespaceOf(env.name, svc.name);
+      out.push({
+        service: svc.name,
+        kind: svc.kind,
+        environment: env.name,
+        account: env.account,
+        namespace,
+        description: svc.description,
+        team: svc.team,
+        costCenter: svc.costCenter,
+        sources: [src.file, env.file, estateFile],
+        image: `${estate.registry}/${svc.image}:${version}`,
+        version,
+        ...(svc.command ? { command: svc.command } : {}),
+        ...(svc.args ? { args: svc.args } : {}),
+        replicas,
+        autoscaling,
+        resources,
+        antiAffinity: t.antiAffinity,
+        podSecurity: t.podSecurity,
+        readOnlyRootFilesystem: t.readOnlyRootFilesystem,
+        debug: t.debug,
+        rollingUpdate: t.rollingUpdate,
+        disruptionBudget: replicas > 1 && svc.kind !== "job" ? t.disruptionBudget : null,
+        logLevel,
+        ...(port !== undefined ? { port } : {}),
+        ...(port !== undefined
+          ? { health: { port: svc.health?.port ?? port, readiness: svc.health?.readiness ?? "/ready", liveness: svc.health?.liveness ?? "/healthz" } }
+          : {}),
+        ...(svc.schedule ? { schedule: svc.schedule } : {}),
+        config: Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1))),
+        secrets,
+        secretStore: account.secretStore,
+        dependsOn: (svc.dependsOn ?? []).filter((d) => byService.get(d)?.svc.kind === "http").map((d) => ({ service: d, namespace: namespaceOf(env.name, d), port: byService.get(d)?.svc.port ?? 8080 })),
+        dependents: (dependents.get(`${env.name}/${svc.name}`) ?? []).sort((a, b) => (a.service < b.service ? -1 : 1)),
+        ...(ingress ? { ingress } : {}),
+        labels: { account: env.account, "cost-center": svc.costCenter, environment: env.name, team: svc.team },
+        origins,
+      });
+    }
+  }
+
+  for (const { src, svc } of parsed)
+    for (const env of Object.keys(svc.environments))
+      if (!envs.has(env))
+        problems.push(problem(src.file, ["environments", env], `is not an environment — use one of ${[...envs.keys()].join(", ")}, or add environments/${env}.ts`));
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * The resolved model: tier defaults, account, environment, service and override merged into plain,
+ * complete values. Bases and generators read only this; nothing downstream sees authored input.
+ */
+import type { AntiAffinity, LogLevel, PodSecurityLevel, Resources, Tier, TierName } from "./tiers.ts";
+
+export interface ResolvedAccount {
+  readonly name: string;
+  readonly file: string;
+  readonly cluster: { readonly name: string; readonly server: string };
+  readonly domain: string;
+  readonly secretStore: { readonly name: string; readonly kind: "ClusterSecretStore" | "SecretStore" };
+  readonly ingress: { readonly className: string; readonly clusterIssuer: string; readonly namespace: string };
+}
+
+export interface ResolvedEnvironment {
+  readonly name: string;
+  readonly file: string;
+  readonly account: string;
+  readonly tierName: TierName;
+  readonly tier: Tier;
+  readonly wave: number;
+  readonly domain: string;
+}
+
+/** Where a resolved value came from, for `explain` and for errors that point back at the source. */
+export type Layer = "tier" | "account" | "environment" | "service" | "override" | "derived";
+export interface Origin {
+  readonly layer: Layer;
+  readonly file: string;
+}
+
+export type WorkloadKind = "http" | "worker" | "job";
+
+export interface ResolvedService {
+  readonly name: string;
+  readonly file: string;
+  readonly kind: WorkloadKind;
+  readonly description: string;
+  readonly team: string;
+  readonly costCenter: string;
+  /** Environments the service is deployed to, in wave order. */
+  readonly environments: readonly string[];
+}
+
+export interface Peer {
+  readonly service: string;
+  readonly namespace: string;
+  /** The peer's container port, which network policies name. */
+  readonly port: number;
+}
+
+/** One service in one environment: everything a base needs to render it. */
+export interface ResolvedDeployment {
+  readonly service: string;
+  readonly kind: WorkloadKind;
+  readonly environment: string;
+  readonly account: string;
+  readonly namespace: string;
+  readonly description: string;
+  readonly team: string;
+  readonly costCenter: string;
+  /** Files this deployment was resolved from, for the generated-file header. */
+  readonly sources: readonly string[];
+  readonly image: string;
+  readonly version: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly replicas: number;
+  readonly autoscaling: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number } | null;
+  readonly resources: Resources;
+  readonly antiAffinity: AntiAffinity;
+  readonly podSecurity: PodSecurityLevel;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly debug: boolean;
+  readonly rollingUpdate: { readonly maxSurge: string; readonly maxUnavailable: string };
+  readonly disruptionBudget: { readonly maxUnavailable: number } | null;
+  readonly logLevel: LogLevel;
+  /** Serving port (http) or health port (worker); absent for jobs. */
+  readonly port?: number;
+  readonly health?: { readonly port: number; readonly readiness: string; readonly liveness: string };
+  readonly schedule?: string;
+  /** Non-secret environment variables, sorted by name; includes LOG_LEVEL, URLs and dependency URLs. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Secret references by environment variable, sorted by name. */
+  readonly secrets: readonly { readonly env: string; readonly key: string; readonly property?: string }[];
+  readonly secretStore: ResolvedAccount["secretStore"];
+  /** Services this one calls (egress allowed) and services that call it (ingress allowed). */
+  readonly dependsOn: readonly Peer[];
+  readonly dependents: readonly Peer[];
+  readonly ingress?: { readonly host: string; readonly path: string; readonly className: string; readonly clusterIssuer: string; readonly controllerNamespace: string };
+  /** Cost and ownership labels carried by every object. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Where each resolved value came from, keyed by field path. */
+  readonly origins: Readonly<Record<string, Origin>>;
+}
+
+export interface ResolvedEstate {
+  readonly file: string;
+  readonly repository: { readonly url: string; readonly revision: string };
+  readonly registry: string;
+  readonly platformTeam: string;
+  readonly argocdNamespace: string;
+  /** Sorted by name. */
+  readonly accounts: readonly ResolvedAccount[];
+  /** Sorted by wave, then name. */
+  readonly environments: readonly ResolvedEnvironment[];
+  /** Sorted by name. */
+  readonly services: readonly ResolvedService[];
+  /** Sorted by environment wave, environment name, then service name. */
+  readonly deployments: readonly ResolvedDeployment[];
+}

@@ -1,0 +1,175 @@
+/**
+ * Authored input: what people write in environments/*.ts and services/<name>/service.ts.
+ * Every schema is strict (an unknown or misspelt key is an error, never silently dropped), and every
+ * message says what is wrong and, after " — ", how to fix it.
+ */
+import { z } from "zod";
+import { tierNames } from "./tiers.ts";
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+const envVarName = /^[A-Z][A-Z0-9_]*$/;
+const cpu = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
+const memory = /^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/;
+
+/** A name Kubernetes accepts as a label value and a DNS label: lowercase letters, digits and dashes. */
+export const nameSchema = (max: number) =>
+  z
+    .string()
+    .max(max, `longer than ${max} characters — shorten it`)
+    .regex(dnsLabel, "is not a DNS label — use lowercase letters, digits and '-', starting and ending with a letter or digit");
+
+const envVarKey = z
+  .string()
+  .regex(envVarName, "is not an environment variable name — use SCREAMING_SNAKE_CASE, e.g. PAYMENTS_URL");
+
+const httpsUrl = z
+  .string()
+  .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, "is not an https URL — write it as https://host[:port][/path]");
+
+export const quantitiesSchema = z.strictObject({
+  cpu: z.string().regex(cpu, "is not a CPU quantity — write millicores such as 250m, or cores such as 1 or 1.5"),
+  memory: z.string().regex(memory, "is not a memory quantity — write a binary size such as 256Mi or 1Gi"),
+});
+
+export const resourcesSchema = z.strictObject({
+  requests: quantitiesSchema,
+  limits: quantitiesSchema,
+});
+
+const secretRefSchema = z.strictObject({
+  /** Path of the secret in the account's secret store. */
+  key: z.string().min(1, "is empty — give the secret's path in the account's secret store").regex(/^[A-Za-z0-9_./-]+$/, "holds characters a secret path may not — use letters, digits, '_', '-', '.' and '/'"),
+  /** Property within the secret; default: the whole value. */
+  property: z.string().regex(/^[A-Za-z0-9_.-]+$/, "is not a property name — use letters, digits, '_', '-' and '.'").optional(),
+});
+
+const logLevel = z.enum(["debug", "info", "warn", "error"]);
+
+/** What a service may change per environment: the seeds allow only sizes, replicas, version, URLs, secret references and log level. */
+export const overrideSchema = z.strictObject({
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@sha256:[a-f0-9]{64})?$/, "is not an image tag — use a tag such as 1.4.2, optionally with @sha256:<digest>").optional(),
+  replicas: z.int().min(1, "must be at least 1 — raise it").optional(),
+  resources: resourcesSchema.optional(),
+  autoscaling: z.strictObject({ maxReplicas: z.int().min(1, "must be at least 1 — raise it") }).optional(),
+  urls: z.record(envVarKey, httpsUrl).optional(),
+  secrets: z.record(envVarKey, secretRefSchema).optional(),
+  logLevel: logLevel.optional(),
+});
+
+export const serviceSchema = z
+  .strictObject({
+    name: nameSchema(40),
+    kind: z.enum(["http", "worker", "job"]),
+    description: z.string().min(1, "is empty — say in one line what the service does"),
+    team: nameSchema(63),
+    costCenter: nameSchema(63),
+    /** Image repository under the estate's registry, e.g. "payments/payments-api". */
+    image: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "is not an image repository path — write it relative to the registry, e.g. team/service"),
+    version: overrideSchema.shape.version.unwrap(),
+    command: z.array(z.string()).optional(),
+    args: z.array(z.string()).optional(),
+    port: z.int().min(1024, "is a privileged port — use 1024 or above (containers run as non-root)").max(65535, "is not a port — use 1024–65535").optional(),
+    health: z
+      .strictObject({
+        port: z.int().min(1024).max(65535).optional(),
+        readiness: z.string().regex(/^\//, "is not a path — start it with /").optional(),
+        liveness: z.string().regex(/^\//, "is not a path — start it with /").optional(),
+      })
+      .optional(),
+    schedule: z
+      .string()
+      .regex(/^(\S+\s+){4}\S+$/, "is not a cron schedule — write five fields, e.g. '0 2 * * *'")
+      .optional(),
+    config: z.record(envVarKey, z.union([z.string(), z.number(), z.boolean()])).optional(),
+    urls: overrideSchema.shape.urls,
+    secrets: overrideSchema.shape.secrets,
+    dependsOn: z.array(nameSchema(40)).optional(),
+    public: z.strictObject({ host: nameSchema(63), path: z.string().regex(/^\//).optional() }).optional(),
+    resources: resourcesSchema.optional(),
+    environments: z.record(nameSchema(20), overrideSchema),
+  })
+  .superRefine((s, ctx) => {
+    const fault = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (s.kind === "job" && !s.schedule) fault(["schedule"], "is required for a job — give a cron schedule such as '0 2 * * *'");
+    if (s.kind !== "job" && s.schedule) fault(["schedule"], `only jobs run on a schedule — remove it, or set kind: "job"`);
+    if (s.kind !== "http" && s.public) fault(["public"], `only http services can be public — remove it, or set kind: "http"`);
+    if (s.kind === "job" && s.health) fault(["health"], "jobs have no health endpoints — remove it");
+    if (s.kind === "job" && s.port) fault(["port"], "jobs serve nothing — remove it");
+    if (Object.keys(s.environments).length === 0)
+      fault(["environments"], "is empty — list at least one environment, e.g. { dev: {} }");
+    const names = new Set([...Object.keys(s.config ?? {}), ...Object.keys(s.urls ?? {}), ...Object.keys(s.secrets ?? {})]);
+    const seen = new Map<string, string>();
+    for (const [group, keys] of [["config", s.config], ["urls", s.urls], ["secrets", s.secrets]] as const) {
+      for (const key of Object.keys(keys ?? {})) {
+        const first = seen.get(key);
+        if (first) fault([group, key], `is also set in ${first} — give each environment variable one source`);
+        else seen.set(key, group);
+      }
+    }
+    if (names.has("LOG_LEVEL")) fault(["config", "LOG_LEVEL"], "is set by the tier — use logLevel in an environment override instead");
+    for (const [env, o] of Object.entries(s.environments)) {
+      for (const key of Object.keys(o.urls ?? {}))
+        if (!s.urls?.[key]) fault(["environments", env, "urls", key], "is not declared in the service's urls — declare it once at the service level, then override it here");
+      for (const key of Object.keys(o.secrets ?? {}))
+        if (!s.secrets?.[key]) fault(["environments", env, "secrets", key], "is not declared in the service's secrets — declare it once at the service level, then override the reference here");
+    }
+    for (const [i, dep] of (s.dependsOn ?? []).entries())
+      if (dep === s.name) fault(["dependsOn", i], "is the service itself — remove it");
+  });
+
+export const environmentSchema = z.strictObject({
+  name: nameSchema(20),
+  account: nameSchema(20),
+  tier: z.enum(tierNames as [string, ...string[]]),
+  /** Rollout order; lower waves go first. Default for dev 0, staging 1, prod 2, shared -1 (by convention, set explicitly). */
+  wave: z.int().min(-10, "is below -10 — use -10…10").max(10, "is above 10 — use -10…10"),
+  /** DNS zone for the environment's hosts; default `<name>.<account domain>`. */
+  domain: z.string().regex(dnsName, "is not a DNS name — e.g. dev.nonprod.example.com").optional(),
+  description: z.string().optional(),
+});
+
+const accountSchema = z.strictObject({
+  cluster: z.strictObject({
+    name: nameSchema(63),
+    server: httpsUrl,
+  }),
+  domain: z.string().regex(dnsName, "is not a DNS name — e.g. nonprod.example.com"),
+  secretStore: z.strictObject({
+    name: nameSchema(63),
+    /** Default: ClusterSecretStore. */
+    kind: z.enum(["ClusterSecretStore", "SecretStore"]).optional(),
+  }),
+  ingress: z
+    .strictObject({
+      /** Default: nginx. */
+      className: nameSchema(63).optional(),
+      /** Default: letsencrypt. */
+      clusterIssuer: nameSchema(63).optional(),
+      /** Namespace of the ingress controller, allowed in by network policy. Default: ingress-nginx. */
+      namespace: nameSchema(63).optional(),
+    })
+    .optional(),
+  description: z.string().optional(),
+});
+
+export const estateSchema = z.strictObject({
+  repository: z.strictObject({
+    url: z.string().regex(/^(https:\/\/|git@|ssh:\/\/)\S+$/, "is not a git URL — use https://… or git@…"),
+    /** Default: main. */
+    revision: z.string().min(1).optional(),
+  }),
+  /** Image registry in the common account; every image comes from here. */
+  registry: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, "is not a registry host — e.g. registry.platform.example.com"),
+  /** Owner of prod paths and the platform (a CODEOWNERS handle such as @acme/platform). */
+  platformTeam: z.string().regex(/^@[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/, "is not a CODEOWNERS handle — e.g. @acme/platform"),
+  /** Namespace ArgoCD runs in (common cluster). Default: argocd. */
+  argocdNamespace: nameSchema(63).optional(),
+  accounts: z.record(nameSchema(20), accountSchema),
+});
+
+export type EstateInput = z.input<typeof estateSchema>;
+export type AccountInput = z.input<typeof accountSchema>;
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type ServiceInput = z.input<typeof serviceSchema>;
+export type OverrideInput = z.input<typeof overrideSchema>;

@@ -1,0 +1,102 @@
+/**
+ * The tiers: what an environment of each kind runs with. These are the seeds' figures, held as data so that
+ * no base or service ever branches on an environment's name — an environment picks a tier, and the
+ * differences between dev, staging and prod live here and nowhere else.
+ */
+
+/** CPU and memory, as Kubernetes quantities. */
+export interface Quantities {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+export interface Resources {
+  readonly requests: Quantities;
+  readonly limits: Quantities;
+}
+
+/** How strongly replicas are kept apart: `preferred` spreads when it can, `required` refuses to co-locate. */
+export type AntiAffinity = "none" | "preferred" | "required";
+
+/** The Pod Security Standard the tier enforces on its namespaces and containers. */
+export type PodSecurityLevel = "baseline" | "restricted";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Tier {
+  readonly description: string;
+  /** Replica bounds; the default replica count is `min`. */
+  readonly replicas: { readonly min: number; readonly max: number };
+  /** The floor for every container: services may raise these, never lower them. */
+  readonly resources: Resources;
+  /** Horizontal autoscaling, or null for a fixed replica count. */
+  readonly autoscaling: { readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number } | null;
+  readonly antiAffinity: AntiAffinity;
+  readonly podSecurity: PodSecurityLevel;
+  /** Restricted tiers mount the root filesystem read-only; writable scratch space is an emptyDir at /tmp. */
+  readonly readOnlyRootFilesystem: boolean;
+  /** Whether people may debug workloads here (exec, ephemeral containers). Only dev. */
+  readonly debug: boolean;
+  readonly rollingUpdate: { readonly maxSurge: string; readonly maxUnavailable: string };
+  /** PodDisruptionBudget applied whenever a workload runs more than one replica. */
+  readonly disruptionBudget: { readonly maxUnavailable: number };
+  readonly logLevel: LogLevel;
+  /** ArgoCD sync behaviour for the environment's Applications. */
+  readonly sync: {
+    readonly allowEmpty: boolean;
+    readonly syncOptions: readonly string[];
+    /** RollingSync `maxUpdate` for the environment's step: how many apps sync at once. Default "100%". */
+    readonly maxUpdate: string;
+  };
+}
+
+const devSyncOptions = ["CreateNamespace=true", "ApplyOutOfSyncOnly=true"] as const;
+const strictSyncOptions = [...devSyncOptions, "RespectIgnoreDifferences=true", "PruneLast=true"] as const;
+
+export const tiers = {
+  dev: {
+    description: "Fast iteration: single replica, minimal resources, debug allowed.",
+    replicas: { min: 1, max: 1 },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    autoscaling: null,
+    antiAffinity: "none",
+    podSecurity: "baseline",
+    readOnlyRootFilesystem: false,
+    debug: true,
+    rollingUpdate: { maxSurge: "1", maxUnavailable: "1" },
+    disruptionBudget: { maxUnavailable: 1 },
+    logLevel: "debug",
+    sync: { allowEmpty: true, syncOptions: devSyncOptions, maxUpdate: "100%" },
+  },
+  staging: {
+    description: "Pre-production validation: two replicas, production-like security, representative resources.",
+    replicas: { min: 2, max: 6 },
+    resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1000m", memory: "512Mi" } },
+    autoscaling: { maxReplicas: 4, targetCPUUtilizationPercentage: 75 },
+    antiAffinity: "preferred",
+    podSecurity: "restricted",
+    readOnlyRootFilesystem: true,
+    debug: false,
+    rollingUpdate: { maxSurge: "1", maxUnavailable: "0" },
+    disruptionBudget: { maxUnavailable: 1 },
+    logLevel: "info",
+    sync: { allowEmpty: false, syncOptions: strictSyncOptions, maxUpdate: "100%" },
+  },
+  prod: {
+    description: "Live service: three or more replicas, strict anti-affinity, zero-downtime updates, no debug access.",
+    replicas: { min: 3, max: 50 },
+    resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2000m", memory: "1Gi" } },
+    autoscaling: { maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
+    antiAffinity: "required",
+    podSecurity: "restricted",
+    readOnlyRootFilesystem: true,
+    debug: false,
+    rollingUpdate: { maxSurge: "25%", maxUnavailable: "0" },
+    disruptionBudget: { maxUnavailable: 1 },
+    logLevel: "info",
+    sync: { allowEmpty: false, syncOptions: strictSyncOptions, maxUpdate: "25%" },
+  },
+} as const satisfies Record<string, Tier>;
+
+export type TierName = keyof typeof tiers;
+export const tierNames = Object.keys(tiers) as TierName[];
