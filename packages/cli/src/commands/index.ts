@@ -1,5 +1,6 @@
 import type { Command } from "../command.ts";
+import { explainCommand } from "./explain.ts";
 import { generateCommand } from "./generate.ts";
 
 /** Every command, in the order --help lists them. */
-export const commands: readonly Command[] = [generateCommand];
+export const commands: readonly Command[] = [generateCommand, explainCommand];
