@@ -13,5 +13,6 @@ export type {
   ResolvedService,
   WorkloadKind,
 } from "./resolved.ts";
+export { nameSchema } from "./schema.ts";
 export type { AccountInput, EnvironmentInput, EstateInput, OverrideInput, ServiceInput } from "./schema.ts";
 export { tierNames, tiers, type AntiAffinity, type LogLevel, type PodSecurityLevel, type Resources, type Tier, type TierName } from "./tiers.ts";

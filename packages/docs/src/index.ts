@@ -1,0 +1,1 @@
+export { renderTemplate, type TemplateName } from "./render.ts";
