@@ -3,3 +3,4 @@ export { discover, ESTATE_FILE, load, type Loaded } from "./load.ts";
 export { fileName, folderOf, renderDeployment, renderFiles, renderObjects, type RenderedObject } from "./render.ts";
 export { header, toYaml } from "./serialize.ts";
 export { diffTrees, isEmptyDiff, OUTPUT_DIR, readTree, recover, writeTree, type TreeDiff } from "./tree.ts";
+export { compareTrees, type ChangeKind, type ObjectChange } from "./compare.ts";

@@ -2,7 +2,8 @@
  * Finds and executes the authored TypeScript config. Config is code: it runs with the generator's rights,
  * which is why only environments/ and services/ are ever imported, never anything under generated/.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { problem, type Problem, type SourceFile, type Sources } from "@gitops/model";
@@ -37,7 +38,9 @@ export async function load(root: string): Promise<Loaded> {
       return undefined;
     }
     try {
-      const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      // The content hash in the URL makes a long-lived process (promote, tests) see edits: ESM caches by URL.
+      const version = createHash("sha1").update(readFileSync(path)).digest("hex").slice(0, 12);
+      const mod = (await import(`${pathToFileURL(path).href}?v=${version}`)) as { default?: unknown };
       if (mod.default === undefined) {
         problems.push(problem(file, [], "has no default export — export the definition with `export default define…({ … })`"));
         return undefined;

@@ -37,6 +37,8 @@ export interface Tier {
   readonly readOnlyRootFilesystem: boolean;
   /** Whether people may debug workloads here (exec, ephemeral containers). Only dev. */
   readonly debug: boolean;
+  /** Breakage here pages someone at 3 AM: changes are highlighted in PR previews. */
+  readonly pager: boolean;
   readonly rollingUpdate: { readonly maxSurge: string; readonly maxUnavailable: string };
   /** PodDisruptionBudget applied whenever a workload runs more than one replica. */
   readonly disruptionBudget: { readonly maxUnavailable: number };
@@ -63,6 +65,7 @@ export const tiers = {
     podSecurity: "baseline",
     readOnlyRootFilesystem: false,
     debug: true,
+    pager: false,
     rollingUpdate: { maxSurge: "1", maxUnavailable: "1" },
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "debug",
@@ -77,6 +80,7 @@ export const tiers = {
     podSecurity: "restricted",
     readOnlyRootFilesystem: true,
     debug: false,
+    pager: false,
     rollingUpdate: { maxSurge: "1", maxUnavailable: "0" },
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "info",
@@ -91,6 +95,7 @@ export const tiers = {
     podSecurity: "restricted",
     readOnlyRootFilesystem: true,
     debug: false,
+    pager: true,
     rollingUpdate: { maxSurge: "25%", maxUnavailable: "0" },
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "info",

@@ -1,7 +1,9 @@
 import type { Command } from "../command.ts";
+import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
 import { generateCommand } from "./generate.ts";
 import { newServiceCommand } from "./new-service.ts";
+import { promoteCommand } from "./promote.ts";
 
 /** Every command, in the order --help lists them. */
-export const commands: readonly Command[] = [generateCommand, explainCommand, newServiceCommand];
+export const commands: readonly Command[] = [generateCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand];
