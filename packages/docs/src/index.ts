@@ -1,1 +1,2 @@
+export { codeowners, estateReadme } from "./estate.ts";
 export { renderTemplate, type TemplateName } from "./render.ts";

@@ -2,7 +2,9 @@
  * load → resolve → render → compare → write. `build` stops before touching the disk, so `check`, `diff`
  * and `apps` see exactly what `generate` would write.
  */
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { codeowners, estateReadme } from "@gitops/docs";
 import { resolve, type Problem, type ResolvedEstate } from "@gitops/model";
 import { load } from "./load.ts";
 import { renderFiles, renderObjects, type RenderedObject } from "./render.ts";
@@ -13,6 +15,8 @@ export interface Build {
   readonly objects: readonly RenderedObject[];
   /** Path relative to generated/ → file content. */
   readonly files: ReadonlyMap<string, string>;
+  /** Generated files that must live outside generated/ (GitHub reads CODEOWNERS only from .github/): repo path → content. */
+  readonly rootFiles: ReadonlyMap<string, string>;
 }
 
 export type BuildResult = { ok: true; build: Build } | { ok: false; problems: Problem[] };
@@ -24,7 +28,9 @@ export async function build(root: string): Promise<BuildResult> {
   const problems = [...loaded.problems, ...(resolution.ok ? [] : resolution.problems)];
   if (!resolution.ok || problems.length > 0) return { ok: false, problems };
   const objects = renderObjects(resolution.estate);
-  return { ok: true, build: { estate: resolution.estate, objects, files: renderFiles(objects) } };
+  const files = new Map(renderFiles(objects)).set("README.md", estateReadme(resolution.estate));
+  const rootFiles = new Map([[".github/CODEOWNERS", codeowners(resolution.estate)]]);
+  return { ok: true, build: { estate: resolution.estate, objects, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), rootFiles } };
 }
 
 export interface GenerateSummary {
@@ -32,6 +38,8 @@ export interface GenerateSummary {
   readonly services: number;
   readonly objects: number;
   readonly diff: TreeDiff;
+  /** Generated files outside generated/ that differ (or differed, before writing). */
+  readonly rootChanged: readonly string[];
   /** False when generated/ already matched (nothing was written) or in check mode. */
   readonly written: boolean;
 }
@@ -45,18 +53,27 @@ export type GenerateResult =
 export async function generate(root: string, options: { check?: boolean } = {}): Promise<GenerateResult> {
   const result = await build(root);
   if (!result.ok) return { kind: "invalid", problems: result.problems };
-  const { estate, objects, files } = result.build;
+  const { estate, objects, files, rootFiles } = result.build;
+  const rootChanged = [...rootFiles].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
   if (!options.check) recover(root);
   const diff = diffTrees(readTree(join(root, OUTPUT_DIR)), files);
-  const stale = !isEmptyDiff(diff);
+  const stale = !isEmptyDiff(diff) || rootChanged.length > 0;
   const summary = (written: boolean): GenerateSummary => ({
     environments: estate.environments.length,
     services: estate.services.length,
     objects: objects.length,
     diff,
+    rootChanged,
     written,
   });
   if (options.check) return stale ? { kind: "stale", summary: summary(false) } : { kind: "ok", summary: summary(false) };
-  if (stale) writeTree(root, files);
+  if (!isEmptyDiff(diff)) writeTree(root, files);
+  for (const path of rootChanged) writeAtomically(join(root, path), rootFiles.get(path)!);
   return { kind: "ok", summary: summary(stale) };
+}
+
+function writeAtomically(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
 }

@@ -21,11 +21,12 @@ export const generateCommand: Command = {
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     if (result.kind === "stale") {
       for (const line of describeDiff(summary.diff)) out(line);
+      for (const path of summary.rootChanged) out(`  changed  ${path}`);
       out(`\ngenerated/ is stale: ${counts(summary.diff)}. Run \`pnpm generate\` and commit the result.`);
       return EXIT.stale;
     }
     const d = summary.diff;
-    const written = summary.written ? d.added.length + d.changed.length : 0;
+    const written = summary.written ? d.added.length + d.changed.length + summary.rootChanged.length : 0;
     out(
       `${check ? "generated/ is current" : "generated"}: ${summary.environments} environments, ${summary.services} services, ${summary.objects} objects; ` +
         `files ${written} written, ${d.unchanged} unchanged, ${d.removed.length} removed; ${seconds}s`,
