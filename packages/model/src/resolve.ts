@@ -83,6 +83,18 @@ export function resolve(sources: Sources): Resolution {
       team: svc.team,
       costCenter: svc.costCenter,
       environments: [...envs.values()].filter((e) => svc.environments[e.name]).map((e) => e.name),
+      ...(svc.waivers?.length
+        ? {
+            waivers: svc.waivers.map((w, i) => ({
+              rule: w.rule,
+              reason: w.reason,
+              expires: w.expires,
+              ...(w.environments ? { environments: w.environments } : {}),
+              file: src.file,
+              path: `waivers[${i}]`,
+            })),
+          }
+        : {}),
     }))
     .sort(byName);
   return {

@@ -32,6 +32,19 @@ export interface Origin {
 
 export type WorkloadKind = "http" | "worker" | "job";
 
+/** A service's waiver of one policy rule, as written in its service file (see schema.ts). */
+export interface Waiver {
+  readonly rule: string;
+  readonly reason: string;
+  /** Last day the waiver holds, YYYY-MM-DD. */
+  readonly expires: string;
+  /** Environments covered; absent: all of the service's environments. */
+  readonly environments?: readonly string[];
+  /** The service file, and the waiver's field path in it (e.g. `waivers[0]`). */
+  readonly file: string;
+  readonly path: string;
+}
+
 export interface ResolvedService {
   readonly name: string;
   readonly file: string;
@@ -41,6 +54,8 @@ export interface ResolvedService {
   readonly costCenter: string;
   /** Environments the service is deployed to, in wave order. */
   readonly environments: readonly string[];
+  /** Policy rules the service is exempt from; absent when it has none. Read by @gitops/policy. */
+  readonly waivers?: readonly Waiver[];
 }
 
 export interface Peer {

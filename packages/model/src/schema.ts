@@ -57,6 +57,21 @@ export const overrideSchema = z.strictObject({
   logLevel: logLevel.optional(),
 });
 
+/**
+ * A rule the service is knowingly exempt from, for a reason and until a date. Waivers live only here, in typed
+ * config, so every one is reviewed in a pull request; `pnpm check` lists them, and fails once one has expired.
+ */
+export const waiverSchema = z.strictObject({
+  /** The rule's id as `pnpm check` prints it, e.g. "images/immutable". */
+  rule: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, "is not a rule id — use the id `pnpm check` prints, e.g. images/immutable"),
+  /** Why the rule does not apply, and what ends the waiver. */
+  reason: z.string().trim().min(10, "is too short — say why the rule does not apply here and what will end the waiver"),
+  /** Last day the waiver holds (ISO date, UTC); from the day after, the finding is back and the waiver itself is one. */
+  expires: z.iso.date({ error: "is not an ISO date — write it as YYYY-MM-DD, e.g. 2026-03-31" }),
+  /** Environments the waiver covers; default: every environment of the service. */
+  environments: z.array(nameSchema(20)).min(1, "is empty — list at least one environment, or remove it to cover all").optional(),
+});
+
 export const serviceSchema = z
   .strictObject({
     name: nameSchema(40),
@@ -88,6 +103,7 @@ export const serviceSchema = z
     public: z.strictObject({ host: nameSchema(63), path: z.string().regex(/^\//).optional() }).optional(),
     resources: resourcesSchema.optional(),
     environments: z.record(nameSchema(20), overrideSchema),
+    waivers: z.array(waiverSchema).optional(),
   })
   .superRefine((s, ctx) => {
     const fault = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -116,6 +132,9 @@ export const serviceSchema = z
     }
     for (const [i, dep] of (s.dependsOn ?? []).entries())
       if (dep === s.name) fault(["dependsOn", i], "is the service itself — remove it");
+    for (const [i, w] of (s.waivers ?? []).entries())
+      for (const [j, env] of (w.environments ?? []).entries())
+        if (!s.environments[env]) fault(["waivers", i, "environments", j], `"${env}" is not one of the service's environments — use one of ${Object.keys(s.environments).join(", ")}`);
   });
 
 export const environmentSchema = z.strictObject({
@@ -173,3 +192,4 @@ export type AccountInput = z.input<typeof accountSchema>;
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type ServiceInput = z.input<typeof serviceSchema>;
 export type OverrideInput = z.input<typeof overrideSchema>;
+export type WaiverInput = z.input<typeof waiverSchema>;
