@@ -24,7 +24,8 @@ export function compareTrees(base: ReadonlyMap<string, string>, head: ReadonlyMa
   const out: ObjectChange[] = [];
   const paths = [...new Set([...base.keys(), ...head.keys()])].sort();
   for (const file of paths) {
-    if (file.endsWith("/kustomization.yaml")) continue; // its resources list mirrors the object files
+    // kustomization.yaml's resources mirror the object files; documents (README.md) are not applied.
+    if (file.endsWith("kustomization.yaml") || !file.endsWith(".yaml")) continue;
     const before = base.get(file);
     const after = head.get(file);
     if (before === after) continue;
@@ -42,7 +43,6 @@ export function compareTrees(base: ReadonlyMap<string, string>, head: ReadonlyMa
 }
 
 function load(file: string, text: string): { kind: string; name: string; body: unknown } {
-  if (!file.endsWith(".yaml")) return { kind: "File", name: file.slice(file.lastIndexOf("/") + 1), body: text };
   const body = parse(text, { version: "1.1" }) as { kind?: string; metadata?: { name?: string } } | null;
   return { kind: body?.kind ?? "File", name: body?.metadata?.name ?? file, body };
 }

@@ -40,7 +40,7 @@ export async function load(root: string): Promise<Loaded> {
     try {
       // The content hash in the URL makes a long-lived process (promote, tests) see edits: ESM caches by URL.
       const version = createHash("sha1").update(readFileSync(path)).digest("hex").slice(0, 12);
-      const mod = (await import(`${pathToFileURL(path).href}?v=${version}`)) as { default?: unknown };
+      const mod = (await import(`${pathToFileURL(path).href}?content=${version}`)) as { default?: unknown };
       if (mod.default === undefined) {
         problems.push(problem(file, [], "has no default export — export the definition with `export default define…({ … })`"));
         return undefined;

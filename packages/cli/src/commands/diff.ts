@@ -3,7 +3,7 @@ import { build, compareTrees, type ObjectChange } from "@gitops/generator";
 import { formatProblem, type ResolvedEstate } from "@gitops/model";
 import type { Command } from "../command.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
-import { committedTree, defaultBase } from "../git.ts";
+import { committedTree, defaultBase, revParse } from "../git.ts";
 import { style } from "../style.ts";
 
 export interface FolderChanges {
@@ -36,7 +36,8 @@ export const diffCommand: Command = {
   async run({ root, values, out }) {
     const format = (values.format as string | undefined) ?? "text";
     if (format !== "text" && format !== "markdown") throw new ExitError(`--format must be text or markdown, not "${format}"`, EXIT.usage);
-    const base = (values.base as string | undefined) ?? defaultBase(root);
+    const ref = (values.base as string | undefined) ?? defaultBase(root);
+    const base = revParse(root, ref) ?? ref;
     const head = await build(root);
     if (!head.ok) throw new ExitError(`The working tree's config is invalid:\n${head.problems.map(formatProblem).join("\n")}`, EXIT.invalid);
     const changes = compareTrees(committedTree(root, base), head.build.files);
