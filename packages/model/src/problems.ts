@@ -48,14 +48,16 @@ export function fromZod(file: string, error: z.ZodError): Problem[] {
           problem(file, [...issue.path, key], `is not a known field — remove it or fix its spelling`),
         );
       case "invalid_type": {
-        const missing = issue.input === undefined;
+        // zod 4 leaves `input` off issues by default; its message still says what it received.
+        const received = /received (\w+)/.exec(issue.message)?.[1];
+        const missing = received === "undefined" || (received === undefined && issue.input === undefined);
         return [
           problem(
             file,
             issue.path,
             missing
               ? `is required — add it (${issue.expected})`
-              : `must be ${article(issue.expected)}, not ${describe(issue.input)} — change its value`,
+              : `must be ${article(issue.expected)}, not ${issue.input !== undefined ? describe(issue.input) : (received ?? "that")} — change its value`,
           ),
         ];
       }

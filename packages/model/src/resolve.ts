@@ -71,7 +71,12 @@ export function resolve(sources: Sources): Resolution {
 
   const accounts = resolveAccounts(sources.estate.file, estate);
   const envs = resolveEnvironments(environments, accounts, sources.estate.file, problems);
-  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems);
+  // Names that exist as files, even if broken: references to them are not reported again (one root cause, one problem).
+  const known = {
+    environments: new Set(sources.environments.map((s) => expectedName(s.file))),
+    services: new Set(sources.services.map((s) => expectedName(s.file))),
+  };
+  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known);
 
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   const resolvedServices: ResolvedService[] = services
@@ -191,6 +196,7 @@ function resolveDeployments(
   estate: Estate,
   estateFile: string,
   problems: Problem[],
+  known: { environments: ReadonlySet<string>; services: ReadonlySet<string> },
 ): ResolvedDeployment[] {
   const byService = new Map<string, { src: SourceFile; svc: Service }>();
   for (const entry of parsed) {
@@ -205,7 +211,8 @@ function resolveDeployments(
     for (const [i, dep] of (svc.dependsOn ?? []).entries()) {
       const target = byService.get(dep);
       if (!target) {
-        problems.push(problem(src.file, ["dependsOn", i], `names "${dep}", which is not a service — use one of services/*`));
+        if (!known.services.has(dep))
+          problems.push(problem(src.file, ["dependsOn", i], `names "${dep}", which is not a service — use one of ${[...known.services].sort().join(", ")}`));
         continue;
       }
       if (target.svc.kind !== "http") {
@@ -337,7 +344,7 @@ function resolveDeployments(
 
   for (const { src, svc } of parsed)
     for (const env of Object.keys(svc.environments))
-      if (!envs.has(env))
-        problems.push(problem(src.file, ["environments", env], `is not an environment — use one of ${[...envs.keys()].join(", ")}, or add environments/${env}.ts`));
+      if (!known.environments.has(env))
+        problems.push(problem(src.file, ["environments", env], `is not an environment — use one of ${[...known.environments].sort().join(", ")}, or add environments/${env}.ts`));
   return out;
 }
