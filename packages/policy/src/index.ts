@@ -1,1 +1,16 @@
-export {};
+export { applyWaivers, check, ESTATE_GROUP, formatReport, policyRules, ruleIds, validationRuleIds, waiverRuleIds, type CheckOptions, type Report, type WaivedFinding, type Waiver, type WaiverStatus } from "./check.ts";
+export { Context, type PolicyInput, type PolicyObject, type Unit } from "./context.ts";
+export { ownership, hostsIn, type Ownership } from "./domains.ts";
+export { formatFinding, sortFindings, type Finding, type SourceRef } from "./finding.ts";
+export { parseQuantity } from "./quantity.ts";
+export type { Rule } from "./rule.ts";
+export { imageRules, immutableRule, parseImage, pinnedRule, registryRule, type ImageRef } from "./rules/images.ts";
+export { commonApiRule, crossAccountRule, isolationRules, networkPolicyRule, openPrivateRanges } from "./rules/isolation.ts";
+export { checkLabel, checkName, collisionRule, labelsRule, nameRules, rfc1123Rule } from "./rules/names.ts";
+export { allowedKinds, formatParityTables, parityRule, parityTables, type ParityKind, type ParityRow, type ParityTable } from "./rules/parity.ts";
+export { entropy, highEntropyRule, highEntropyTokens, noValuesRule, scanText, secretPatterns, secretRules, storeOnlyRule } from "./rules/secrets.ts";
+export { baselineRule, noDebugRule, podSecurityRule, readOnlyRootRule, restrictedRule, securityRules } from "./rules/security.ts";
+export { antiAffinityRule, disruptionBudgetRule, probesRule, replicasRule, resourcesRule, rolloutRule, tierRules } from "./rules/tier.ts";
+export { tierPolicy, type TierPolicy } from "./tier-policy.ts";
+export { firstDifference, KUSTOMIZE_RULE, kustomizeFindings, type KustomizeOptions } from "./validate/kustomize.ts";
+export { loadModels, modelFor, schemaRules, validateWith, type SchemaResult } from "./validate/schema.ts";

@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { checkCommand } from "./check.ts";
 import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
 import { generateCommand } from "./generate.ts";
@@ -6,4 +7,4 @@ import { newServiceCommand } from "./new-service.ts";
 import { promoteCommand } from "./promote.ts";
 
 /** Every command, in the order --help lists them. */
-export const commands: readonly Command[] = [generateCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand];

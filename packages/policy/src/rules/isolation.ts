@@ -1,0 +1,149 @@
+/**
+ * Accounts are blast radii: nothing rendered for one account names another's hosts, URLs, cluster or secret
+ * store; network policies never open to other accounts' namespaces or to the private ranges their clusters
+ * live in; and common is reached only through what it exposes (the registry and its public hosts).
+ * ArgoCD's own objects (estate-level, in common) deploy to every cluster and are outside these rules.
+ */
+import { asArr, asObj, eachString, get, isObj, kindOf, nameOf, str, type Context, type ObjPath, type Unit } from "../context.ts";
+import { hostsIn, ownership } from "../domains.ts";
+import type { Finding, SourceRef } from "../finding.ts";
+import { rule } from "../rule.ts";
+
+export const crossAccountRule = rule("isolation/cross-account", "Nothing rendered for one account references another account's domain, host, cluster or secret store.", (ctx: Context) => {
+  const own = ownership(ctx.estate);
+  const out: Finding[] = [];
+  const stores = new Map(ctx.estate.accounts.map((a) => [a.secretStore.name, a.name]));
+  for (const u of ctx.units) {
+    for (const o of u.objects) {
+      eachString(o.object, (path, value) => {
+        if (path[0] === "metadata" && path[1] === "annotations") return;
+        for (const host of new Set(hostsIn(value))) {
+          const owner = own.ownerOf(host);
+          if (!owner || owner === u.d.account || owner === own.common) continue;
+          out.push(ctx.finding("isolation/cross-account", ctx.locate(u, o, path), `${u.d.environment} (account ${u.d.account}) references ${host}, which belongs to account ${owner} — accounts never talk to each other; use a host in ${u.env.domain}, or reach shared things through common`, { unit: u, object: o, path }));
+        }
+      });
+      if (kindOf(o) === "ExternalSecret" || kindOf(o) === "SecretStore" || kindOf(o) === "ClusterSecretStore") {
+        const ref = asObj(get(o.object, ["spec", "secretStoreRef"]));
+        const store = str(ref.name);
+        const owner = store ? stores.get(store) : undefined;
+        if (owner && owner !== u.d.account)
+          out.push(ctx.finding("isolation/cross-account", ctx.source(u, "secretStore"), `${kindOf(o)} ${nameOf(o)} reads from ${store}, the secret store of account ${owner} — read only from account ${u.d.account}'s store (${u.account.secretStore.name})`, { unit: u, object: o, path: ["spec", "secretStoreRef", "name"] }));
+      }
+    }
+  }
+  return out;
+});
+
+export const commonApiRule = rule("isolation/common-api", "Prod and nonprod reach common only through what it exposes: the registry and common's public hosts.", (ctx: Context) => {
+  const own = ownership(ctx.estate);
+  if (!own.common) return [];
+  const exposed = new Set([own.registryHost, ...ctx.units.filter((u) => u.d.account === own.common && u.d.ingress).map((u) => u.d.ingress!.host)]);
+  const out: Finding[] = [];
+  for (const u of ctx.units) {
+    if (u.d.account === own.common) continue;
+    for (const o of u.objects)
+      eachString(o.object, (path, value) => {
+        if (path[0] === "metadata" && path[1] === "annotations") return;
+        for (const host of new Set(hostsIn(value)))
+          if (own.ownerOf(host) === own.common && !exposed.has(host))
+            out.push(ctx.finding("isolation/common-api", ctx.locate(u, o, path), `references ${host} in account ${own.common}, which common does not expose (it exposes ${[...exposed].sort().join(", ")}) — reach common only through its registry or a public host of a service in it`, { unit: u, object: o, path }));
+      });
+  }
+  return out;
+});
+
+interface Cidr { v4: true; start: number; end: number }
+function parseV4(cidr: string): Cidr | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = Number(m[5]);
+  const ip = (((Number(m[1]) << 24) >>> 0) + (Number(m[2]) << 16) + (Number(m[3]) << 8) + Number(m[4])) >>> 0;
+  const size = 2 ** (32 - bits);
+  const start = ip - (ip % size);
+  return { v4: true, start, end: start + size - 1 };
+}
+/** RFC 1918: where clusters, and so other accounts, live. */
+const privateRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/** Private ranges an ipBlock opens (overlaps without an `except` covering the overlap). */
+export function openPrivateRanges(cidr: string, except: readonly string[]): string[] {
+  if (cidr.includes(":")) {
+    const bits = Number(cidr.split("/")[1]);
+    return bits < 8 && !except.some((e) => e.toLowerCase() === "fc00::/7") ? ["fc00::/7"] : [];
+  }
+  const c = parseV4(cidr);
+  if (!c) return [];
+  const ex = except.map(parseV4).filter((e): e is Cidr => !!e);
+  return privateRanges.filter((r) => {
+    const p = parseV4(r)!;
+    if (c.end < p.start || c.start > p.end) return false;
+    const i = { start: Math.max(c.start, p.start), end: Math.min(c.end, p.end) };
+    return !ex.some((e) => e.start <= i.start && e.end >= i.end);
+  });
+}
+
+const NS_LABEL = "kubernetes.io/metadata.name";
+
+export const networkPolicyRule = rule("isolation/network-policy", "Every namespace denies by default; policies open only to named namespaces of the same account, never to all namespaces or private ranges.", (ctx: Context) => {
+  const out: Finding[] = [];
+  const byNamespace = new Map(ctx.units.map((u) => [u.d.namespace, u]));
+  for (const u of ctx.units) {
+    const policies = u.objects.filter((o) => kindOf(o) === "NetworkPolicy");
+    const denyAll = policies.some((p) => {
+      const spec = asObj(p.object.spec);
+      const types = asArr(spec.policyTypes);
+      return isObj(spec.podSelector) && Object.keys(spec.podSelector).length === 0 && types.includes("Ingress") && types.includes("Egress") && asArr(spec.ingress).length === 0 && asArr(spec.egress).length === 0;
+    });
+    if (!denyAll)
+      out.push(ctx.finding("isolation/network-policy", { file: u.service.file, path: "" }, `namespace ${u.d.namespace} has no default-deny NetworkPolicy (podSelector {}, policyTypes Ingress and Egress, no rules) — render one (a base fix)`, { unit: u }));
+    const known = new Set(["kube-system", u.account.ingress.namespace, ...ctx.units.filter((x) => x.d.account === u.d.account).map((x) => x.d.namespace)]);
+    for (const p of policies) {
+      const spec = asObj(p.object.spec);
+      for (const [direction, peersKey] of [["ingress", "from"], ["egress", "to"]] as const) {
+        asArr(spec[direction]).forEach((r, i) => {
+          const peers = asArr(asObj(r)[peersKey]);
+          const rulePath: ObjPath = ["spec", direction, i];
+          const report = (path: ObjPath, text: string, ns?: string) =>
+            out.push(ctx.finding("isolation/network-policy", sourceOfPeer(ctx, u, direction, ns), `NetworkPolicy ${nameOf(p)} ${text}`, { unit: u, object: p, path }));
+          if (peers.length === 0) {
+            report([...rulePath, peersKey], `has an ${direction} rule without ${peersKey}, which opens it to every address, other accounts included — name the peers`);
+            return;
+          }
+          peers.forEach((peer, j) => {
+            const path: ObjPath = [...rulePath, peersKey, j];
+            const pe = asObj(peer);
+            if (isObj(pe.ipBlock)) {
+              const open = openPrivateRanges(str(pe.ipBlock.cidr) ?? "", asArr(pe.ipBlock.except).map(String));
+              if (open.length > 0) report([...path, "ipBlock"], `opens ${direction} to the private range${open.length > 1 ? "s" : ""} ${open.join(", ")}, where other accounts' clusters live — except them from the ipBlock`);
+            }
+            if (pe.namespaceSelector !== undefined) {
+              const sel = asObj(pe.namespaceSelector);
+              const names = [str(asObj(sel.matchLabels)[NS_LABEL]), ...asArr(sel.matchExpressions).map(asObj).filter((e) => e.key === NS_LABEL && e.operator === "In").flatMap((e) => asArr(e.values).map(String))].filter((n): n is string => !!n);
+              const otherKeys = Object.keys(asObj(sel.matchLabels)).filter((k) => k !== NS_LABEL).length + asArr(sel.matchExpressions).filter((e) => asObj(e).key !== NS_LABEL || asObj(e).operator !== "In").length;
+              if (names.length === 0) {
+                report([...path, "namespaceSelector"], otherKeys === 0 ? "selects every namespace in the cluster — select one namespace by its kubernetes.io/metadata.name" : "selects namespaces by labels other than their name, which cannot be held to the account — select namespaces by kubernetes.io/metadata.name");
+                return;
+              }
+              for (const ns of names) {
+                if (known.has(ns)) continue;
+                const other = byNamespace.get(ns);
+                report([...path, "namespaceSelector"], other ? `opens ${direction} to namespace ${ns} of account ${other.d.account} — accounts never talk to each other; remove the dependency` : `opens ${direction} to namespace ${ns}, which is not a namespace of account ${u.d.account} — open only to the account's own namespaces`, ns);
+              }
+            }
+          });
+        });
+      }
+    }
+  }
+  return out;
+});
+
+/** Egress peers come from the service's dependsOn; ingress peers from the calling service's dependsOn. */
+function sourceOfPeer(ctx: Context, u: Unit, direction: "ingress" | "egress", ns: string | undefined): SourceRef {
+  if (direction === "egress") return { file: u.service.file, path: "dependsOn" };
+  const caller = ns ? ctx.units.find((x) => x.d.namespace === ns) : undefined;
+  return caller ? { file: caller.service.file, path: "dependsOn" } : { file: u.service.file, path: "" };
+}
+
+export const isolationRules = [crossAccountRule, commonApiRule, networkPolicyRule];

@@ -1,0 +1,187 @@
+/**
+ * Parity: a service is the same everywhere it runs. Between its environments only the allowed kinds of
+ * difference may appear — size (resources, replicas, autoscaling), version, URLs, secret references and
+ * log level — plus what the environment itself decides: where it runs (namespace, account, secret store,
+ * callers) and what its tier sets (security, HA, rollout). Anything else is a finding, and `--parity`
+ * prints the table of every difference, per service.
+ */
+import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
+import { kindOf, nameOf, type Context, type Unit } from "../context.ts";
+import type { Finding } from "../finding.ts";
+import { rule } from "../rule.ts";
+import { parseImage } from "./images.ts";
+
+export type ParityKind = "size" | "version" | "url" | "secret ref" | "log level" | "tier" | "placement";
+/** The kinds the seeds allow to differ between a service's environments (tier and placement follow from the environment). */
+export const allowedKinds: readonly ParityKind[] = ["size", "version", "url", "secret ref", "log level", "tier", "placement"];
+
+/** A deployment as comparable leaves: arrays keyed by name, bookkeeping (origins, sources) left out. */
+export function leaves(d: ResolvedDeployment): Map<string, string> {
+  const image = parseImage(d.image);
+  const shaped: Record<string, unknown> = {
+    ...d,
+    origins: undefined,
+    sources: undefined,
+    image: `${image.registry}/${image.repository}`,
+    secrets: Object.fromEntries(d.secrets.map((s) => [s.env, { key: s.key, property: s.property ?? null }])),
+    dependsOn: Object.fromEntries(d.dependsOn.map((p) => [p.service, { namespace: p.namespace, port: p.port }])),
+    dependents: Object.fromEntries(d.dependents.map((p) => [p.service, { namespace: p.namespace, port: p.port }])),
+  };
+  const out = new Map<string, string>();
+  const walk = (v: unknown, path: string) => {
+    if (v === undefined) return;
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0) {
+      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+      return;
+    }
+    out.set(path, JSON.stringify(v));
+  };
+  walk(shaped, "");
+  return out;
+}
+
+/** What kind of difference a field is, or null when it may not differ. */
+export function classify(field: string, d: ResolvedDeployment): ParityKind | null {
+  const [top, sub, leaf] = field.split(".");
+  switch (top) {
+    case "version":
+      return "version";
+    case "replicas":
+    case "autoscaling":
+    case "resources":
+      return "size";
+    case "logLevel":
+      return "log level";
+    case "secrets":
+      return leaf === "key" || leaf === "property" ? "secret ref" : null;
+    case "config":
+      if (sub === "LOG_LEVEL") return "log level";
+      if (sub && (d.origins[`urls.${sub}`] || d.origins[`config.${sub}`]?.layer === "derived")) return "url";
+      return null;
+    case "ingress":
+      return sub === "host" ? "url" : "placement";
+    case "antiAffinity":
+    case "podSecurity":
+    case "readOnlyRootFilesystem":
+    case "debug":
+    case "rollingUpdate":
+    case "disruptionBudget":
+      return "tier";
+    case "environment":
+    case "account":
+    case "namespace":
+    case "secretStore":
+    case "dependents":
+      return "placement";
+    case "dependsOn":
+      return leaf === "namespace" ? "placement" : null;
+    case "labels":
+      return sub === "environment" || sub === "account" ? "placement" : null;
+    default:
+      return null;
+  }
+}
+
+export interface ParityRow {
+  readonly field: string;
+  /** The kind of difference, or null when the field may not differ. */
+  readonly kind: ParityKind | null;
+  /** Environment → value (absent: the field is not set there). */
+  readonly values: Readonly<Record<string, string | null>>;
+}
+
+export interface ParityTable {
+  readonly service: string;
+  readonly file: string;
+  readonly environments: readonly string[];
+  /** Every field that differs between the service's environments, in field order. */
+  readonly rows: readonly ParityRow[];
+}
+
+export function parityTables(estate: ResolvedEstate): ParityTable[] {
+  return estate.services.map((s) => {
+    const ds = estate.deployments.filter((d) => d.service === s.name);
+    const byEnv = new Map(ds.map((d) => [d.environment, leaves(d)]));
+    const fields = [...new Set(ds.flatMap((d) => [...byEnv.get(d.environment)!.keys()]))].sort();
+    const rows: ParityRow[] = [];
+    for (const field of fields) {
+      const values = Object.fromEntries(ds.map((d) => [d.environment, byEnv.get(d.environment)!.get(field) ?? null]));
+      if (new Set(Object.values(values)).size <= 1) continue;
+      const kinds = ds.map((d) => classify(field, d));
+      rows.push({ field, kind: kinds.includes(null) ? null : kinds[0]!, values });
+    }
+    return { service: s.name, file: s.file, environments: ds.map((d) => d.environment), rows };
+  });
+}
+
+/** Objects that come and go with a resolved setting; every other object must exist in all of a service's environments. */
+const conditional: Readonly<Record<string, (d: ResolvedDeployment) => boolean>> = {
+  HorizontalPodAutoscaler: (d) => d.autoscaling !== null,
+  PodDisruptionBudget: (d) => d.disruptionBudget !== null,
+  Role: (d) => d.debug,
+  RoleBinding: (d) => d.debug,
+  Ingress: (d) => d.ingress !== undefined,
+  ExternalSecret: (d) => d.secrets.length > 0,
+};
+
+export const parityRule = rule("parity/allowed-differences", "A service's environments differ only in size, version, URLs, secret references and log level (plus what the tier and placement decide).", (ctx: Context) => {
+  const out: Finding[] = [];
+  const units = new Map<string, Unit[]>();
+  for (const u of ctx.units) units.set(u.d.service, [...(units.get(u.d.service) ?? []), u]);
+  for (const table of parityTables(ctx.estate)) {
+    const us = units.get(table.service) ?? [];
+    if (us.length < 2) continue;
+    const first = us[0]!;
+    for (const row of table.rows) {
+      if (row.kind !== null) continue;
+      const top = row.field.split(".").slice(0, 2).join(".");
+      const differing = us.filter((u) => row.values[u.d.environment] !== row.values[first.d.environment]);
+      for (const u of differing) {
+        const where = row.field.startsWith("config.") ? ctx.configSource(u, row.field.split(".")[1]!) : ctx.source(u, top);
+        out.push(ctx.finding("parity/allowed-differences", where, `${row.field} is ${row.values[u.d.environment] ?? "unset"} in ${u.d.environment} but ${row.values[first.d.environment] ?? "unset"} in ${first.d.environment}; environments may differ only in ${allowedKinds.slice(0, 5).join(", ")} — make it the same everywhere (an experiment belongs in its own service)`, { unit: u }));
+      }
+    }
+    // The rendered objects: the same set everywhere, except those that follow a resolved setting.
+    const sets = us.map((u) => new Set(u.objects.map((o) => `${kindOf(o)}/${nameOf(o) === u.d.namespace ? "<namespace>" : nameOf(o)}`)));
+    const all = new Set(sets.flatMap((s) => [...s]));
+    for (const key of all) {
+      const kind = key.split("/")[0]!;
+      if (conditional[kind]) {
+        for (const [i, u] of us.entries())
+          if (sets[i]!.has(key) !== conditional[kind](u.d))
+            out.push(ctx.finding("parity/allowed-differences", { file: u.service.file, path: "" }, `${key} is ${sets[i]!.has(key) ? "rendered" : "missing"} in ${u.d.environment}, though its resolved settings say otherwise — render ${kind} exactly when the setting calls for it (a base fix)`, { unit: u }));
+        continue;
+      }
+      for (const [i, u] of us.entries())
+        if (!sets[i]!.has(key))
+          out.push(ctx.finding("parity/allowed-differences", { file: u.service.file, path: "" }, `${key} is rendered in ${us.filter((_, j) => sets[j]!.has(key)).map((x) => x.d.environment).join(", ")} but not in ${u.d.environment} — render the same objects in every environment (a base fix)`, { unit: u }));
+    }
+  }
+  return out;
+});
+
+const pad = (s: string, n: number) => s + " ".repeat(Math.max(0, n - s.length));
+
+/** The parity table as text: per service, one row per differing field with its kind and each environment's value. */
+export function formatParityTables(tables: readonly ParityTable[], options: { placement?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  for (const t of tables) {
+    const rows = t.rows.filter((r) => options.placement || r.kind !== "placement");
+    lines.push(`${t.service} (${t.file}): ${t.environments.join(" · ")}`);
+    if (t.environments.length < 2) {
+      lines.push("  runs in one environment only; nothing to compare", "");
+      continue;
+    }
+    if (rows.length === 0) {
+      lines.push("  identical everywhere (placement aside)", "");
+      continue;
+    }
+    const cell = (v: string | null) => (v === null ? "—" : v.startsWith('"') ? (JSON.parse(v) as string) : v);
+    const widths = [Math.max(5, ...rows.map((r) => r.field.length)), Math.max(4, ...rows.map((r) => (r.kind ?? "NOT ALLOWED").length)), ...t.environments.map((e) => Math.min(48, Math.max(e.length, ...rows.map((r) => cell(r.values[e] ?? null).length))))];
+    lines.push(`  ${[pad("field", widths[0]!), pad("kind", widths[1]!), ...t.environments.map((e, i) => pad(e, widths[i + 2]!))].join("  ").trimEnd()}`);
+    for (const r of rows)
+      lines.push(`  ${[pad(r.field, widths[0]!), pad(r.kind ?? "NOT ALLOWED", widths[1]!), ...t.environments.map((e, i) => pad(cell(r.values[e] ?? null), widths[i + 2]!))].join("  ").trimEnd()}`);
+    lines.push("");
+  }
+  return lines;
+}
