@@ -15,15 +15,17 @@ export interface Ownership {
 
 const hostPattern = /(?<![A-Za-z0-9_.@-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9](?![A-Za-z0-9_-])/gi;
 
-/** Host names in a string: URL hosts, bare DNS names, image registries; never cluster-internal names. */
+const urlPattern = /\b[a-z][a-z0-9+.-]*:\/\/(?:[^/@\s]*@)?([^/:?#\s]+)/gi;
+
+/**
+ * Host names in a string: URL hosts (credentials skipped), bare DNS names, image registries; never
+ * cluster-internal names, nor the domain of an e-mail address (which is not a connection).
+ */
 export function hostsIn(value: string): string[] {
-  const out: string[] = [];
-  for (const m of value.matchAll(hostPattern)) {
-    const host = m[0].toLowerCase();
-    if (internal(host)) continue;
-    out.push(host);
-  }
-  return out;
+  const out = new Set<string>();
+  for (const m of value.matchAll(urlPattern)) out.add(m[1]!.toLowerCase());
+  for (const m of value.matchAll(hostPattern)) out.add(m[0].toLowerCase());
+  return [...out].filter((h) => h.includes(".") && !internal(h) && !/^[\d.]+$/.test(h));
 }
 
 const internal = (host: string) => host.endsWith(".svc") || host.endsWith(".cluster.local") || host.includes(".svc.");

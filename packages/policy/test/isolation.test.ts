@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { commonApiRule, crossAccountRule, hostsIn, networkPolicyRule, openPrivateRanges, ownership } from "../src/index.ts";
+import { cleanFixture, fixture, run, withObject } from "./fixture.ts";
+
+describe("host ownership", () => {
+  it("gives a host to the account with the longest matching domain", () => {
+    const own = ownership(cleanFixture().estate);
+    expect(own.ownerOf("api.example.dev")).toBe("prod");
+    expect(own.ownerOf("api.staging.nonprod.example.dev")).toBe("nonprod");
+    expect(own.ownerOf("prod.k8s.example.dev")).toBe("prod");
+    expect(own.ownerOf("registry.common.example.dev")).toBe("common");
+    expect(own.ownerOf("api.partner.example.com")).toBeUndefined();
+    expect(own.common).toBe("common");
+  });
+
+  it("finds hosts in URLs and images, never cluster-internal names", () => {
+    expect(hostsIn("https://user@api.example.dev:8443/x?y=1")).toEqual(["api.example.dev"]);
+    expect(hostsIn("registry.common.example.dev/core/api:1.2.3")).toEqual(["registry.common.example.dev"]);
+    expect(hostsIn("http://api.prod-api.svc.cluster.local")).toEqual([]);
+    expect(hostsIn("1.2.3")).toEqual([]);
+  });
+});
+
+describe("isolation/cross-account", () => {
+  it("passes: each environment names only its own account's hosts, third parties and the registry", () => {
+    expect(run(crossAccountRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails a nonprod URL override pointing at a prod host, at the override", () => {
+    const input = fixture({ services: (s) => (s.api!.environments.staging = { urls: { PARTNER_URL: "https://api.example.dev/v1" } }) });
+    expect(run(crossAccountRule, input)).toMatchObject([
+      { rule: "isolation/cross-account", file: "services/api/service.ts", path: "environments.staging.urls.PARTNER_URL", environment: "staging", message: expect.stringContaining("belongs to account prod"), generated: { file: "nonprod/staging/api/configmap.yaml", path: "data.PARTNER_URL" } },
+    ]);
+  });
+
+  it("fails prod config naming a nonprod host or cluster", () => {
+    const input = fixture({ services: (s) => (s.api!.config = { ...s.api!.config, KUBE: "https://nonprod.k8s.example.dev" }) });
+    expect(run(crossAccountRule, input)).toMatchObject([{ file: "services/api/service.ts", path: "config.KUBE", environment: "prod" }]);
+  });
+
+  it("fails an ExternalSecret reading another account's store, at the account's store", () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/externalsecret.yaml", (o) => (o.spec.secretStoreRef.name = "nonprod-vault"));
+    expect(run(crossAccountRule, input)).toMatchObject([{ file: "environments/estate.ts", path: "accounts.prod.secretStore", message: expect.stringContaining("secret store of account nonprod") }]);
+  });
+});
+
+describe("isolation/common-api", () => {
+  const withShared = (url: string) =>
+    fixture({
+      environments: (e) => (e.shared = { name: "shared", account: "common", tier: "prod", wave: -1, domain: "common.example.dev" }),
+      services: (s) => {
+        s.logs = { name: "logs", kind: "http", description: "Log intake.", team: "platform", costCenter: "cc-0", image: "platform/logs", version: "1.0.0", public: { host: "logs" }, environments: { shared: {} } };
+        s.api!.urls = { ...s.api!.urls, LOGS_URL: url };
+      },
+    });
+
+  it("passes a reference to what common exposes (a public host of a common service, the registry)", () => {
+    expect(run(commonApiRule, withShared("https://logs.common.example.dev/ingest"))).toEqual([]);
+  });
+
+  it("fails a reference to anything else in common", () => {
+    expect(run(commonApiRule, withShared("https://vault.common.example.dev"))).toMatchObject([
+      { rule: "isolation/common-api", file: "services/api/service.ts", path: "urls.LOGS_URL", environment: "dev" },
+      { environment: "staging" },
+      { environment: "prod" },
+    ]);
+  });
+});
+
+describe("isolation/network-policy", () => {
+  it("passes default-deny plus named same-account peers", () => {
+    expect(run(networkPolicyRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails egress to another account's namespace", () => {
+    const input = withObject(cleanFixture(), "nonprod/staging/worker/networkpolicy.yaml", (o) => (o.spec.egress[1].to[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"] = "prod-api"));
+    expect(run(networkPolicyRule, input)).toMatchObject([{ file: "services/worker/service.ts", path: "dependsOn", environment: "staging", message: expect.stringContaining("namespace prod-api of account prod") }]);
+  });
+
+  it("fails every-namespace selectors, rules without peers and open private ranges", () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/networkpolicy.yaml", (o) => {
+      o.spec.ingress[0].from.push({ namespaceSelector: {} });
+      o.spec.egress.push({ ports: [{ port: 5432, protocol: "TCP" }] });
+      o.spec.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] });
+    });
+    expect(run(networkPolicyRule, input).map((f) => f.message).join("\n")).toMatch(/selects every namespace[\s\S]*without to[\s\S]*10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16/);
+  });
+
+  it("fails a namespace without a default-deny policy", () => {
+    const input = { ...cleanFixture(), objects: cleanFixture().objects.filter((o) => o.file !== "prod/prod/worker/networkpolicy-default-deny.yaml") };
+    expect(run(networkPolicyRule, input)).toMatchObject([{ service: "worker", environment: "prod", message: expect.stringContaining("no default-deny") }]);
+  });
+
+  it("knows which private ranges an ipBlock leaves open", () => {
+    expect(openPrivateRanges("0.0.0.0/0", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])).toEqual([]);
+    expect(openPrivateRanges("10.1.0.0/16", [])).toEqual(["10.0.0.0/8"]);
+    expect(openPrivateRanges("10.1.0.0/16", ["10.0.0.0/8"])).toEqual([]);
+    expect(openPrivateRanges("203.0.113.0/24", [])).toEqual([]);
+    expect(openPrivateRanges("::/0", [])).toEqual(["fc00::/7"]);
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { Context, loadModels, modelFor, schemaRules, validateWith, type PolicyInput } from "../src/index.ts";
+import { cleanFixture, withExtra, withObject } from "./fixture.ts";
+
+async function schemaFindings(input: PolicyInput) {
+  const ctx = new Context(input);
+  return schemaRules(await loadModels(input.objects)).flatMap((r) => r.check(ctx));
+}
+
+const application = {
+  apiVersion: "argoproj.io/v1alpha1",
+  kind: "Application",
+  metadata: { name: "prod-api", namespace: "argocd", labels: { "gitops.dev/environment": "prod" }, finalizers: ["resources-finalizer.argocd.argoproj.io"] },
+  spec: {
+    project: "prod",
+    source: { repoURL: "https://github.com/acme/platform-gitops.git", targetRevision: "main", path: "generated/prod/prod/api" },
+    destination: { server: "https://prod.k8s.example.dev", namespace: "prod-api" },
+    syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"], retry: { limit: 3, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } } },
+  },
+};
+
+describe("schema validation", () => {
+  it("passes every object the bases render, ExternalSecrets included", async () => {
+    expect(await schemaFindings(cleanFixture())).toEqual([]);
+  });
+
+  it("finds a misspelt field anywhere in an object, and points at the typed source", async () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/deployment.yaml", (o) => {
+      o.spec.replicaz = 3;
+      o.spec.template.spec.containers[0].imagePullPolicyy = "Always";
+      o.spec.template.spec.containers[0].resources.requestz = {};
+    });
+    const findings = await schemaFindings(input);
+    expect(findings.map((f) => [f.rule, f.generated?.path, f.file, f.path]).sort()).toEqual([
+      ["schema/unknown-field", "spec.replicaz", "services/api/service.ts", ""],
+      ["schema/unknown-field", "spec.template.spec.containers[0].imagePullPolicyy", "services/api/service.ts", ""],
+      ["schema/unknown-field", "spec.template.spec.containers[0].resources.requestz", "environments/prod.ts", "tier"],
+    ]);
+  });
+
+  it("lets map-typed fields (labels, data, resource lists) hold any key", async () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/configmap.yaml", (o) => {
+      o.data.ANY_NEW_KEY = "x";
+      o.metadata.labels["example.com/new"] = "y";
+    });
+    expect(await schemaFindings(input)).toEqual([]);
+  });
+
+  it("rejects wrong types and missing required fields, with the path", async () => {
+    const input = withObject(cleanFixture(), "nonprod/staging/worker/deployment.yaml", (o) => {
+      o.spec.revisionHistoryLimit = "5";
+      delete o.spec.selector;
+    });
+    const findings = await schemaFindings(input);
+    expect(findings.map((f) => f.rule)).toEqual(["schema/kubernetes", "schema/kubernetes"]);
+    expect(findings.map((f) => f.message).join("\n")).toMatch(/spec must have required property selector[\s\S]*spec.revisionHistoryLimit must be integer/);
+  });
+
+  it("validates ExternalSecrets against the External Secrets CRD model", async () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/externalsecret.yaml", (o) => (o.spec.refreshIntervall = "1h"));
+    expect(await schemaFindings(input)).toMatchObject([{ rule: "schema/unknown-field", generated: { path: "spec.refreshIntervall" } }]);
+  });
+
+  it("validates ArgoCD objects against the Argo CD model, unknown fields included", async () => {
+    const clean = withExtra(cleanFixture(), { file: "common/shared/argocd/application-prod-api.yaml", object: structuredClone(application) });
+    expect(await schemaFindings(clean)).toEqual([]);
+    const typo = structuredClone(application) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    typo.spec.syncPolicy.automated.selfHea1 = true;
+    delete typo.spec.project;
+    const findings = await schemaFindings(withExtra(cleanFixture(), { file: "common/shared/argocd/application-prod-api.yaml", object: typo }));
+    expect(findings.map((f) => f.rule).sort()).toEqual(["schema/kubernetes", "schema/unknown-field"]);
+    expect(findings.every((f) => f.environment === "shared" || f.environment === null)).toBe(true);
+  });
+
+  it("reports a kind no model package knows", async () => {
+    const input = withExtra(cleanFixture(), { file: "prod/prod/api/widget.yaml", object: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "api", namespace: "prod-api" } } });
+    expect(await schemaFindings(input)).toMatchObject([{ rule: "schema/kubernetes", message: expect.stringContaining("example.com/v1 Widget has no schema") }]);
+  });
+
+  it("looks models up by apiVersion and kind", async () => {
+    expect(await modelFor("apps/v1", "Deployment")).toBeDefined();
+    expect(await modelFor("v1", "ConfigMap")).toBeDefined();
+    expect(await modelFor("external-secrets.io/v1", "ExternalSecret")).toBeDefined();
+    expect(await modelFor("argoproj.io/v1alpha1", "ApplicationSet")).toBeDefined();
+    expect(await modelFor("../../etc", "Passwd")).toBeUndefined();
+    const model = (await modelFor("v1", "Service"))!;
+    expect(validateWith(model, { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 80, targetPrt: 8080 }] } }).unknown).toEqual([["spec", "ports", 0, "targetPrt"]]);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { entropy, highEntropyRule, highEntropyTokens, noValuesRule, scanText, storeOnlyRule } from "../src/index.ts";
+import { cleanFixture, fixture, run, withExtra, withFile, withObject } from "./fixture.ts";
+
+// Test values assembled at run time so this file itself never matches a secret scanner.
+const awsKey = ["AKIA", "IOSFODNN7", "EXAMPLE"].join("");
+const privateKey = ["-----BEGIN RSA ", "PRIVATE KEY-----"].join("");
+
+describe("secret patterns", () => {
+  it("match what secret scanners match, and not ordinary config", () => {
+    expect(scanText(`key: ${awsKey}`).map((h) => h.name)).toEqual(["an AWS access key ID"]);
+    expect(scanText(`${privateKey}\nMIIE`).map((h) => h.name)).toEqual(["a private key"]);
+    expect(scanText("postgres://app:s3cret@db.internal:5432/app").map((h) => h.name)).toEqual(["credentials in a URL"]);
+    expect(scanText(["gh", "p_", "a".repeat(36)].join("")).map((h) => h.name)).toEqual(["a GitHub token"]);
+    expect(scanText("https://api.processor.example.com/v2 http://a.b.svc.cluster.local 2.14.0 registry.common.acme.dev/core/api:1.2.3")).toEqual([]);
+  });
+
+  it("measure entropy: random strings are high, words and URLs low", () => {
+    expect(entropy("aaaa")).toBe(0);
+    expect(highEntropyTokens("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")).toHaveLength(1);
+    expect(highEntropyTokens("https://sandbox.processor.example.com/v2")).toEqual([]);
+    expect(highEntropyTokens("outbound-email-notifications-queue")).toEqual([]);
+    expect(highEntropyTokens("123e4567-e89b-12d3-a456-426614174000")).toEqual([]);
+  });
+});
+
+describe("secrets/no-values", () => {
+  it("passes references to the secret store, and PASSWORD_MIN_LENGTH: 12", () => {
+    expect(run(noValuesRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails a key pasted into config, at the config key that holds it", () => {
+    const input = fixture({ services: (s) => (s.api!.config = { ...s.api!.config, CLOUD_ID: awsKey }) });
+    const findings = run(noValuesRule, input);
+    expect(findings).toHaveLength(3);
+    expect(findings[0]).toMatchObject({ rule: "secrets/no-values", file: "services/api/service.ts", path: "config.CLOUD_ID", generated: { path: "data.CLOUD_ID" } });
+    expect(findings[0]!.message).not.toContain(awsKey);
+  });
+
+  it("fails a plain value for a secret-named variable, and credentials in a URL", () => {
+    const input = fixture({
+      services: (s) => {
+        s.worker!.config = { SMTP_PASSWORD: "hunter2" };
+        s.worker!.urls = { BROKER_URL: "https://app:pa55word@broker.example.com" };
+      },
+    });
+    const findings = run(noValuesRule, input).filter((f) => f.environment === "prod");
+    expect(findings.map((f) => `${f.path}: ${f.message.split(" (")[0]}`).sort()).toEqual([
+      "config.SMTP_PASSWORD: SMTP_PASSWORD is a secret-named variable with a plain value in ConfigMap worker",
+      "urls.BROKER_URL: ConfigMap worker holds credentials in a URL",
+    ]);
+  });
+
+  it("scans every generated file as a scanner would, kustomizations included", () => {
+    const input = withFile(cleanFixture(), "prod/prod/api/kustomization.yaml", `# ${privateKey}\nresources: []\n`);
+    expect(run(noValuesRule, input)).toMatchObject([{ file: "services/api/service.ts", environment: "prod", message: expect.stringContaining("generated/prod/prod/api/kustomization.yaml holds a private key") }]);
+  });
+});
+
+describe("secrets/high-entropy", () => {
+  it("passes ordinary ConfigMap values", () => {
+    expect(run(highEntropyRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails a random-looking ConfigMap value", () => {
+    const input = fixture({ services: (s) => (s.report!.config = { SIGNING: "q8Zt3VbR1xNw7LcP0sKd9YhG2mFa" }) });
+    expect(run(highEntropyRule, input)).toMatchObject([
+      { rule: "secrets/high-entropy", file: "services/report/service.ts", path: "config.SIGNING", environment: "dev" },
+      { environment: "staging" },
+      { environment: "prod" },
+    ]);
+  });
+
+  it("fails a random-looking container env value", () => {
+    const input = withObject(cleanFixture(), "prod/prod/worker/deployment.yaml", (o) => (o.spec.template.spec.containers[0].env = [{ name: "SEED", value: "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl+/9Q" }]));
+    expect(run(highEntropyRule, input)).toMatchObject([{ path: "config.SEED", generated: { path: "spec.template.spec.containers[0].env[0].value" } }]);
+  });
+});
+
+describe("secrets/store-only", () => {
+  it("passes ExternalSecrets from the account's store", () => {
+    expect(run(storeOnlyRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails a Secret object", () => {
+    const input = withExtra(cleanFixture(), { file: "prod/prod/api/secret.yaml", object: { apiVersion: "v1", kind: "Secret", metadata: { name: "api-raw", namespace: "prod-api" }, stringData: { X: "y" } } });
+    expect(run(storeOnlyRule, input)).toMatchObject([{ file: "services/api/service.ts", path: "secrets", environment: "prod" }]);
+  });
+
+  it("fails a store that is not the account's", () => {
+    const input = withObject(cleanFixture(), "nonprod/dev/api/externalsecret.yaml", (o) => (o.spec.secretStoreRef = { kind: "SecretStore", name: "team-store" }));
+    expect(run(storeOnlyRule, input)).toMatchObject([{ file: "environments/estate.ts", path: "accounts.nonprod.secretStore", environment: "dev" }]);
+  });
+});
