@@ -147,6 +147,13 @@ describe("gitops diff", () => {
     expect(stdout).toContain("- added `Deployment/search-experiment`");
     expect(stdout).toContain("- changed `NetworkPolicy/public-api`: spec.ingress[0].from");
 
+    writeFileSync(file, readFileSync(file, "utf8").replace(
+      "environments: { dev: {}, staging: {} }",
+      'environments: { dev: {}, staging: {} },\n  waivers: [{ rule: "images/immutable", reason: "alpha images until the experiment ends", expires: "2027-01-31" }]',
+    ));
+    const waived = await cli(root, "diff", "--base", "HEAD", "--format", "markdown");
+    expect(waived.stdout).toContain("- search-experiment: `images/immutable` waived until 2027-01-31 (all environments): alpha images until the experiment ends");
+
     writeFileSync(file, readFileSync(file, "utf8").replace("environments: { dev: {}, staging: {} }", "environments: { dev: {} }").replace('kind: "http"', 'kind: "worker"').replace("port: 8080,", "").replace('dependsOn: ["public-api"],', ""));
     const removed = await cli(root, "diff", "--base", "HEAD", "--format", "markdown");
     expect(removed.stdout).toContain("**deletions**");

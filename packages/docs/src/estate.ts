@@ -49,6 +49,9 @@ export function estateReadme(estate: ResolvedEstate): string {
     environments: envs.map((e) => ({ name: e.name, wave: e.wave, account: e.account, tier: e.tierName, services: count(e.name) })),
     services,
     teams,
+    waivers: estate.services.flatMap((s) =>
+      (s.waivers ?? []).map((w) => ({ service: s.name, rule: w.rule, environments: w.environments?.join(", ") ?? "all", expires: w.expires, reason: w.reason.replaceAll("|", "\\|") })),
+    ),
   });
 }
 

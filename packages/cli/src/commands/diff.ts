@@ -44,6 +44,10 @@ export const diffCommand: Command = {
     const groups = groupChanges(changes, head.build.estate);
     const count = (k: ObjectChange["change"]) => changes.filter((c) => c.change === k).length;
     const summary = { added: count("added"), changed: count("changed"), removed: count("removed") };
+    const touched = new Set(groups.map((g) => g.service));
+    const waivers = head.build.estate.services
+      .filter((s) => touched.has(s.name))
+      .flatMap((s) => (s.waivers ?? []).map((w) => ({ service: s.name, rule: w.rule, expires: w.expires, reason: w.reason, environments: w.environments?.join(", ") ?? "all environments" })));
     if (format === "markdown") {
       out(renderTemplate("pr-summary.md", {
         title: `against ${base.slice(0, 12)}`,
@@ -52,6 +56,7 @@ export const diffCommand: Command = {
         prodTouched: groups.some((g) => g.prod),
         deletions: summary.removed > 0,
         groups,
+        waivers,
       }).trimEnd());
       return EXIT.ok;
     }
@@ -66,6 +71,7 @@ export const diffCommand: Command = {
         out(`  ${mark} ${o.kind}/${o.name}${o.fields.length ? `: ${o.fields.join(", ")}` : ""}`);
       }
     }
+    for (const w of waivers) out(style.yellow(`waiver: ${w.service} ${w.rule} until ${w.expires} (${w.environments}): ${w.reason}`));
     out(`\n${summary.added} added, ${summary.changed} changed, ${summary.removed} removed objects against ${base.slice(0, 12)}.`);
     return EXIT.ok;
   },
