@@ -47,8 +47,7 @@ export async function load(root: string): Promise<Loaded> {
       }
       return { file, value: mod.default };
     } catch (error) {
-      const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      problems.push(problem(file, [], `could not be loaded: ${message} — fix the file so that it runs (pnpm typecheck shows type errors)`));
+      problems.push(problem(file, [], `could not be loaded: ${loadError(root, error)} — fix the file so that it runs (pnpm typecheck shows type errors)`));
       return undefined;
     }
   };
@@ -56,5 +55,29 @@ export async function load(root: string): Promise<Loaded> {
   const environments = (await Promise.all(files.environments.map(read))).filter((s): s is SourceFile => !!s);
   const services = (await Promise.all(files.services.map(read))).filter((s): s is SourceFile => !!s);
   if (files.environments.length === 0) problems.push(problem("environments", [], "holds no environment files — add one, e.g. environments/dev.ts"));
-  return { sources: estate ? { estate, environments, services } : undefined, problems };
+  const loaded = new Set([...environments, ...services].map((s) => s.file));
+  const unloaded = [...files.environments, ...files.services].filter((f) => !loaded.has(f));
+  return { sources: estate ? { estate, environments, services, unloaded } : undefined, problems };
+}
+
+/**
+ * One line saying why a file failed to load, with repository-relative paths: the first line of the error, plus
+ * the next when the first only introduces it (esbuild's "Transform failed with 1 error:" then the location and
+ * reason). Loaders may throw non-Error objects that still carry a message.
+ */
+function loadError(root: string, error: unknown): string {
+  const raw =
+    error instanceof Error ? error.message
+    : typeof error === "object" && error !== null && "message" in error ? String(error.message)
+    : String(error);
+  const rootPrefix = (prefix: string) => (prefix.endsWith("/") ? prefix : `${prefix}/`);
+  const relative = raw
+    .replaceAll(rootPrefix(pathToFileURL(root).href), "")
+    .replaceAll(rootPrefix(root), "")
+    .replace(/\?content=[0-9a-f]+/g, "");
+  const lines = relative.split("\n").map((l) => l.trim()).filter(Boolean);
+  const first = lines[0] ?? "unknown error";
+  const line = first.endsWith(":") && lines[1] ? `${first} ${lines[1]}` : first;
+  // " — " separates what is wrong from the fix in a problem; keep it out of the quoted error.
+  return line.replaceAll(" — ", " - ");
 }

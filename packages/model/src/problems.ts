@@ -39,30 +39,55 @@ export function problem(file: string, path: readonly PropertyKey[], text: string
     : { file, path: formatPath(path), message: text.slice(0, at), fix: text.slice(at + 3) };
 }
 
-/** Turns zod's issues into problems; the schemas' own messages carry the fix, the rest get one here. */
+/**
+ * Turns zod's issues into problems; the schemas' own messages carry the fix, the rest get one here. Parse with
+ * `reportInput: true` so that wrong values can be quoted back (`not the string "8080"`).
+ */
 export function fromZod(file: string, error: z.ZodError): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
+    const input = "input" in issue ? issue.input : undefined;
     switch (issue.code) {
       case "unrecognized_keys":
         return issue.keys.map((key) =>
           problem(file, [...issue.path, key], `is not a known field — remove it or fix its spelling`),
         );
       case "invalid_type": {
-        // zod 4 leaves `input` off issues by default; its message still says what it received.
+        // zod 4 leaves `input` off issues unless asked; its message still says what it received.
         const received = /received (\w+)/.exec(issue.message)?.[1];
-        const missing = received === "undefined" || (received === undefined && issue.input === undefined);
+        const missing = received === "undefined" || (received === undefined && input === undefined);
         return [
           problem(
             file,
             issue.path,
             missing
-              ? `is required — add it (${issue.expected})`
-              : `must be ${article(issue.expected)}, not ${issue.input !== undefined ? describe(issue.input) : (received ?? "that")} — change its value`,
+              ? `is required — add it (${typeName(issue.expected)})`
+              : `must be ${article(typeName(issue.expected))}, not ${input !== undefined ? describe(input) : (received ?? "that")} — change its value`,
           ),
         ];
       }
-      case "invalid_value":
-        return [problem(file, issue.path, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")} — pick one`)];
+      case "invalid_value": {
+        const options = issue.values.map((v) => JSON.stringify(v)).join(", ");
+        return [
+          input === undefined
+            ? problem(file, issue.path, `is required — add it (one of ${options})`)
+            : problem(file, issue.path, `must be one of ${options}, not ${JSON.stringify(input)} — pick one`),
+        ];
+      }
+      case "invalid_key": {
+        // A record key that fails its schema: the key schema's own message says what a key must look like.
+        const inner = issue.issues.find((i) => i.message.includes(" — "));
+        return [problem(file, issue.path, inner ? inner.message : `is not a valid name here — ${issue.message.toLowerCase()}; rename it`)];
+      }
+      case "invalid_union": {
+        // A union of plain types (config values: string, number or boolean): name them all, and what was given.
+        const expected = issue.errors.map((branch) => (branch.length === 1 && branch[0]!.code === "invalid_type" && branch[0]!.path.length === 0 ? branch[0]!.expected : undefined));
+        if (expected.length > 0 && expected.every((e) => e !== undefined)) {
+          const names = expected.map((e) => article(typeName(e)));
+          const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} or ${names.at(-1)!}`;
+          return [problem(file, issue.path, input === undefined ? `is required — add it (${list})` : `must be ${list}, not ${describe(input)} — change its value`)];
+        }
+        return [problem(file, issue.path, `${issue.message} — change its value`)];
+      }
       case "too_small":
       case "too_big":
       case "invalid_format":
@@ -74,6 +99,11 @@ export function fromZod(file: string, error: z.ZodError): Problem[] {
   });
 }
 
+/** zod's type names, in the words people use. */
+function typeName(expected: string): string {
+  return expected === "int" ? "whole number" : expected === "record" ? "object" : expected;
+}
+
 function article(expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
@@ -82,5 +112,7 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number" && !Number.isInteger(value)) return `the fraction ${value}`;
-  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+  if (typeof value === "object") return "an object";
+  const text = JSON.stringify(value) ?? String(value);
+  return `the ${typeof value} ${text.length > 40 ? `${text.slice(0, 39)}…` : text}`;
 }

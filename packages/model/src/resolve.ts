@@ -13,7 +13,7 @@ import type {
   ResolvedEstate,
   ResolvedService,
 } from "./resolved.ts";
-import { environmentSchema, estateSchema, serviceSchema } from "./schema.ts";
+import { environmentSchema, estateSchema, overrideSchema, serviceSchema } from "./schema.ts";
 import { tiers, type Quantities, type Resources } from "./tiers.ts";
 
 /** A loaded config file: its repository-relative path and its default export. */
@@ -26,6 +26,11 @@ export interface Sources {
   readonly estate: SourceFile;
   readonly environments: readonly SourceFile[];
   readonly services: readonly SourceFile[];
+  /**
+   * Config files that exist but could not be loaded (their problem is already reported): names they define are
+   * still known, so references to them are not reported a second time.
+   */
+  readonly unloaded?: readonly string[];
 }
 
 export type Resolution = { ok: true; estate: ResolvedEstate } | { ok: false; problems: Problem[] };
@@ -44,9 +49,9 @@ export function expectedName(file: string): string {
 export function resolve(sources: Sources): Resolution {
   const problems: Problem[] = [];
   const parse = <S extends z.ZodType>(schema: S, src: SourceFile): z.output<S> | undefined => {
-    const result = schema.safeParse(src.value);
+    const result = schema.safeParse(src.value, { reportInput: true });
     if (result.success) return result.data;
-    problems.push(...fromZod(src.file, result.error));
+    problems.push(...fromZod(src.file, result.error).map(overrideHint));
     return undefined;
   };
 
@@ -72,9 +77,10 @@ export function resolve(sources: Sources): Resolution {
   const accounts = resolveAccounts(sources.estate.file, estate);
   const envs = resolveEnvironments(environments, accounts, sources.estate.file, problems);
   // Names that exist as files, even if broken: references to them are not reported again (one root cause, one problem).
+  const files = [...sources.environments.map((s) => s.file), ...sources.services.map((s) => s.file), ...(sources.unloaded ?? [])];
   const known = {
-    environments: new Set(sources.environments.map((s) => expectedName(s.file))),
-    services: new Set(sources.services.map((s) => expectedName(s.file))),
+    environments: new Set(files.filter((f) => f.startsWith("environments/")).map(expectedName)),
+    services: new Set(files.filter((f) => f.startsWith("services/")).map(expectedName)),
   };
   const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known);
 
@@ -115,6 +121,20 @@ export function resolve(sources: Sources): Resolution {
       services: resolvedServices,
       deployments,
     },
+  };
+}
+
+/**
+ * A service field under `environments.<env>` is known, just not allowed to differ: say so, and say what may,
+ * rather than "fix its spelling".
+ */
+function overrideHint(p: Problem): Problem {
+  const m = /^environments\.[^.]+\.([^.[]+)$/.exec(p.path);
+  if (!m || p.message !== "is not a known field" || !(m[1]! in serviceSchema.shape)) return p;
+  return {
+    ...p,
+    message: "may not differ between environments",
+    fix: `set it once at the service level; an environment may override only ${Object.keys(overrideSchema.shape).join(", ")}`,
   };
 }
 

@@ -1,0 +1,87 @@
+/**
+ * Throwaway estates for the proof tests. A temp root (under os.tmpdir) gets a `node_modules` symlink to the
+ * repository's, so the copied config files resolve `@gitops/model` exactly as they do in the repository, and a
+ * `pnpm-workspace.yaml`, so the CLI treats the temp root as the repository root. Nothing here writes into the
+ * repository, and nothing depends on the repository's generated/ being current.
+ */
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { onTestFinished } from "vitest";
+
+export const REPO = resolve(import.meta.dirname, "../..");
+export const FIXTURES = join(REPO, "test/fixtures");
+const BIN = join(REPO, "packages/cli/src/bin.ts");
+
+/** An empty temp root that resolves @gitops/* packages and is removed when the current test ends. */
+export function tempRoot(options: { keep?: boolean } = {}): string {
+  const root = mkdtempSync(join(tmpdir(), "gitops-proof-"));
+  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
+  writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
+  if (!options.keep) onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+/**
+ * A temp root holding the given layers, copied in order: `minimal` (the valid fixture estate) first, then
+ * variants that add or replace files (test/fixtures/<name>/environments/…, services/…). The layer `repo` is
+ * the repository's own environments/ and services/.
+ */
+export function estate(...layers: string[]): string {
+  const root = tempRoot();
+  overlay(root, ...layers);
+  return root;
+}
+
+/** Copies each layer's environments/ and services/ over what `root` holds. */
+export function overlay(root: string, ...layers: string[]): void {
+  for (const layer of layers) {
+    const from = layer === "repo" ? REPO : join(FIXTURES, layer);
+    if (!existsSync(from)) throw new Error(`no fixture ${layer}`);
+    for (const dir of ["environments", "services"])
+      if (existsSync(join(from, dir))) cpSync(join(from, dir), join(root, dir), { recursive: true });
+  }
+}
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Spawns the real CLI (`node --import tsx packages/cli/src/bin.ts …`) in `root`, as `pnpm gitops …` would. */
+export function gitops(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", BIN, ...args],
+      { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        const code = child.exitCode ?? (error && typeof error.code === "number" ? error.code : undefined);
+        if (code === undefined || code === null) fail(error ?? new Error("no exit code"));
+        else done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/**
+ * Every file the generator may write in `root` (generated/, its scratch folders and .github/), path → bytes.
+ * Used to prove that a run wrote nothing, or that two runs wrote the same bytes.
+ */
+export function outputs(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else out.set(path, readFileSync(join(root, path)));
+    }
+  };
+  for (const dir of ["generated", ".generated.staging", ".generated.previous", ".github"]) if (existsSync(join(root, dir))) walk(dir);
+  return out;
+}
+
+/** Text of a file under root. */
+export const read = (root: string, path: string) => readFileSync(join(root, path), "utf8");
