@@ -3,9 +3,27 @@
  * boolean or number (`on`, `no`, `y`, `0755`), so files read the same in kustomize, kubectl and ArgoCD's
  * plain-directory mode. No anchors, no line folding: what a reviewer sees is what is applied.
  */
-import { stringify } from "yaml";
+import { stringify, type ScalarTag, type ToStringOptions, type DocumentOptions, type SchemaOptions } from "yaml";
 
-const options = { version: "1.1", lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false } as const;
+/**
+ * Strings that kustomize (Go yaml.v3, which renders every folder for ArgoCD) reads as numbers although YAML 1.1
+ * does not: yaml.v3 drops underscores, then takes Go integer literals (a sign, 0b/0o/0x in either case) and
+ * YAML 1.2 floats. As a `compat` tag it only makes such strings quoted; it never changes how numbers are written.
+ */
+const goYamlNumber: ScalarTag = {
+  tag: "tag:yaml.org,2002:int",
+  default: true,
+  test: /^[-+]?(?:0[bBoOxX][-+0-9a-fA-F_]*|[0-9_]*\.?[0-9_]*(?:[eE][-+]?[0-9_]*)?)$/,
+  resolve: (s) => s,
+};
+
+const options: DocumentOptions & SchemaOptions & ToStringOptions & { aliasDuplicateObjects: boolean } = {
+  version: "1.1",
+  compat: [goYamlNumber],
+  lineWidth: 0,
+  minContentWidth: 0,
+  aliasDuplicateObjects: false,
+};
 
 /** The header every generated file starts with: that it is generated, and from which sources. */
 export function header(sources: readonly string[]): string {
