@@ -8,18 +8,32 @@ import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { onTestFinished } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures");
 const BIN = join(REPO, "packages/cli/src/bin.ts");
 
-/** An empty temp root that resolves @gitops/* packages and is removed when the current test ends. */
-export function tempRoot(options: { keep?: boolean } = {}): string {
+// Registered while the importing test file is collected: runs after all of that file's tests.
+const leftovers = new Set<string>();
+afterAll(() => {
+  for (const dir of leftovers) rmSync(dir, { recursive: true, force: true });
+  leftovers.clear();
+});
+
+/**
+ * An empty temp root that resolves @gitops/* packages. Made inside a test, it is removed when the test ends;
+ * made in a hook (beforeAll), after the test file's last test.
+ */
+export function tempRoot(): string {
   const root = mkdtempSync(join(tmpdir(), "gitops-proof-"));
   symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
   writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
-  if (!options.keep) onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  try {
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  } catch {
+    leftovers.add(root);
+  }
   return root;
 }
 
