@@ -8,32 +8,26 @@ import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, onTestFinished } from "vitest";
+import { afterAll } from "vitest";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures");
 const BIN = join(REPO, "packages/cli/src/bin.ts");
 
-// Registered while the importing test file is collected: runs after all of that file's tests.
-const leftovers = new Set<string>();
+// Registered while the importing test file is collected: runs after all of that file's tests. (Not per test:
+// onTestFinished cannot tell concurrent tests apart, and would remove one test's root under another.)
+const made = new Set<string>();
 afterAll(() => {
-  for (const dir of leftovers) rmSync(dir, { recursive: true, force: true });
-  leftovers.clear();
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  made.clear();
 });
 
-/**
- * An empty temp root that resolves @gitops/* packages. Made inside a test, it is removed when the test ends;
- * made in a hook (beforeAll), after the test file's last test.
- */
+/** An empty temp root that resolves @gitops/* packages, removed after the test file's last test. */
 export function tempRoot(): string {
   const root = mkdtempSync(join(tmpdir(), "gitops-proof-"));
+  made.add(root);
   symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
   writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
-  try {
-    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
-  } catch {
-    leftovers.add(root);
-  }
   return root;
 }
 

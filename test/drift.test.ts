@@ -1,0 +1,81 @@
+/**
+ * The generator owns generated/: `generate --check` (what CI runs) exits 3 and names every file that differs
+ * from what the sources produce, writing nothing; `generate` prunes what no source produces and reports what it
+ * did. Each case runs the real CLI in its own temp root, so the cases run concurrently.
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "vitest";
+import { generate } from "../packages/generator/src/index.ts";
+import { estate, gitops, outputs, type Run } from "./support/estate.ts";
+
+/** A generated estate (the minimal fixture), made in-process; the CLI is what is under test. */
+async function generated(): Promise<string> {
+  const root = estate("minimal");
+  const result = await generate(root);
+  if (result.kind !== "ok") throw new Error(`could not generate: ${result.kind}`);
+  return root;
+}
+
+/** The lines of a --check report that name a file. */
+const named = (run: Run) => run.stdout.split("\n").filter((l) => /^ {2}(added|changed|removed) /.test(l));
+
+describe.concurrent("generate --check", () => {
+  it("exits 3 and names an edited generated file, and an edited CODEOWNERS, writing nothing", async ({ expect }) => {
+    const root = await generated();
+    appendFileSync(join(root, "generated/nonprod/dev/api/configmap.yaml"), "  EXTRA: edited-by-hand\n");
+    appendFileSync(join(root, ".github/CODEOWNERS"), "/services/ @someone\n");
+    const before = outputs(root);
+    const run = await gitops(root, ["generate", "--check"]);
+    expect(run.code).toBe(3);
+    expect(named(run)).toEqual(["  changed  generated/nonprod/dev/api/configmap.yaml", "  changed  .github/CODEOWNERS"]);
+    expect(run.stdout).toContain("generated/ is stale: 0 to add, 1 to change, 0 to remove. Run `pnpm generate` and commit the result.");
+    expect(outputs(root)).toEqual(before);
+  });
+
+  it("exits 3 and names a deleted generated file", async ({ expect }) => {
+    const root = await generated();
+    rmSync(join(root, "generated/prod/prod/worker/deployment.yaml"));
+    const run = await gitops(root, ["generate", "--check"]);
+    expect(run.code).toBe(3);
+    expect(named(run)).toEqual(["  added    generated/prod/prod/worker/deployment.yaml"]);
+    expect(existsSync(join(root, "generated/prod/prod/worker/deployment.yaml"))).toBe(false);
+  });
+
+  it("exits 3 and names a stray file under generated/ as removed", async ({ expect }) => {
+    const root = await generated();
+    writeFileSync(join(root, "generated/nonprod/dev/api/stray.yaml"), "kind: ConfigMap\n");
+    const run = await gitops(root, ["generate", "--check"]);
+    expect(run.code).toBe(3);
+    expect(named(run)).toEqual(["  removed  generated/nonprod/dev/api/stray.yaml"]);
+    expect(existsSync(join(root, "generated/nonprod/dev/api/stray.yaml"))).toBe(true);
+  });
+
+  it("exits 0 on a clean tree", async ({ expect }) => {
+    const root = await generated();
+    const run = await gitops(root, ["generate", "--check"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^generated\/ is current: 3 environments, 3 services, 80 objects; files 0 written, 90 unchanged, 0 removed; \d+\.\d\ds\n$/);
+  });
+});
+
+describe("generate", () => {
+  it("prunes stray files and folders, then a no-op run writes nothing", async ({ expect }) => {
+    const root = await generated();
+    const clean = outputs(root);
+    writeFileSync(join(root, "generated/nonprod/dev/api/stray.yaml"), "kind: ConfigMap\n");
+    mkdirSync(join(root, "generated/retired/dev/old-service"), { recursive: true });
+    writeFileSync(join(root, "generated/retired/dev/old-service/deployment.yaml"), "kind: Deployment\n");
+
+    const prune = await gitops(root, ["generate"]);
+    expect(prune.code).toBe(0);
+    expect(prune.stdout).toMatch(/^generated: 3 environments, 3 services, 80 objects; files 0 written, 90 unchanged, 2 removed; \d+\.\d\ds\n$/);
+    expect(existsSync(join(root, "generated/retired"))).toBe(false);
+    expect(outputs(root)).toEqual(clean);
+
+    const noop = await gitops(root, ["generate"]);
+    expect(noop.code).toBe(0);
+    expect(noop.stdout).toMatch(/files 0 written, 90 unchanged, 0 removed;/);
+    expect(outputs(root)).toEqual(clean);
+  });
+});
