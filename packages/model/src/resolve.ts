@@ -319,7 +319,8 @@ function resolveDeployments(
       origins.antiAffinity = origins.podSecurity = { layer: "tier", file: env.file };
       origins.secretStore = { layer: "account", file: estateFile };
 
-      const port = svc.kind === "job" ? undefined : (svc.port ?? 8080);
+      // A worker serves only its health endpoint: its port is the health port (what its container declares).
+      const port = svc.kind === "job" ? undefined : svc.kind === "worker" ? (svc.health?.port ?? svc.port ?? 8080) : (svc.port ?? 8080);
       const namespace = namespaceOf(env.name, svc.name);
       out.push({
         service: svc.name,
