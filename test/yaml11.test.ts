@@ -77,7 +77,7 @@ describe("YAML 1.1-safe serialization", () => {
 
   it("quotes Go integer literals that kustomize (yaml.v3) would turn into numbers", () => {
     const data = Object.fromEntries(
-      ["-0o17", "+0o17", "0O17", "0o1_7", "0X1F", "0B101", "-0b1", "1e1_0", "1_000", "0x_1F", "1_0.5"].map((v, i) => [`V${i}`, v]),
+      ["-0o17", "+0o17", "0O17", "0o1_7", "0X1F", "0B101", "-0b1", "1e1_0", "1_000", "0x_1F", "1_0.5", "+_0x1", "-_1", "0_x1"].map((v, i) => [`V${i}`, v]),
     );
     const root = tempRoot();
     mkdirSync(join(root, "k"));

@@ -7,13 +7,16 @@ import { stringify, type ScalarTag, type ToStringOptions, type DocumentOptions, 
 
 /**
  * Strings that kustomize (Go yaml.v3, which renders every folder for ArgoCD) reads as numbers although YAML 1.1
- * does not: yaml.v3 drops underscores, then takes Go integer literals (a sign, 0b/0o/0x in either case) and
- * YAML 1.2 floats. As a `compat` tag it only makes such strings quoted; it never changes how numbers are written.
+ * does not: for a plain scalar starting with a digit, sign or dot, yaml.v3 drops every underscore, then takes Go
+ * integer literals (a sign, 0b/0o/0x in either case) and YAML 1.2 floats. As a `compat` tag it only makes such
+ * strings quoted; it never changes how numbers are written.
  */
+const goNumber = /^[-+]?(?:0[bBoOxX][-+0-9a-fA-F]*|[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]*)?)$/;
 const goYamlNumber: ScalarTag = {
   tag: "tag:yaml.org,2002:int",
   default: true,
-  test: /^[-+]?(?:0[bBoOxX][-+0-9a-fA-F_]*|[0-9_]*\.?[0-9_]*(?:[eE][-+]?[0-9_]*)?)$/,
+  // yaml only calls test(); a RegExp cannot say "after removing underscores".
+  test: { test: (s: string) => /^[-+.0-9]/.test(s) && goNumber.test(s.replaceAll("_", "")) } as RegExp,
   resolve: (s) => s,
 };
 
