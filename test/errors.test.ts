@@ -101,6 +101,32 @@ describe("error wording", () => {
     `);
   });
 
+  it("requests above limits, set once for every environment, reported once", async () => {
+    expect(await problems("bad-requests-over-limits")).toMatchInlineSnapshot(`
+      [
+        "services/worker/service.ts: resources.requests.cpu: 3 exceeds the limit 2500m — lower the request or raise the limit",
+      ]
+    `);
+  });
+
+  it("replicas and autoscaling on a job", async () => {
+    expect(await problems("bad-job-scaling")).toMatchInlineSnapshot(`
+      [
+        "services/job/service.ts: environments.prod.autoscaling: jobs never autoscale — remove it",
+        "services/job/service.ts: environments.prod.replicas: jobs run one pod per scheduled run, not replicas — remove it",
+      ]
+    `);
+  });
+
+  it("a privileged health port and a public path that is not a path", async () => {
+    expect(await problems("bad-port-and-path")).toMatchInlineSnapshot(`
+      [
+        "services/api/service.ts: health.port: is a privileged port — use 1024 or above (containers run as non-root)",
+        "services/api/service.ts: public.path: is not a path — start it with /",
+      ]
+    `);
+  });
+
   it("unknown environment", async () => {
     expect(await problems("bad-unknown-environment")).toMatchInlineSnapshot(`
       [
@@ -122,6 +148,14 @@ describe("error wording", () => {
       [
         "services/job/service.ts: dependsOn[0]: "api" is not deployed in prod, where this service runs — add prod to services/api/service.ts's environments, or remove prod here",
         "services/worker/service.ts: dependsOn[0]: "api" is not deployed in prod, where this service runs — add prod to services/api/service.ts's environments, or remove prod here",
+      ]
+    `);
+  });
+
+  it("dependsOn the same service twice", async () => {
+    expect(await problems("bad-duplicate-depends-on")).toMatchInlineSnapshot(`
+      [
+        "services/worker/service.ts: dependsOn[1]: "api" is already listed — remove it",
       ]
     `);
   });

@@ -72,7 +72,7 @@ export function resolve(sources: Sources): Resolution {
       problems.push(problem(src.file, ["name"], `is "${svc.name}" but its folder is services/${expectedName(src.file)} — make them match`));
     services.push({ src, svc });
   }
-  if (!estate) return { ok: false, problems: sortProblems(problems) };
+  if (!estate) return { ok: false, problems: unique(problems) };
 
   const accounts = resolveAccounts(sources.estate.file, estate);
   const envs = resolveEnvironments(environments, accounts, sources.estate.file, problems);
@@ -84,7 +84,7 @@ export function resolve(sources: Sources): Resolution {
   };
   const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known);
 
-  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
+  if (problems.length > 0) return { ok: false, problems: unique(problems) };
   const resolvedServices: ResolvedService[] = services
     .map(({ src, svc }) => ({
       name: svc.name,
@@ -136,6 +136,17 @@ function overrideHint(p: Problem): Problem {
     message: "may not differ between environments",
     fix: `set it once at the service level; an environment may override only ${Object.keys(overrideSchema.shape).join(", ")}`,
   };
+}
+
+/** Sorted, each once: a service-level value that is wrong in every environment is one problem, not three. */
+function unique(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return sortProblems(problems).filter((p) => {
+    const key = JSON.stringify([p.file, p.path, p.message, p.fix]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -267,7 +278,9 @@ function resolveDeployments(
       const t = env.tier;
       const version = from("version", o.version, svc.version, svc.version);
       const replicas = from("replicas", o.replicas, undefined, t.replicas.min);
-      if (replicas < t.replicas.min || replicas > t.replicas.max)
+      if (svc.kind === "job" && o.replicas !== undefined)
+        problems.push(problem(src.file, at("replicas"), "jobs run one pod per scheduled run, not replicas — remove it"));
+      else if (replicas < t.replicas.min || replicas > t.replicas.max)
         problems.push(problem(src.file, at("replicas"), `is ${replicas}, outside the ${env.tierName} tier's ${t.replicas.min}–${t.replicas.max} — set a value in that range or remove the override`));
       const resources = from("resources", o.resources, svc.resources, t.resources);
       const low = below(resources, t.resources);
@@ -280,8 +293,9 @@ function resolveDeployments(
       }
       const logLevel = from("logLevel", o.logLevel, undefined, t.logLevel);
       let autoscaling: ResolvedDeployment["autoscaling"] = null;
-      if (o.autoscaling && (!t.autoscaling || svc.kind === "job"))
-        problems.push(problem(src.file, at("autoscaling"), `the ${env.tierName} tier runs a fixed replica count${svc.kind === "job" ? " and jobs never autoscale" : ""} — remove it`));
+      if (o.autoscaling && svc.kind === "job") problems.push(problem(src.file, at("autoscaling"), "jobs never autoscale — remove it"));
+      else if (o.autoscaling && !t.autoscaling)
+        problems.push(problem(src.file, at("autoscaling"), `the ${env.tierName} tier runs a fixed replica count — remove it`));
       if (t.autoscaling && svc.kind !== "job") {
         const maxReplicas = from("autoscaling.maxReplicas", o.autoscaling?.maxReplicas, undefined, Math.max(t.autoscaling.maxReplicas, replicas));
         if (maxReplicas < replicas)

@@ -87,7 +87,7 @@ export const serviceSchema = z
     port: z.int().min(1024, "is a privileged port — use 1024 or above (containers run as non-root)").max(65535, "is not a port — use 1024–65535").optional(),
     health: z
       .strictObject({
-        port: z.int().min(1024).max(65535).optional(),
+        port: z.int().min(1024, "is a privileged port — use 1024 or above (containers run as non-root)").max(65535, "is not a port — use 1024–65535").optional(),
         readiness: z.string().regex(/^\//, "is not a path — start it with /").optional(),
         liveness: z.string().regex(/^\//, "is not a path — start it with /").optional(),
       })
@@ -100,7 +100,7 @@ export const serviceSchema = z
     urls: overrideSchema.shape.urls,
     secrets: overrideSchema.shape.secrets,
     dependsOn: z.array(nameSchema(40)).optional(),
-    public: z.strictObject({ host: nameSchema(63), path: z.string().regex(/^\//).optional() }).optional(),
+    public: z.strictObject({ host: nameSchema(63), path: z.string().regex(/^\//, "is not a path — start it with /").optional() }).optional(),
     resources: resourcesSchema.optional(),
     environments: z.record(nameSchema(20), overrideSchema),
     waivers: z.array(waiverSchema).optional(),
@@ -130,8 +130,10 @@ export const serviceSchema = z
       for (const key of Object.keys(o.secrets ?? {}))
         if (!s.secrets?.[key]) fault(["environments", env, "secrets", key], "is not declared in the service's secrets — declare it once at the service level, then override the reference here");
     }
-    for (const [i, dep] of (s.dependsOn ?? []).entries())
+    for (const [i, dep] of (s.dependsOn ?? []).entries()) {
       if (dep === s.name) fault(["dependsOn", i], "is the service itself — remove it");
+      else if (s.dependsOn!.indexOf(dep) < i) fault(["dependsOn", i], `"${dep}" is already listed — remove it`);
+    }
     for (const [i, w] of (s.waivers ?? []).entries())
       for (const [j, env] of (w.environments ?? []).entries())
         if (!s.environments[env]) fault(["waivers", i, "environments", j], `"${env}" is not one of the service's environments — use one of ${Object.keys(s.environments).join(", ")}`);
