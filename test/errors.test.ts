@@ -127,6 +127,15 @@ describe("error wording", () => {
     `);
   });
 
+  it("a URL that is not https, and one with a misspelt {domain} placeholder", async () => {
+    expect(await problems("bad-url-placeholder")).toMatchInlineSnapshot(`
+      [
+        "services/api/service.ts: urls.DOCS_URL: is not an https URL — write it as https://host[:port][/path]",
+        "services/api/service.ts: urls.PUBLIC_URL: has a placeholder other than {domain} — use {domain} (the environment's domain) or write the value out",
+      ]
+    `);
+  });
+
   it("unknown environment", async () => {
     expect(await problems("bad-unknown-environment")).toMatchInlineSnapshot(`
       [

@@ -311,7 +311,7 @@ function resolveDeployments(
         const target = byService.get(dep);
         const key = `${screaming(dep)}_URL`;
         if (target?.svc.kind !== "http") continue;
-        if (key in config) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config or urls also set — remove one of them`));
+        if (key in config || svc.secrets?.[key]) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config, urls or secrets also set — remove one of them`));
         config[key] = `http://${dep}.${namespaceOf(env.name, dep)}.svc.cluster.local`;
         origins[`config.${key}`] = { layer: "derived", file: src.file };
       }

@@ -27,6 +27,11 @@ const httpsUrl = z
   .string()
   .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, "is not an https URL — write it as https://host[:port][/path]");
 
+/** A service URL: https, and `{domain}` (the environment's domain) is the only placeholder, so a typo cannot ship. */
+const serviceUrl = httpsUrl.refine((url) => !/\{(?!domain\})[^}]*\}/.test(url), {
+  message: "has a placeholder other than {domain} — use {domain} (the environment's domain) or write the value out",
+});
+
 export const quantitiesSchema = z.strictObject({
   cpu: z.string().regex(cpu, "is not a CPU quantity — write millicores such as 250m, or cores such as 1 or 1.5"),
   memory: z.string().regex(memory, "is not a memory quantity — write a binary size such as 256Mi or 1Gi"),
@@ -52,7 +57,7 @@ export const overrideSchema = z.strictObject({
   replicas: z.int().min(1, "must be at least 1 — raise it").optional(),
   resources: resourcesSchema.optional(),
   autoscaling: z.strictObject({ maxReplicas: z.int().min(1, "must be at least 1 — raise it") }).optional(),
-  urls: z.record(envVarKey, httpsUrl).optional(),
+  urls: z.record(envVarKey, serviceUrl).optional(),
   secrets: z.record(envVarKey, secretRefSchema).optional(),
   logLevel: logLevel.optional(),
 });

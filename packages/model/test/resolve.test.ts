@@ -179,14 +179,18 @@ describe("resolve: dependencies", () => {
     expect(at(estate, "nightly", "prod").config.ACCOUNTS_URL).toBe("http://accounts.prod-accounts.svc.cluster.local");
   });
 
-  it("refuses a config key that clashes with a derived dependency URL", () => {
+  it.each([
+    ["config", { config: { ACCOUNTS_URL: "http://elsewhere" } }],
+    ["urls", { urls: { ACCOUNTS_URL: "https://elsewhere.example.com" } }],
+    ["secrets", { secrets: { ACCOUNTS_URL: { key: "web/accounts-url" } } }],
+  ])("refuses %s that set the environment variable a dependency derives", (_, clash) => {
     const result = resolve({
       estate: ESTATE,
       environments: ENVIRONMENTS,
-      services: [service("accounts", { environments: { dev: {} } }), service("web", { dependsOn: ["accounts"], config: { ACCOUNTS_URL: "http://elsewhere" }, environments: { dev: {} } })],
+      services: [service("accounts", { environments: { dev: {} } }), service("web", { dependsOn: ["accounts"], ...clash, environments: { dev: {} } })],
     });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems.map(formatProblem)).toEqual(["services/web/service.ts: dependsOn: sets ACCOUNTS_URL, which config or urls also set — remove one of them"]);
+    if (!result.ok) expect(result.problems.map(formatProblem)).toEqual(["services/web/service.ts: dependsOn: sets ACCOUNTS_URL, which config, urls or secrets also set — remove one of them"]);
   });
 
   it("gives a worker its health port as its port, and a job none", () => {
