@@ -186,6 +186,14 @@ describe("error wording", () => {
     `);
   });
 
+  it("a reserved service name (once an internal error)", async () => {
+    expect(await problems("bad-reserved-name")).toMatchInlineSnapshot(`
+      [
+        "services/default-deny/service.ts: name: is reserved (the default-deny network policy) — pick another name",
+      ]
+    `);
+  });
+
   it("name that does not match the file", async () => {
     expect(await problems("bad-name-mismatch")).toMatchInlineSnapshot(`
       [

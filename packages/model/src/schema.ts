@@ -79,7 +79,8 @@ export const waiverSchema = z.strictObject({
 
 export const serviceSchema = z
   .strictObject({
-    name: nameSchema(40),
+    // "default-deny" names the namespace's deny-all NetworkPolicy, beside the service's own policy named after it.
+    name: nameSchema(40).refine((n) => n !== "default-deny", { message: "is reserved (the default-deny network policy) — pick another name" }),
     kind: z.enum(["http", "worker", "job"]),
     description: z.string().min(1, "is empty — say in one line what the service does"),
     team: nameSchema(63),
