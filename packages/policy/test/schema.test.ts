@@ -72,6 +72,26 @@ describe("schema validation", () => {
     expect(findings.every((f) => f.environment === "shared" || f.environment === null)).toBe(true);
   });
 
+  it("accepts free-form fields (list generator elements, Helm values) but not typos around them", async () => {
+    const appset = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "ApplicationSet",
+      metadata: { name: "estate", namespace: "argocd" },
+      spec: {
+        goTemplate: true,
+        goTemplateOptions: ["missingkey=error"],
+        generators: [{ list: { elements: [{ env: "dev", wave: "0" }] } }, { matrix: { generators: [{ list: { elements: [{ a: 1 }] } }, { git: { repoURL: "https://github.com/acme/platform-gitops.git", revision: "main", directories: [{ path: "generated/*/*/*" }] } }] } }],
+        strategy: { type: "RollingSync", rollingSync: { steps: [{ matchExpressions: [{ key: "env", operator: "In", values: ["dev"] }] }] } },
+        template: { metadata: { name: "{{.env}}" }, spec: { project: "x", source: { repoURL: "https://github.com/acme/platform-gitops.git", path: "x", helm: { valuesObject: { a: { b: 1 } } } }, destination: { server: "https://kubernetes.default.svc", namespace: "x" } } },
+      },
+    };
+    const file = "common/shared/argocd/applicationset.yaml";
+    expect(await schemaFindings(withExtra(cleanFixture(), { file, object: structuredClone(appset) }))).toEqual([]);
+    const typo = structuredClone(appset) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    typo.spec.strategy.rollingSync.steps[0].maxUpdat = "25%";
+    expect(await schemaFindings(withExtra(cleanFixture(), { file, object: typo }))).toMatchObject([{ rule: "schema/unknown-field", generated: { path: "spec.strategy.rollingSync.steps[0].maxUpdat" } }]);
+  });
+
   it("reports a kind no model package knows", async () => {
     const input = withExtra(cleanFixture(), { file: "prod/prod/api/widget.yaml", object: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "api", namespace: "prod-api" } } });
     expect(await schemaFindings(input)).toMatchObject([{ rule: "schema/kubernetes", message: expect.stringContaining("example.com/v1 Widget has no schema") }]);

@@ -102,6 +102,16 @@ export function parityTables(estate: ResolvedEstate): ParityTable[] {
   return estate.services.map((s) => {
     const ds = estate.deployments.filter((d) => d.service === s.name);
     const byEnv = new Map(ds.map((d) => [d.environment, leaves(d)]));
+    // A setting that is off (null) in one environment and set in another: one row per sub-field, "off" where unset.
+    const all = new Set(ds.flatMap((d) => [...byEnv.get(d.environment)!.keys()]));
+    for (const map of byEnv.values())
+      for (const [field, value] of [...map]) {
+        if (value !== "null") continue;
+        const subs = [...all].filter((f) => f.startsWith(`${field}.`));
+        if (subs.length === 0) continue;
+        map.delete(field);
+        for (const sub of subs) map.set(sub, JSON.stringify("off"));
+      }
     const fields = [...new Set(ds.flatMap((d) => [...byEnv.get(d.environment)!.keys()]))].sort();
     const rows: ParityRow[] = [];
     for (const field of fields) {

@@ -6,7 +6,8 @@
  * find those, each object is validated through a recording proxy: a compiled validator reads exactly the
  * properties its schema declares (`data.replicas`, …) and enumerates the keys of map-typed values
  * (additionalProperties, e.g. labels). A key the validator neither read nor enumerated is not in the
- * schema: `replicaz` is an error, not silently dropped by the API server.
+ * schema: `replicaz` is an error, not silently dropped by the API server. Objects the validator read nothing
+ * of are free-form (`{}` or x-kubernetes-preserve-unknown-fields: list generator elements, Helm values).
  */
 import { asObj, formatObjPath, type Context, type ObjPath, type PolicyObject } from "../context.ts";
 import type { Finding } from "../finding.ts";
@@ -116,6 +117,9 @@ export function validateWith(model: ModelClass, object: unknown): SchemaResult {
       return;
     }
     const keys = read.get(pointer);
+    // A validator reads every property its schema declares, present or not. An object it read nothing of
+    // (and did not enumerate) has a free-form schema (`{}`, preserve-unknown-fields): any key goes.
+    if (!open.has(pointer) && (!keys || keys.size === 0)) return;
     for (const [k, v] of Object.entries(value)) {
       if (!open.has(pointer) && !keys?.has(k)) {
         unknown.push([...path, k]);
