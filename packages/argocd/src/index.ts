@@ -1,13 +1,13 @@
-import type { ResolvedEstate } from "@gitops/model";
-
-/** One ArgoCD object bound for generated/common/shared/argocd/. */
-export interface ArgoObject {
-  readonly file: string;
-  readonly object: Record<string, unknown>;
-  readonly sources: readonly string[];
-}
-
-/** ArgoCD's objects for the estate (filled in by the ArgoCD wiring). */
-export function argocdObjects(_estate: ResolvedEstate): ArgoObject[] {
-  return [];
-}
+export { directoriesOf, expandApplicationSet, mergePatch, renderString, type ExpandedApp } from "./expand.ts";
+export { globMatch, isDestinationMatched, pathMatch, type Destination } from "./match.ts";
+export {
+  ACCOUNT_LABEL,
+  APPLICATIONSET_NAME,
+  argocdFolder,
+  argocdObjects,
+  ENVIRONMENT_LABEL,
+  ROOT_APP_NAME,
+  WAVE_ANNOTATION,
+  type ArgoObject,
+  type EmittedObject,
+} from "./objects.ts";

@@ -37,7 +37,8 @@ export function renderDeployment(d: ResolvedDeployment): RenderedObject[] {
 }
 
 export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
-  return [...estate.deployments.flatMap(renderDeployment), ...argocdObjects(estate)];
+  const workloads = estate.deployments.flatMap(renderDeployment);
+  return [...workloads, ...argocdObjects(estate, workloads)];
 }
 
 /** Files (path relative to generated/ → content), kustomizations included, in sorted path order. */

@@ -116,6 +116,8 @@ export interface ResolvedEstate {
   readonly registry: string;
   readonly platformTeam: string;
   readonly argocdNamespace: string;
+  /** The environment whose cluster runs ArgoCD (default shared); it must exist. */
+  readonly argocdEnvironment: string;
   /** Sorted by name. */
   readonly accounts: readonly ResolvedAccount[];
   /** Sorted by wave, then name. */
