@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { appsCommand } from "./apps.ts";
 import { checkCommand } from "./check.ts";
 import { diffCommand } from "./diff.ts";
 import { explainCommand } from "./explain.ts";
@@ -7,4 +8,4 @@ import { newServiceCommand } from "./new-service.ts";
 import { promoteCommand } from "./promote.ts";
 
 /** Every command, in the order --help lists them. */
-export const commands: readonly Command[] = [generateCommand, checkCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand, appsCommand];
