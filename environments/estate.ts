@@ -9,6 +9,7 @@ export default defineEstate({
   registry: "registry.common.acme.dev",
   platformTeam: "@acme/platform",
   argocdNamespace: "argocd",
+  argocdEnvironment: "shared",
   accounts: {
     common: {
       description: "Shared by prod and nonprod, reached only through its APIs: ArgoCD, registry, logs and metrics.",

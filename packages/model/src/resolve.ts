@@ -84,8 +84,8 @@ export function resolve(sources: Sources): Resolution {
   };
   const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known);
 
-  const argocdEnv = estate.argocdEnvironment ?? "shared";
-  if (!known.environments.has(argocdEnv))
+  const argocdEnv = estate.argocdEnvironment;
+  if (argocdEnv !== undefined && !known.environments.has(argocdEnv))
     problems.push(problem(sources.estate.file, ["argocdEnvironment"], `is "${argocdEnv}", which is not an environment — add environments/${argocdEnv}.ts or name the environment whose cluster runs ArgoCD`));
   if (problems.length > 0) return { ok: false, problems: unique(problems) };
   const resolvedServices: ResolvedService[] = services
@@ -119,7 +119,7 @@ export function resolve(sources: Sources): Resolution {
       registry: estate.registry,
       platformTeam: estate.platformTeam,
       argocdNamespace: estate.argocdNamespace ?? "argocd",
-      argocdEnvironment: estate.argocdEnvironment ?? "shared",
+      argocdEnvironment: estate.argocdEnvironment ?? [...envs.values()][0]!.name,
       accounts: [...accounts.values()].sort(byName),
       environments: [...envs.values()],
       services: resolvedServices,

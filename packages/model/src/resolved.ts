@@ -116,7 +116,7 @@ export interface ResolvedEstate {
   readonly registry: string;
   readonly platformTeam: string;
   readonly argocdNamespace: string;
-  /** The environment whose cluster runs ArgoCD (default shared); it must exist. */
+  /** The environment whose cluster runs ArgoCD (default: the lowest wave's, i.e. shared). */
   readonly argocdEnvironment: string;
   /** Sorted by name. */
   readonly accounts: readonly ResolvedAccount[];

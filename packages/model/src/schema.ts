@@ -192,7 +192,7 @@ export const estateSchema = z.strictObject({
   platformTeam: z.string().regex(/^@[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/, "is not a CODEOWNERS handle — e.g. @acme/platform"),
   /** Namespace ArgoCD runs in (common cluster). Default: argocd. */
   argocdNamespace: nameSchema(63).optional(),
-  /** Environment whose cluster runs ArgoCD; its objects go to generated/<account>/<env>/argocd/. Default: shared. */
+  /** Environment whose cluster runs ArgoCD; its objects go to generated/<account>/<env>/argocd/. Default: the first wave's (common's shared). */
   argocdEnvironment: nameSchema(20).optional(),
   accounts: z.record(nameSchema(20), accountSchema),
 });
