@@ -1,0 +1,165 @@
+/**
+ * pnpm bench [--sizes 100,500,2000] [--runs 3] [--dir /tmp]
+ *
+ * Builds a synthetic estate of S services (each in dev, staging and prod; http, worker and job mixed, with
+ * dependencies, secrets and public hosts) in a temporary folder, and times the real CLI on it: full generate,
+ * no-op regenerate, a one-service change, `check`, the kustomize peer (ArgoCD's repo-server renders each app
+ * folder with kustomize: a random sample of folders, scaled to all) and the floor (the same bytes written with
+ * plain fs). Figures are medians of --runs; nothing here is asserted: the numbers go in the README.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const REPO = resolve(import.meta.dirname, "..");
+const BIN = join(REPO, "packages/cli/src/bin.ts");
+const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, dir: { type: "string" }, sample: { type: "string" } } });
+const sizes = (values.sizes ?? "100,500,2000").split(",").map(Number);
+const runs = Number(values.runs ?? 3);
+const base = values.dir ?? tmpdir();
+const sampleSize = Number(values.sample ?? 200);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const kinds = ["http", "http", "worker", "job"] as const;
+
+function service(i: number, s: number): string {
+  const kind = kinds[i % kinds.length]!;
+  const name = `svc-${String(i).padStart(5, "0")}`;
+  // Each service depends on the nearest earlier http service, so network policies have both directions.
+  const dep = i >= 4 ? `svc-${String(i - (i % 4) - 4).padStart(5, "0")}` : undefined;
+  const lines = [
+    `import { defineService } from "@gitops/model";`,
+    `export default defineService({`,
+    `  name: "${name}", kind: "${kind}", description: "Synthetic service ${i} of ${s}.",`,
+    `  team: "team-${i % 17}", costCenter: "cc-${1000 + (i % 17)}", image: "bench/${name}", version: "1.${i % 10}.0",`,
+    kind === "job" ? `  schedule: "${i % 60} 2 * * *",` : kind === "worker" ? `  health: { port: 9090 },` : `  port: 8080,`,
+    kind === "http" && i % 10 === 0 ? `  public: { host: "${name}" },` : "",
+    dep ? `  dependsOn: ["${dep}"],` : "",
+    `  config: { FEATURE_FLAG: "on", BATCH_SIZE: ${i % 100}, REGION: "eu-west-1" },`,
+    `  urls: { PARTNER_URL: "https://partner-${i}.{domain}/v1" },`,
+    `  secrets: { DATABASE_URL: { key: "${name}/database", property: "url" } },`,
+    `  environments: { dev: { version: "1.${i % 10}.1-rc.1" }, staging: {}, prod: {${kind === "job" ? "" : " replicas: 4 "}} },`,
+    `});`,
+  ];
+  return lines.filter(Boolean).join("\n") + "\n";
+}
+
+function makeEstate(s: number): string {
+  const root = mkdtempSync(join(base, `gitops-bench-${s}-`));
+  cpSync(join(REPO, "environments"), join(root, "environments"), { recursive: true });
+  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
+  writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
+  for (let i = 0; i < s; i++) {
+    const dir = join(root, "services", `svc-${String(i).padStart(5, "0")}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "service.ts"), service(i, s));
+  }
+  return root;
+}
+
+interface Run {
+  output: string;
+  seconds: number;
+  rssMb?: number;
+  code: number;
+}
+
+function cli(root: string, ...args: string[]): Run {
+  const started = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, "--import", "tsx", BIN, ...args], { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - started) / 1000;
+  const rss = Number(r.stderr.trim().split("\n").at(-1));
+  return { output: (r.stdout + r.stderr).slice(0, 2000), seconds, code: r.status ?? -1, ...(Number.isFinite(rss) ? { rssMb: rss / 1024 } : {}) };
+}
+
+function readTree(dir: string, rel = "", out = new Map<string, Buffer>()): Map<string, Buffer> {
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    const path = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) readTree(dir, path, out);
+    else out.set(path, readFileSync(join(dir, path)));
+  }
+  return out;
+}
+
+/** Writing the same bytes with plain fs: what no generator can beat. */
+function floor(root: string): number {
+  const files = readTree(join(root, "generated"));
+  const target = join(root, "floor");
+  const started = performance.now();
+  const made = new Set<string>();
+  for (const [path, bytes] of files) {
+    const dir = dirname(join(target, path));
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true }), made.add(dir);
+    writeFileSync(join(target, path), bytes);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  rmSync(target, { recursive: true, force: true });
+  return seconds;
+}
+
+/** `kubectl kustomize` once per app folder, as ArgoCD's repo-server does: a sample on every core, scaled to all folders. */
+async function kustomize(root: string): Promise<{ perFolder: number; folders: number; sampled: number; total: number }> {
+  const folders: string[] = [];
+  for (const account of readdirSync(join(root, "generated"), { withFileTypes: true }).filter((e) => e.isDirectory()))
+    for (const env of readdirSync(join(root, "generated", account.name)))
+      for (const svc of readdirSync(join(root, "generated", account.name, env)))
+        if (existsSync(join(root, "generated", account.name, env, svc, "kustomization.yaml"))) folders.push(join(root, "generated", account.name, env, svc));
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const sample = [...folders].sort(() => random() - 0.5).slice(0, Math.min(sampleSize, folders.length));
+  const workers = Math.max(1, cpus().length);
+  const queue = [...sample];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let dir = queue.shift(); dir; dir = queue.shift())
+        await new Promise<void>((done, fail) => spawn("kubectl", ["kustomize", dir!], { stdio: "ignore" }).on("exit", (c) => (c === 0 ? done() : fail(new Error(`kustomize ${dir} exited ${c}`)))));
+    }),
+  );
+  const sampled = (performance.now() - started) / 1000;
+  return { perFolder: (sampled * workers) / sample.length, folders: folders.length, sampled: sample.length, total: (sampled / sample.length) * folders.length };
+}
+
+const rows: string[][] = [];
+let last = "";
+console.log(`gitops bench: sizes ${sizes.join(", ")}, ${runs} run(s) each (median), ${cpus().length} cores, Node ${process.version}, folder ${base}\n`);
+for (const s of sizes) {
+  const root = makeEstate(s);
+  try {
+    const n = s >= 2000 ? Math.min(runs, 2) : runs;
+    const full: Run[] = [];
+    for (let i = 0; i < n; i++) {
+      rmSync(join(root, "generated"), { recursive: true, force: true });
+      const r = cli(root, "generate");
+      if (r.code !== 0) throw new Error(`generate exited ${r.code} at S=${s}:\n${r.output}`);
+      full.push(r);
+    }
+    const noop = Array.from({ length: n }, () => cli(root, "generate"));
+    const one: Run[] = [];
+    const file = join(root, "services/svc-00001/service.ts");
+    for (let i = 0; i < n; i++) {
+      writeFileSync(file, readFileSync(file, "utf8").replace(/version: "1\.1\.\d+"/, `version: "1.1.${10 + i}"`));
+      one.push(cli(root, "generate"));
+    }
+    const check = cli(root, "check");
+    const fl = median(Array.from({ length: n }, () => floor(root)));
+    const k = await kustomize(root);
+    const objects = execFileSync("find", [join(root, "generated"), "-name", "*.yaml", "!", "-name", "kustomization.yaml"], { encoding: "utf8" }).trim().split("\n").length;
+    const g = median(full.map((r) => r.seconds));
+    const rss = Math.max(...full.map((r) => r.rssMb ?? 0));
+    rows.push([
+      String(s), String(k.folders), String(objects), g.toFixed(2), median(noop.map((r) => r.seconds)).toFixed(2), median(one.map((r) => r.seconds)).toFixed(2),
+      `${check.seconds.toFixed(2)}${check.code === 0 ? "" : ` (exit ${check.code})`}`, fl.toFixed(2), k.total.toFixed(1), (k.total / g).toFixed(0), (g / fl).toFixed(1), rss.toFixed(0),
+    ]);
+    last = `S=${s} generate_s=${g.toFixed(2)} noop_s=${median(noop.map((r) => r.seconds)).toFixed(2)} one_service_s=${median(one.map((r) => r.seconds)).toFixed(2)} kustomize_s=${k.total.toFixed(1)} floor_s=${fl.toFixed(2)} rss_mb=${rss.toFixed(0)}`;
+    console.log(`S=${s}: kustomize sampled ${k.sampled} of ${k.folders} folders (${k.perFolder.toFixed(3)} s per folder per core), scaled to all folders`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+const head = ["S", "folders", "objects", "generate s", "no-op s", "one service s", "check s", "floor s", "kustomize s (scaled)", "× faster than kustomize", "× floor", "peak RSS MiB"];
+console.log(`\n| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
+for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+console.log(`\n${last}`);
