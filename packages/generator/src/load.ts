@@ -27,11 +27,47 @@ export function discover(root: string): { estate: string; environments: string[]
   return { estate: ESTATE_FILE, environments, services };
 }
 
+/**
+ * The fast path: every config file bundled by esbuild into one module and evaluated once (thousands of separate
+ * TypeScript imports cost ~8 ms each through the loader hooks). Any failure — a syntax error, a throwing module,
+ * a missing default export — returns undefined, and `load` falls back to importing file by file, which names
+ * the file that failed.
+ */
+async function loadBundled(root: string, files: readonly string[]): Promise<Map<string, unknown> | undefined> {
+  if (files.some((f) => !existsSync(join(root, f)))) return undefined;
+  try {
+    const { build } = await import("esbuild");
+    const entry = files.map((f, i) => `export { default as m${i} } from ${JSON.stringify(`./${f}`)};`).join("\n");
+    const result = await build({
+      stdin: { contents: entry, resolveDir: root, loader: "ts", sourcefile: "gitops-config.ts" },
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      write: false,
+      logLevel: "silent",
+      legalComments: "none",
+    });
+    const code = result.outputFiles[0]!.text;
+    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Record<string, unknown>;
+    const out = new Map<string, unknown>();
+    for (const [i, f] of files.entries()) {
+      if (mod[`m${i}`] === undefined) return undefined;
+      out.set(f, mod[`m${i}`]);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Imports every config file, collecting a problem for each that fails instead of stopping at the first. */
 export async function load(root: string): Promise<Loaded> {
   const files = discover(root);
   const problems: Problem[] = [];
+  const bundled = await loadBundled(root, [files.estate, ...files.environments, ...files.services]);
   const read = async (file: string): Promise<SourceFile | undefined> => {
+    if (bundled) return { file, value: bundled.get(file) };
     const path = join(root, file);
     if (!existsSync(path)) {
       problems.push(problem(file, [], "is missing — create it (see the README's configuration reference)"));

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { build, compareTrees, generate, OUTPUT_DIR, readTree } from "@gitops/generator";
 import { formatProblem, type ResolvedEstate } from "@gitops/model";
 import type { Command } from "../command.ts";
-import { setVersionPin } from "../edit-service.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { groupChanges } from "./diff.ts";
 
@@ -79,6 +78,8 @@ export const promoteCommand: Command = {
       return EXIT.ok;
     }
 
+    // The TypeScript parser costs ~1.3 s to load: only promote needs it, so only promote loads it.
+    const { setVersionPin } = await import("../edit-service.ts");
     const originals = new Map<string, string>();
     for (const p of promotions) {
       const path = join(root, p.file);
