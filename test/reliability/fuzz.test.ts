@@ -35,7 +35,7 @@ function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[
 }
 
 function mutate(sources: Sources, random: () => number): Sources {
-  const copy = structuredClone(sources) as { estate: { value: unknown }; environments: { value: unknown }[]; services: { value: unknown }[] };
+  const copy = structuredClone(sources) as unknown as { estate: { value: unknown }; environments: { value: unknown }[]; services: { value: unknown }[] };
   const files = [copy.estate, ...copy.environments, ...copy.services];
   for (let n = 1 + Math.floor(random() * 3); n > 0; n--) {
     const file = files[Math.floor(random() * files.length)]!;
