@@ -9,6 +9,8 @@ export const EXIT = {
   stale: 3,
   /** A policy rule failed. */
   policy: 4,
+  /** Another `generate` is running in this repository; try again when it ends. */
+  busy: 75,
   /** The command line was wrong. */
   usage: 64,
 } as const;

@@ -2,7 +2,7 @@
  * load → resolve → render → compare → write. `build` stops before touching the disk, so `check`, `diff`
  * and `apps` see exactly what `generate` would write.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { codeowners, estateReadme } from "@gitops/docs";
 import { resolve, type Problem, type ResolvedEstate } from "@gitops/model";
@@ -47,6 +47,8 @@ export interface GenerateSummary {
 export type GenerateResult =
   | { kind: "invalid"; problems: Problem[] }
   | { kind: "stale"; summary: GenerateSummary }
+  /** Another live `generate` holds the lock; nothing was touched. */
+  | { kind: "busy"; pid: number }
   | { kind: "ok"; summary: GenerateSummary };
 
 /** Generates into `root/generated`; with `check`, only compares and reports a stale tree. */
@@ -54,8 +56,50 @@ export async function generate(root: string, options: { check?: boolean } = {}):
   const result = await build(root);
   if (!result.ok) return { kind: "invalid", problems: result.problems };
   const { estate, objects, files, rootFiles } = result.build;
+  if (options.check) return compareAndWrite(root, result.build, true);
+  const lock = acquireLock(root);
+  if (typeof lock === "number") return { kind: "busy", pid: lock };
+  try {
+    return compareAndWrite(root, result.build, false);
+  } finally {
+    lock();
+  }
+}
+
+/**
+ * Two runs must never interleave their swaps: the writer holds `.generated.lock` (O_EXCL, holding its pid).
+ * A lock whose process is gone (a crash, SIGKILL) is stale and taken over. Returns a release function, or the
+ * pid of the live holder.
+ */
+export function acquireLock(root: string): (() => void) | number {
+  const path = join(root, ".generated.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(path, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return pid;
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`could not take ${path}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function compareAndWrite(root: string, build: Build, check: boolean): GenerateResult {
+  const { estate, objects, files, rootFiles } = build;
   const rootChanged = [...rootFiles].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
-  if (!options.check) recover(root);
+  if (!check) recover(root);
   const diff = diffTrees(readTree(join(root, OUTPUT_DIR)), files);
   const stale = !isEmptyDiff(diff) || rootChanged.length > 0;
   const summary = (written: boolean): GenerateSummary => ({
@@ -66,7 +110,7 @@ export async function generate(root: string, options: { check?: boolean } = {}):
     rootChanged,
     written,
   });
-  if (options.check) return stale ? { kind: "stale", summary: summary(false) } : { kind: "ok", summary: summary(false) };
+  if (check) return stale ? { kind: "stale", summary: summary(false) } : { kind: "ok", summary: summary(false) };
   if (!isEmptyDiff(diff)) writeTree(root, files);
   for (const path of rootChanged) writeAtomically(join(root, path), rootFiles.get(path)!);
   return { kind: "ok", summary: summary(stale) };

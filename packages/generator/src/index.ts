@@ -1,4 +1,4 @@
-export { build, generate, type Build, type BuildResult, type GenerateResult, type GenerateSummary } from "./generate.ts";
+export { acquireLock, build, generate, type Build, type BuildResult, type GenerateResult, type GenerateSummary } from "./generate.ts";
 export { discover, ESTATE_FILE, load, type Loaded } from "./load.ts";
 export { fileName, folderOf, renderDeployment, renderFiles, renderObjects, type RenderedObject } from "./render.ts";
 export { header, toYaml } from "./serialize.ts";

@@ -17,6 +17,10 @@ export const generateCommand: Command = {
       out(`\n${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in the config; nothing was written.`);
       return EXIT.invalid;
     }
+    if (result.kind === "busy") {
+      out(`Another \`gitops generate\` (pid ${result.pid}) is writing generated/; nothing was touched. Run again when it ends.`);
+      return EXIT.busy;
+    }
     const { summary } = result;
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     if (result.kind === "stale") {
