@@ -15,7 +15,7 @@ const help = () =>
     ...commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     "",
     "Run `pnpm gitops <command> --help` for a command's options.",
-    `Exit codes: 0 ok, 1 internal error, ${EXIT.invalid} invalid config, ${EXIT.stale} stale generated/, ${EXIT.policy} policy violation, ${EXIT.usage} usage.`,
+    `Exit codes: 0 ok, 1 internal error, ${EXIT.invalid} invalid config, ${EXIT.stale} stale generated/, ${EXIT.policy} policy violation, ${EXIT.busy} another generate running, ${EXIT.usage} usage.`,
   ].join("\n");
 
 /** The repository root: the nearest folder up from `cwd` holding pnpm-workspace.yaml. */
