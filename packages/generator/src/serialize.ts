@@ -2,8 +2,17 @@
  * The one place objects become bytes. YAML 1.1 output quotes every string a 1.1 reader would take for a
  * boolean or number (`on`, `no`, `y`, `0755`), so files read the same in kustomize, kubectl and ArgoCD's
  * plain-directory mode. No anchors, no line folding: what a reviewer sees is what is applied.
+ *
+ * The bytes are defined by the `yaml` package: `stringify(value, YAML_OPTIONS)`. Calling it costs ~0.37 ms per
+ * object (it builds a node tree first), most of a naive generator's time, so objects are written by `emitYaml`,
+ * a direct port of the code paths `yaml` takes for JSON-shaped data under exactly these options (block
+ * collections, plain / single / double quoted / literal block scalars, no folding since lineWidth is 0). Anything
+ * outside that shape (a Date, a Map, a class instance, `undefined` in an array, a key over 1024 characters…) is
+ * handed to `yaml` itself, so the output is the reference output by construction or by port; the tests in
+ * packages/generator/test/serialize-*.test.ts compare both on every generated object and on adversarial strings.
  */
-import { stringify, type ScalarTag, type ToStringOptions, type DocumentOptions, type SchemaOptions } from "yaml";
+import { createRequire } from "node:module";
+import type { DocumentOptions, ScalarTag, SchemaOptions, ToStringOptions } from "yaml";
 
 /**
  * Strings that kustomize (Go yaml.v3, which renders every folder for ArgoCD) reads as numbers although YAML 1.1
@@ -12,7 +21,7 @@ import { stringify, type ScalarTag, type ToStringOptions, type DocumentOptions, 
  * strings quoted; it never changes how numbers are written.
  */
 const goNumber = /^[-+]?(?:0[bBoOxX][-+0-9a-fA-F]*|[0-9]*\.?[0-9]*(?:[eE][-+]?[0-9]*)?)$/;
-const goYamlNumber: ScalarTag = {
+export const goYamlNumber: ScalarTag = {
   tag: "tag:yaml.org,2002:int",
   default: true,
   // yaml only calls test(); a RegExp cannot say "after removing underscores".
@@ -20,13 +29,22 @@ const goYamlNumber: ScalarTag = {
   resolve: (s) => s,
 };
 
-const options: DocumentOptions & SchemaOptions & ToStringOptions & { aliasDuplicateObjects: boolean } = {
+/** The reference options: what every generated file has always been written with. */
+export const YAML_OPTIONS: DocumentOptions & SchemaOptions & ToStringOptions & { aliasDuplicateObjects: boolean } = {
   version: "1.1",
   compat: [goYamlNumber],
   lineWidth: 0,
   minContentWidth: 0,
   aliasDuplicateObjects: false,
 };
+
+type YamlModule = typeof import("yaml");
+let yamlModule: YamlModule | undefined;
+/** `yaml` is loaded only when needed (a fallback, or the reference in tests): a no-op run never pays for it. */
+export const yamlLibrary = (): YamlModule => (yamlModule ??= createRequire(import.meta.url)("yaml") as YamlModule);
+
+/** The reference serialization: the `yaml` package with YAML_OPTIONS. `emitYaml` must always equal it. */
+export const referenceYaml = (value: unknown): string => yamlLibrary().stringify(value, YAML_OPTIONS);
 
 /** The header every generated file starts with: that it is generated, and from which sources. */
 export function header(sources: readonly string[]): string {
@@ -38,5 +56,321 @@ export function header(sources: readonly string[]): string {
 }
 
 export function toYaml(value: unknown, sources: readonly string[]): string {
-  return header(sources) + stringify(value, options);
+  return header(sources) + emitYaml(value);
+}
+
+/** `stringify(value, YAML_OPTIONS)` from `yaml`, byte for byte, written directly for JSON-shaped objects and arrays. */
+export function emitYaml(value: unknown): string {
+  return emitFast(value) ?? referenceYaml(value);
+}
+
+/** The fast path alone: the document, or undefined when `value` is outside what it ports (then `yaml` writes it). */
+export function emitFast(value: unknown): string | undefined {
+  if (!isCollection(value)) return undefined;
+  try {
+    return `${collection(value, "")}\n`;
+  } catch (error) {
+    if (error === UNSUPPORTED) return undefined;
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The port. Names and structure follow yaml/dist/stringify/*.js (v2.9) so the two can be read side by side; only
+// the branches these options and JSON-shaped input can reach are kept. ctx.inFlow is always null (block style),
+// ctx.indent is never '' for a scalar (the root is always a collection here), and lineWidth 0 disables folding.
+
+const UNSUPPORTED = Symbol("unsupported by the fast emitter");
+const INDENT_STEP = "  ";
+
+/**
+ * The tests `yaml`'s plainString runs on a string before writing it plain: every default tag of the YAML 1.1
+ * schema except str, plus the compat tag. serialize-reference.test.ts checks this list against yaml's schema.
+ */
+export const PLAIN_TAG_TESTS: readonly { test(s: string): boolean }[] = [
+  /^(?:~|[Nn]ull|NULL)?$/, // null
+  /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/, // bool true
+  /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/, // bool false
+  /^[-+]?0b[0-1_]+$/, // int, binary
+  /^[-+]?0[0-7_]+$/, // int, octal
+  /^[-+]?[0-9][0-9_]*$/, // int
+  /^[-+]?0x[0-9a-fA-F_]+$/, // int, hex
+  /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, // float, nan/inf
+  /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/, // float, exponent
+  /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/, // float
+  /^<<$/, // merge key
+  /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/, // int, sexagesimal
+  /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/, // float, sexagesimal
+  // timestamp
+  /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/,
+  goYamlNumber.test!,
+];
+
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
+const PLAIN_UNSAFE = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
+const containsDocumentMarker = (s: string) => /^(%|---|\.\.\.)/m.test(s);
+
+const isPlainObject = (v: object): v is Record<string, unknown> => {
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== "function" && !(Symbol.iterator in v);
+};
+const isCollection = (v: unknown): v is object =>
+  typeof v === "object" && v !== null && (Array.isArray(v) ? Object.getPrototypeOf(v) === Array.prototype : isPlainObject(v));
+
+/** A block map or sequence whose ctx.indent is `indent` (stringifyCollection → stringifyBlockCollection). */
+function collection(value: object, indent: string): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    const itemIndent = indent + INDENT_STEP;
+    let out = "";
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined) throw UNSUPPORTED; // holes and undefined become null nodes; leave that to yaml
+      out += `${i === 0 ? "" : `\n${indent}`}- ${node(item, itemIndent)}`;
+    }
+    return out;
+  }
+  if (!isPlainObject(value)) throw UNSUPPORTED;
+  let out = "";
+  let first = true;
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v === undefined) continue; // YAMLMap.from skips undefined values
+    out += `${first ? "" : `\n${indent}`}${pair(key, v, indent)}`;
+    first = false;
+  }
+  return first ? "{}" : out;
+}
+
+/** A value in a non-key position (a sequence item, or a pair's value via `pair`), at ctx.indent `indent`. */
+function node(value: unknown, indent: string): string {
+  if (typeof value === "object" && value !== null) {
+    if (!isCollection(value)) throw UNSUPPORTED;
+    return collection(value, indent);
+  }
+  return scalar(value, indent);
+}
+
+function scalar(value: unknown, indent: string): string {
+  switch (typeof value) {
+    case "string":
+      return valueString(value, indent);
+    case "number":
+      // stringifyNumber: every JS number takes the int or floatNaN tag, both written this way.
+      if (!Number.isFinite(value)) return Number.isNaN(value) ? ".nan" : value < 0 ? "-.inf" : ".inf";
+      return Object.is(value, -0) ? "-0" : JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      if (value === null) return "null";
+      throw UNSUPPORTED;
+  }
+}
+
+/** stringifyPair for a string key in a block map whose ctx.indent is `indent`. */
+function pair(key: string, value: unknown, indent: string): string {
+  const inner = indent + INDENT_STEP;
+  const k = keyString(key, inner);
+  if (k.length > 1024) throw UNSUPPORTED; // yaml switches to an explicit `? key` there
+  if (typeof value === "object" && value !== null) {
+    if (!isCollection(value)) throw UNSUPPORTED;
+    const body = collection(value, inner);
+    const empty = Array.isArray(value) ? value.length === 0 : body === "{}";
+    // An empty collection is written in flow style on the key's line; anything else starts on the next line.
+    return empty ? `${k}: ${body}` : `${k}:\n${inner}${body}`;
+  }
+  const v = scalar(value, inner);
+  return v === "" || v[0] === "\n" ? `${k}:${v}` : `${k}: ${v}`;
+}
+
+// Strings repeat endlessly across objects (keys, kinds, labels); single-line ones render the same at any indent
+// (see `indentFree`), so their rendering is memoized per position.
+const keyMemo = new Map<string, string>();
+const valueMemo = new Map<string, string>();
+const MEMO_LIMIT = 200_000;
+const indentFree = (s: string) => !s.includes("\n") && !containsDocumentMarker(s);
+
+function keyString(s: string, indent: string): string {
+  if (!indentFree(s)) return stringifyString(s, indent, true);
+  let out = keyMemo.get(s);
+  if (out === undefined) {
+    if (keyMemo.size > MEMO_LIMIT) keyMemo.clear();
+    keyMemo.set(s, (out = stringifyString(s, indent, true)));
+  }
+  return out;
+}
+
+function valueString(s: string, indent: string): string {
+  if (!indentFree(s)) return stringifyString(s, indent, false);
+  let out = valueMemo.get(s);
+  if (out === undefined) {
+    if (valueMemo.size > MEMO_LIMIT) valueMemo.clear();
+    valueMemo.set(s, (out = stringifyString(s, indent, false)));
+  }
+  return out;
+}
+
+function stringifyString(value: string, indent: string, implicitKey: boolean): string {
+  // getTagObject: a string scalar whose value is exactly `<<` takes the 1.1 merge tag (its identify matches, and
+  // among several matches yaml prefers tags with a test), which writes it bare, as key or value.
+  if (value === "<<") return "<<";
+  // Control characters and unpaired surrogates force double quotes.
+  if (CONTROL.test(value)) return doubleQuotedString(value, indent, implicitKey);
+  return plainString(value, indent, implicitKey);
+}
+
+function plainString(value: string, indent: string, implicitKey: boolean): string {
+  if (implicitKey && value.includes("\n")) return quotedString(value, indent, implicitKey);
+  if (PLAIN_UNSAFE.test(value))
+    return implicitKey || !value.includes("\n") ? quotedString(value, indent, implicitKey) : blockString(value, indent, implicitKey);
+  if (!implicitKey && value.includes("\n")) return blockString(value, indent, implicitKey);
+  if (containsDocumentMarker(value)) {
+    if (indent === "") throw UNSUPPORTED; // a root scalar; never reached (the root is a collection)
+    if (implicitKey && indent === INDENT_STEP) return quotedString(value, indent, implicitKey);
+  }
+  const str = value.replace(/\n+/g, `$&\n${indent}`);
+  for (const t of PLAIN_TAG_TESTS) if (t.test(str)) return quotedString(value, indent, implicitKey);
+  return str;
+}
+
+function quotedString(value: string, indent: string, implicitKey: boolean): string {
+  const hasDouble = value.includes('"');
+  const hasSingle = value.includes("'");
+  return hasDouble && !hasSingle ? singleQuotedString(value, indent, implicitKey) : doubleQuotedString(value, indent, implicitKey);
+}
+
+function singleQuotedString(value: string, indent: string, implicitKey: boolean): string {
+  if ((implicitKey && value.includes("\n")) || /[ \t]\n|\n[ \t]/.test(value)) return doubleQuotedString(value, indent, implicitKey);
+  const ind = indent || (containsDocumentMarker(value) ? "  " : "");
+  return `'${value.replace(/'/g, "''").replace(/\n+/g, `$&\n${ind}`)}'`;
+}
+
+const DOUBLE_QUOTED_MIN_MULTI_LINE_LENGTH = 40;
+
+function doubleQuotedString(value: string, indent: string, implicitKey: boolean): string {
+  const json = JSON.stringify(value);
+  const ind = indent || (containsDocumentMarker(value) ? "  " : "");
+  let str = "";
+  let start = 0;
+  for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
+    if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
+      // space before newline needs to be escaped to not be folded
+      str += `${json.slice(start, i)}\\ `;
+      i += 1;
+      start = i;
+      ch = "\\";
+    }
+    if (ch === "\\")
+      switch (json[i + 1]) {
+        case "u": {
+          str += json.slice(start, i);
+          const code = json.substr(i + 2, 4);
+          switch (code) {
+            case "0000":
+              str += "\\0";
+              break;
+            case "0007":
+              str += "\\a";
+              break;
+            case "000b":
+              str += "\\v";
+              break;
+            case "001b":
+              str += "\\e";
+              break;
+            case "0085":
+              str += "\\N";
+              break;
+            case "00a0":
+              str += "\\_";
+              break;
+            case "2028":
+              str += "\\L";
+              break;
+            case "2029":
+              str += "\\P";
+              break;
+            default:
+              if (code.substr(0, 2) === "00") str += `\\x${code.substr(2)}`;
+              else str += json.substr(i, 6);
+          }
+          i += 5;
+          start = i + 1;
+          break;
+        }
+        case "n":
+          if (implicitKey || json[i + 2] === '"' || json.length < DOUBLE_QUOTED_MIN_MULTI_LINE_LENGTH) {
+            i += 1;
+          } else {
+            // folding will eat first newline
+            str += `${json.slice(start, i)}\n\n`;
+            while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+              str += "\n";
+              i += 2;
+            }
+            str += ind;
+            // space after newline needs to be escaped to not be folded
+            if (json[i + 2] === " ") str += "\\";
+            i += 1;
+            start = i + 1;
+          }
+          break;
+        default:
+          i += 1;
+      }
+  }
+  return start ? str + json.slice(start) : json;
+}
+
+let blockEndNewlines: RegExp;
+try {
+  blockEndNewlines = new RegExp("(^|(?<!\n))\n+(?!\n|$)", "g");
+} catch {
+  blockEndNewlines = /\n+(?!\n|$)/g;
+}
+
+/** blockString as a literal block (`|`): with lineWidth 0 yaml never chooses folded (`>`). */
+function blockString(input: string, indent: string, implicitKey: boolean): string {
+  let value = input;
+  // 1. Block can't end in whitespace unless the last line is non-empty.
+  // 2. Strings consisting of only whitespace are best rendered explicitly.
+  if (/\n[\t ]+$/.test(value)) return quotedString(value, indent, implicitKey);
+  const ind = indent || (containsDocumentMarker(value) ? "  " : "");
+  if (!value) return "|\n";
+  // determine chomping from whitespace at value end
+  let chomp: string;
+  let endStart: number;
+  for (endStart = value.length; endStart > 0; --endStart) {
+    const ch = value[endStart - 1];
+    if (ch !== "\n" && ch !== "\t" && ch !== " ") break;
+  }
+  let end = value.substring(endStart);
+  const endNlPos = end.indexOf("\n");
+  if (endNlPos === -1) chomp = "-"; // strip
+  else if (value === end || endNlPos !== end.length - 1) chomp = "+"; // keep
+  else chomp = ""; // clip
+  if (end) {
+    value = value.slice(0, -end.length);
+    if (end[end.length - 1] === "\n") end = end.slice(0, -1);
+    end = end.replace(blockEndNewlines, `$&${ind}`);
+  }
+  // determine indent indicator from whitespace at value start
+  let startWithSpace = false;
+  let startEnd: number;
+  let startNlPos = -1;
+  for (startEnd = 0; startEnd < value.length; ++startEnd) {
+    const ch = value[startEnd];
+    if (ch === " ") startWithSpace = true;
+    else if (ch === "\n") startNlPos = startEnd;
+    else break;
+  }
+  let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
+  if (start) {
+    value = value.substring(start.length);
+    start = start.replace(/\n+/g, `$&${ind}`);
+  }
+  const indentSize = ind ? "2" : "1"; // root is at -1
+  const header = (startWithSpace ? indentSize : "") + chomp;
+  value = value.replace(/\n+/g, `$&${ind}`);
+  return `|${header}\n${ind}${start}${value}${end}`;
 }
