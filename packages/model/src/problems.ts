@@ -13,10 +13,17 @@ export interface Problem {
   readonly fix: string;
 }
 
-/** `file: path: message — fix`, the one wording every command uses. */
+/**
+ * `file: path: message — fix`, the one wording every command uses: always one line, whatever the config holds.
+ * Control characters, bidi overrides and the like are escaped, so a key or a file name cannot forge a second
+ * problem line, recolour the terminal or reorder what a reviewer sees.
+ */
 export function formatProblem(p: Problem): string {
-  return `${p.file}: ${p.path || "(file)"}: ${p.message} — ${p.fix}`;
+  const file = SIMPLE_FILE.test(p.file) ? p.file : quote(p.file, 120);
+  return escapeUnsafe(`${file}: ${p.path || "(file)"}: ${p.message} — ${p.fix}`);
 }
+
+const SIMPLE_FILE = /^[A-Za-z0-9_.\/-]+$/;
 
 /** Orders problems by file, then path, so output does not depend on discovery order. */
 export function sortProblems(problems: readonly Problem[]): Problem[] {
@@ -25,10 +32,58 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * `environments.prod.replicas`, `dependsOn[1]`: names as written when they look like names, anything else (a key
+ * with spaces, dots, slashes, control characters, or a very long one) quoted and shortened: `config["a b"]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((k, i) => (typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`))
+    .map((k, i) =>
+      typeof k === "number" ? `[${k}]`
+      : typeof k === "string" && SIMPLE_KEY.test(k) ? `${i === 0 ? "" : "."}${k}`
+      : `[${quote(String(k), 40)}]`,
+    )
     .join("");
+}
+
+const SIMPLE_KEY = /^[A-Za-z0-9_$-]{1,64}$/;
+
+/** A string as a JSON literal, shortened to about `max` characters, with nothing in it that could break a line. */
+export function quote(text: string, max = 40): string {
+  const short = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  // JSON escapes control characters and lone surrogates; an em dash would read as the message/fix separator.
+  return escapeUnsafe(JSON.stringify(short)).replaceAll("—", "\\u2014");
+}
+
+/** A UTF-16 surrogate without its pair: no UTF-8 file can hold it (it is written as U+FFFD). */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Control characters, bidi overrides, zero-width characters and lone surrogates, as \uXXXX escapes. */
+export function escapeUnsafe(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * One line saying what a thrown value was, whatever it is (an Error, a string, an object without a prototype, one
+ * whose \`message\` getter throws), never throwing itself: first line only, escaped, at most \`max\` characters.
+ */
+export function errorText(error: unknown, max = 200): string {
+  let text: string;
+  try {
+    if (error instanceof Error) text = String(error.message);
+    else if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") text = error.message;
+    else if (typeof error === "string") text = error;
+    else text = `a thrown ${error === null ? "null" : Array.isArray(error) ? "array" : typeof error}`;
+  } catch {
+    text = "an error that could not be read";
+  }
+  const first = text.split(/\r?\n/).map((l) => l.trim()).find(Boolean) ?? "unknown error";
+  // " — " separates what is wrong from the fix in a problem: keep it out of quoted text.
+  const line = escapeUnsafe(first).replaceAll(" — ", " - ");
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** Builds a problem from a message written as "what is wrong — how to fix it". */
@@ -70,7 +125,7 @@ export function fromZod(file: string, error: z.ZodError): Problem[] {
         return [
           input === undefined
             ? problem(file, issue.path, `is required — add it (one of ${options})`)
-            : problem(file, issue.path, `must be one of ${options}, not ${JSON.stringify(input)} — pick one`),
+            : problem(file, issue.path, `must be one of ${options}, not ${typeof input === "string" ? quote(input) : describe(input)} — pick one`),
         ];
       }
       case "invalid_key": {
@@ -113,6 +168,9 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number" && !Number.isInteger(value)) return `the fraction ${value}`;
   if (typeof value === "object") return "an object";
-  const text = JSON.stringify(value) ?? String(value);
-  return `the ${typeof value} ${text.length > 40 ? `${text.slice(0, 39)}…` : text}`;
+  if (typeof value === "function") return "a function";
+  if (typeof value === "symbol") return "a symbol";
+  if (typeof value === "bigint") return `the bigint ${String(value).slice(0, 30)}n`;
+  if (typeof value === "string") return `the string ${quote(value)}`;
+  return `the ${typeof value} ${String(value)}`;
 }

@@ -3,6 +3,7 @@
  * returned at once; a resolved estate is produced only when there are none.
  */
 import type { z } from "zod";
+import { plain } from "./plain.ts";
 import { fromZod, problem, sortProblems, type Problem } from "./problems.ts";
 import type {
   Origin,
@@ -46,10 +47,20 @@ export function expectedName(file: string): string {
   return last === "service.ts" ? (parts.at(-2) ?? "") : last.replace(/\.ts$/, "");
 }
 
+/** A record's own entry: never something inherited, such as `constructor` from Object.prototype. */
+const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  record && Object.hasOwn(record, key) ? record[key] : undefined;
+
 export function resolve(sources: Sources): Resolution {
   const problems: Problem[] = [];
   const parse = <S extends z.ZodType>(schema: S, src: SourceFile): z.output<S> | undefined => {
-    const result = schema.safeParse(src.value, { reportInput: true });
+    // Config is code: read each export once into plain data (a getter or proxy that throws is the file's problem).
+    const data = plain(src.file, src.value);
+    if (data.problems.length > 0) {
+      problems.push(...data.problems);
+      return undefined;
+    }
+    const result = schema.safeParse(data.value, { reportInput: true });
     if (result.success) return result.data;
     problems.push(...fromZod(src.file, result.error).map(overrideHint));
     return undefined;
@@ -96,7 +107,7 @@ export function resolve(sources: Sources): Resolution {
       description: svc.description,
       team: svc.team,
       costCenter: svc.costCenter,
-      environments: [...envs.values()].filter((e) => svc.environments[e.name]).map((e) => e.name),
+      environments: [...envs.values()].filter((e) => own(svc.environments, e.name)).map((e) => e.name),
       ...(svc.waivers?.length
         ? {
             waivers: svc.waivers.map((w, i) => ({
@@ -256,7 +267,7 @@ function resolveDeployments(
       }
       for (const env of Object.keys(svc.environments)) {
         if (!envs.has(env)) continue;
-        if (!target.svc.environments[env])
+        if (!own(target.svc.environments, env))
           problems.push(problem(src.file, ["dependsOn", i], `"${dep}" is not deployed in ${env}, where this service runs — add ${env} to ${target.src.file}'s environments, or remove ${env} here`));
         const key = `${env}/${dep}`;
         dependents.set(key, [...(dependents.get(key) ?? []), { service: svc.name, namespace: namespaceOf(env, svc.name), port: target.svc.port ?? 8080 }]);
@@ -269,7 +280,7 @@ function resolveDeployments(
   for (const env of envs.values()) {
     const account = accounts.get(env.account)!;
     for (const { src, svc } of [...byService.values()].sort((a, b) => byName(a.svc, b.svc))) {
-      const o = svc.environments[env.name];
+      const o = own(svc.environments, env.name);
       if (!o) continue;
       const at = (...path: (string | number)[]) => ["environments", env.name, ...path];
       const origins: Record<string, Origin> = {};
@@ -310,18 +321,18 @@ function resolveDeployments(
       const fill = (url: string) => url.replaceAll("{domain}", env.domain);
       const config: Record<string, string> = {};
       for (const [k, v] of Object.entries(svc.config ?? {})) { config[k] = String(v); origins[`config.${k}`] = { layer: "service", file: src.file }; }
-      for (const [k, v] of Object.entries(svc.urls ?? {})) config[k] = fill(from(`urls.${k}`, o.urls?.[k], v, v));
+      for (const [k, v] of Object.entries(svc.urls ?? {})) config[k] = fill(from(`urls.${k}`, own(o.urls, k), v, v));
       for (const dep of svc.dependsOn ?? []) {
         const target = byService.get(dep);
         const key = `${screaming(dep)}_URL`;
         if (target?.svc.kind !== "http") continue;
-        if (key in config || svc.secrets?.[key]) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config, urls or secrets also set — remove one of them`));
+        if (own(config, key) !== undefined || own(svc.secrets, key)) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config, urls or secrets also set — remove one of them`));
         config[key] = `http://${dep}.${namespaceOf(env.name, dep)}.svc.cluster.local`;
         origins[`config.${key}`] = { layer: "derived", file: src.file };
       }
       config.LOG_LEVEL = logLevel;
       const secrets = Object.keys(svc.secrets ?? {}).sort().map((k) => {
-        const ref = from(`secrets.${k}`, o.secrets?.[k], svc.secrets![k], svc.secrets![k]!);
+        const ref = from(`secrets.${k}`, own(o.secrets, k), svc.secrets![k], svc.secrets![k]!);
         return { env: k, key: ref.key, ...(ref.property ? { property: ref.property } : {}) };
       });
 

@@ -6,6 +6,9 @@
 import { z } from "zod";
 import { tierNames } from "./tiers.ts";
 
+/** Own entries only: a name such as "constructor" must not find what every object inherits. */
+const has = (record: object | undefined, key: string) => record !== undefined && Object.hasOwn(record, key);
+
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const envVarName = /^[A-Z][A-Z0-9_]*$/;
@@ -132,9 +135,9 @@ export const serviceSchema = z
     if (names.has("LOG_LEVEL")) fault(["config", "LOG_LEVEL"], "is set by the tier — use logLevel in an environment override instead");
     for (const [env, o] of Object.entries(s.environments)) {
       for (const key of Object.keys(o.urls ?? {}))
-        if (!s.urls?.[key]) fault(["environments", env, "urls", key], "is not declared in the service's urls — declare it once at the service level, then override it here");
+        if (!has(s.urls, key)) fault(["environments", env, "urls", key], "is not declared in the service's urls — declare it once at the service level, then override it here");
       for (const key of Object.keys(o.secrets ?? {}))
-        if (!s.secrets?.[key]) fault(["environments", env, "secrets", key], "is not declared in the service's secrets — declare it once at the service level, then override the reference here");
+        if (!has(s.secrets, key)) fault(["environments", env, "secrets", key], "is not declared in the service's secrets — declare it once at the service level, then override the reference here");
     }
     for (const [i, dep] of (s.dependsOn ?? []).entries()) {
       if (dep === s.name) fault(["dependsOn", i], "is the service itself — remove it");
@@ -142,7 +145,7 @@ export const serviceSchema = z
     }
     for (const [i, w] of (s.waivers ?? []).entries())
       for (const [j, env] of (w.environments ?? []).entries())
-        if (!s.environments[env]) fault(["waivers", i, "environments", j], `"${env}" is not one of the service's environments — use one of ${Object.keys(s.environments).join(", ")}`);
+        if (!Object.hasOwn(s.environments, env)) fault(["waivers", i, "environments", j], `"${env}" is not one of the service's environments — use one of ${Object.keys(s.environments).join(", ")}`);
   });
 
 export const environmentSchema = z.strictObject({
