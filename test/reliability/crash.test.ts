@@ -1,82 +1,149 @@
 /**
- * SIGKILL at random points while `generate` replaces generated/: afterwards the tree must be exactly the old one
- * or exactly the new one, and the next run must clean up and converge.
+ * SIGKILL at random points while the real CLI replaces generated/ in a synthetic estate of ~300 services: afterwards
+ * generated/ must be exactly the old tree or exactly the new one (file maps compared), never a mix; the state a kill
+ * leaves is put right by the next run's first step (`recover`), and a normal run converges and leaves no
+ * .generated.staging or .generated.previous behind.
+ *
+ * The kills are aimed at the write phase, where a mix could happen: each trial waits until the run has created
+ * .generated.staging, then kills it after a random delay drawn from the write phase's measured length (×1.5, so
+ * some kills land after the swap). CRASH_SERVICES, CRASH_TRIALS and CRASH_SEED override the defaults.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { readTree } from "@gitops/generator";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readTree, recover } from "@gitops/generator";
+import { REPO, tempRoot } from "../support/estate.ts";
 
-const REPO = resolve(import.meta.dirname, "../..");
 const BIN = join(REPO, "packages/cli/src/bin.ts");
-const SERVICES = 80;
-const TRIALS = 6;
-const root = mkdtempSync(join(tmpdir(), "gitops-crash-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const SERVICES = Number(process.env.CRASH_SERVICES ?? 300);
+const TRIALS = Number(process.env.CRASH_TRIALS ?? 20);
+const SEED = Number(process.env.CRASH_SEED ?? 20261122);
+const VERSIONS = ["1.0.0", "2.0.0"] as const;
+type Version = (typeof VERSIONS)[number];
 
-const service = (i: number, version: string) => `import { defineService } from "@gitops/model";
+const service = (i: number, version: string) => {
+  const kind = ["http", "worker", "job"][i % 3]!;
+  return `import { defineService } from "@gitops/model";
 export default defineService({
-  name: "svc-${i}", kind: "http", description: "Crash-test service ${i}.", team: "t", costCenter: "cc-1",
-  image: "t/svc-${i}", version: "${version}", port: 8080,
+  name: "svc-${i}", kind: "${kind}", description: "Crash-test service ${i}.", team: "team-${i % 7}", costCenter: "cc-${i % 5}",
+  image: "t/svc-${i}", version: "${version}",${kind === "job" ? ` schedule: "0 ${i % 24} * * *",` : ""}
   config: { N: ${i} }, secrets: { DB: { key: "svc-${i}/db" } },
   environments: { dev: {}, staging: {}, prod: {} },
 });
 `;
-const writeServices = (version: string) => {
-  for (let i = 0; i < SERVICES; i++) {
-    mkdirSync(join(root, "services", `svc-${i}`), { recursive: true });
-    writeFileSync(join(root, "services", `svc-${i}`, "service.ts"), service(i, version));
-  }
 };
-const generate = () => spawnSync(process.execPath, ["--import", "tsx", BIN, "generate"], { cwd: root, encoding: "utf8" });
-const snapshot = () => JSON.stringify([...readTree(join(root, "generated"))]);
+
+const prng = (seed: number) => {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const digest = (tree: ReadonlyMap<string, string>) => {
+  const h = createHash("sha256");
+  for (const [path, content] of tree) h.update(`${path}\0${content}\0`);
+  return h.digest("hex");
+};
 
 describe("a generator killed mid-run", () => {
-  it(`leaves the old tree or the new one, never a mix (${TRIALS} SIGKILL trials)`, async () => {
+  it(`leaves the old tree or the new one, never a mix (${SERVICES} services, ${TRIALS} SIGKILL trials)`, { timeout: 900_000 }, async () => {
+    const root = tempRoot();
     cpSync(join(REPO, "environments"), join(root, "environments"), { recursive: true });
-    symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
-    writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
-    writeServices("1.0.0");
-    expect(generate().status).toBe(0);
-    const oldTree = snapshot();
-    writeServices("2.0.0");
-    const started = performance.now();
-    expect(generate().status).toBe(0);
-    const runMs = performance.now() - started;
-    const newTree = snapshot();
-    expect(newTree).not.toBe(oldTree);
-
-    let seed = 7;
-    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
-    const outcomes = { old: 0, new: 0 };
-    for (let t = 0; t < TRIALS; t++) {
-      // Alternate the target so each trial replaces a tree; aim the kill at the later part of the run, where writing happens.
-      const [from, to] = t % 2 === 0 ? ["2.0.0", "1.0.0"] : ["1.0.0", "2.0.0"];
-      const expectedOld = from === "1.0.0" ? oldTree : newTree;
-      const expectedNew = from === "1.0.0" ? newTree : oldTree;
-      writeServices(to);
-      const child = spawn(process.execPath, ["--import", "tsx", BIN, "generate"], { cwd: root, stdio: "ignore" });
-      await new Promise((r) => setTimeout(r, runMs * (0.5 + 0.5 * random())));
-      child.kill("SIGKILL");
-      await new Promise((r) => child.on("exit", r));
-      const after = existsSync(join(root, "generated")) ? snapshot() : "missing";
-      if (after === "missing") {
-        // Killed between the two renames: the previous tree is parked and the next run must restore or replace it.
-        expect(existsSync(join(root, ".generated.previous")) || existsSync(join(root, ".generated.staging"))).toBe(true);
-      } else {
-        expect([expectedOld, expectedNew], `trial ${t}`).toContain(after);
-        outcomes[after === expectedOld ? "old" : "new"]++;
+    const writeServices = (version: Version) => {
+      for (let i = 0; i < SERVICES; i++) {
+        mkdirSync(join(root, "services", `svc-${i}`), { recursive: true });
+        writeFileSync(join(root, "services", `svc-${i}`, "service.ts"), service(i, version));
       }
-      expect(generate().status, `recovery after trial ${t}`).toBe(0);
-      expect(snapshot()).toBe(expectedNew);
-      expect(existsSync(join(root, ".generated.staging"))).toBe(false);
-      expect(existsSync(join(root, ".generated.previous"))).toBe(false);
-      writeServices(from === "1.0.0" ? "2.0.0" : "1.0.0");
-      writeServices(to);
+    };
+    const generated = () => readTree(join(root, "generated"));
+    const scratch = () => [".generated.staging", ".generated.previous"].filter((d) => existsSync(join(root, d)));
+
+    /** Runs the CLI; with `kill`, SIGKILLs it `kill(writeStart)` ms after .generated.staging appears. */
+    const run = async (kill?: () => number) => {
+      const child = spawn(process.execPath, ["--import", "tsx", BIN, "generate"], { cwd: root, stdio: "ignore" });
+      const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+      let done = false;
+      void exited.then(() => (done = true));
+      let stagedAt = 0;
+      let swappedAt = 0;
+      while (!done) {
+        const staged = existsSync(join(root, ".generated.staging"));
+        if (staged && !stagedAt) {
+          stagedAt = performance.now();
+          if (kill) {
+            await sleep(kill());
+            child.kill("SIGKILL");
+            break;
+          }
+        }
+        if (stagedAt && !staged && !swappedAt) swappedAt = performance.now();
+        await sleep(1);
+      }
+      const code = await exited;
+      return { code, writeMs: (swappedAt || performance.now()) - stagedAt, staged: stagedAt > 0 };
+    };
+
+    const trees = {} as Record<Version, { tree: Map<string, string>; digest: string }>;
+    let writeMs = 0;
+    for (const version of VERSIONS) {
+      writeServices(version);
+      const r = await run();
+      expect(r.code, `generate ${version}`).toBe(0);
+      writeMs = Math.max(writeMs, r.writeMs);
+      const tree = generated();
+      trees[version] = { tree, digest: digest(tree) };
     }
-    console.log(`crash: ${TRIALS} SIGKILL trials, ${outcomes.old} left the old tree, ${outcomes.new} the new one`);
-    expect(readFileSync(join(root, "generated/README.md"), "utf8")).toContain("svc-0");
+    expect(trees["1.0.0"].digest).not.toBe(trees["2.0.0"].digest);
+    const files = trees["2.0.0"].tree.size;
+
+    const random = prng(SEED);
+    const outcomes = { old: 0, new: 0, parked: 0 };
+    let current: Version = "2.0.0";
+    for (let t = 0; t < TRIALS; t++) {
+      const target: Version = current === "1.0.0" ? "2.0.0" : "1.0.0";
+      const delay = random() * writeMs * 1.5;
+      writeServices(target);
+      const r = await run(() => delay);
+      const where = `trial ${t} (CRASH_SEED=${SEED}, kill ${delay.toFixed(0)} ms into a ~${writeMs.toFixed(0)} ms write, exit ${r.code})`;
+      expect(r.staged, `${where}: the run never reached the write phase`).toBe(true);
+
+      if (existsSync(join(root, "generated"))) {
+        const d = digest(generated());
+        if (d !== trees[current].digest && d !== trees[target].digest) {
+          const after = generated();
+          const mixed = [...after].filter(([p, c]) => trees[current].tree.get(p) !== c).length;
+          throw new Error(`${where}: generated/ is neither tree: ${mixed} of ${after.size} files differ from the old one`);
+        }
+        outcomes[d === trees[current].digest ? "old" : "new"]++;
+      } else {
+        // Killed between the two renames: the old tree is parked whole, the new one staged whole.
+        expect(digest(readTree(join(root, ".generated.previous"))), where).toBe(trees[current].digest);
+        outcomes.parked++;
+      }
+
+      // What the next run does first: afterwards generated/ is exactly one of the trees, with no scratch folders.
+      recover(root);
+      expect(scratch(), where).toEqual([]);
+      const d = digest(generated());
+      expect([trees[current].digest, trees[target].digest], where).toContain(d);
+      current = d === trees[target].digest ? target : current;
+
+      // Every fifth trial (and the last), a real run recovers and converges on what the sources say.
+      if (t % 5 === 4 || t === TRIALS - 1) {
+        const again = await run();
+        expect(again.code, `${where}: recovery run`).toBe(0);
+        expect(digest(generated()), `${where}: recovery run`).toBe(trees[target].digest);
+        expect(scratch(), `${where}: recovery run`).toEqual([]);
+        current = target;
+      }
+    }
+    // Both outcomes must actually have been exercised, or the kills are not hitting the write phase.
+    expect(outcomes.old, JSON.stringify(outcomes)).toBeGreaterThan(0);
+    expect(outcomes.new + outcomes.parked, JSON.stringify(outcomes)).toBeGreaterThan(0);
+    console.log(
+      `crash: ${SERVICES} services (${files} files), ${TRIALS} SIGKILL trials (seed ${SEED}, write phase ~${writeMs.toFixed(0)} ms): ` +
+        `${outcomes.old} left the old tree, ${outcomes.new} the new one, ${outcomes.parked} parked between the renames; never a mix`,
+    );
   });
 });
