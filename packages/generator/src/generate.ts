@@ -2,7 +2,7 @@
  * load → resolve → render → compare → write. `build` stops before touching the disk, so `check`, `diff`
  * and `apps` see exactly what `generate` would write.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { codeowners, estateReadme } from "@gitops/docs";
 import { resolve, type Problem, type ResolvedEstate } from "@gitops/model";
@@ -67,27 +67,69 @@ export async function generate(root: string, options: { check?: boolean } = {}):
 }
 
 /**
- * Two runs must never interleave their swaps: the writer holds `.generated.lock` (O_EXCL, holding its pid).
- * A lock whose process is gone (a crash, SIGKILL) is stale and taken over. Returns a release function, or the
- * pid of the live holder.
+ * Two runs must never interleave their swaps: the writer holds `.generated.lock` (holding its pid). The lock is
+ * created whole (a temp file hard-linked into place: O_EXCL semantics, never seen empty). A lock whose process is
+ * gone (a crash, SIGKILL) is stale and taken over, but only by the one run that creates `.generated.lock.takeover`,
+ * and only if the lock still holds what it read: two runs that both saw the same stale lock can never remove each
+ * other's fresh one. A lock released while we looked is simply tried again. Returns a release function, or the pid of
+ * the live holder.
  */
 export function acquireLock(root: string): (() => void) | number {
   const path = join(root, ".generated.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const guard = `${path}.takeover`;
+  const release = () => {
+    if (readPid(path)?.pid === process.pid) rmSync(path, { force: true });
+  };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (createWhole(path)) return release;
+    const held = readPid(path);
+    if (!held) continue; // released meanwhile
+    if (held.pid !== process.pid && alive(held.pid)) return held.pid;
+    if (!createWhole(guard)) {
+      const taker = readPid(guard);
+      if (taker && taker.pid !== process.pid && alive(taker.pid)) return taker.pid;
+      if (taker) rmSync(guard, { force: true }); // its taker was killed mid-takeover
+      continue;
+    }
     try {
-      writeFileSync(path, String(process.pid), { flag: "wx" });
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const pid = Number(readFileSync(path, "utf8"));
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return pid;
-      rmSync(path, { force: true });
+      if (readPid(path)?.text === held.text) rmSync(path, { force: true });
+      if (createWhole(path)) return release;
+    } finally {
+      rmSync(guard, { force: true });
     }
   }
   throw new Error(`could not take ${path}`);
 }
 
+/** Creates `path` holding our pid, complete from the first moment it exists; false if it already exists. */
+function createWhole(path: string): boolean {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(process.pid));
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The lock file's text and pid, or undefined when it does not exist. */
+function readPid(path: string): { text: string; pid: number } | undefined {
+  try {
+    const text = readFileSync(path, "utf8");
+    const pid = Number(text);
+    return { text, pid: Number.isInteger(pid) && pid > 0 ? pid : 0 };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
 function alive(pid: number): boolean {
+  if (pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
