@@ -141,7 +141,11 @@ function alive(pid: number): boolean {
 function compareAndWrite(root: string, build: Build, check: boolean): GenerateResult {
   const { estate, objects, files, rootFiles } = build;
   const rootChanged = [...rootFiles].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
-  if (!check) recover(root);
+  if (!check) {
+    recover(root);
+    // A run killed inside writeAtomically leaves its temp file; nothing else would ever remove it.
+    for (const path of rootFiles.keys()) rmSync(join(root, `${path}.tmp`), { force: true });
+  }
   const diff = diffTrees(readTree(join(root, OUTPUT_DIR)), files);
   const stale = !isEmptyDiff(diff) || rootChanged.length > 0;
   const summary = (written: boolean): GenerateSummary => ({
