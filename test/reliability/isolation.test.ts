@@ -1,48 +1,90 @@
 /**
- * What the generator executes and in what order it reads: only environments/*.ts and services/<name>/service.ts
- * run, never a stray .ts elsewhere (generated/ included); and the order files are created in, which decides
- * directory iteration order on many file systems, never changes a byte of output.
+ * What the generator executes: only environments/*.ts and services/<name>/service.ts (and what those import) — never
+ * a stray .ts elsewhere, never anything under generated/ or the scratch folders, never a file reached through a
+ * symbolic link. Each booby-trapped file writes a marker if it is ever executed. Checked on both loading paths:
+ * the one-bundle fast path, and the file-by-file fallback a broken file forces.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { build, generate, readTree } from "@gitops/generator";
+import { formatProblem } from "@gitops/model";
+import { estate, REPO, tempRoot } from "../support/estate.ts";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const roots: string[] = [];
-afterEach(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
-const temp = () => {
-  const root = mkdtempSync(join(tmpdir(), "gitops-iso-"));
-  roots.push(root);
-  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
-  writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
-  return root;
-};
+/** A module that leaves a marker named after itself if it ever runs. */
+const trap = (root: string, file: string) =>
+  `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(join(root, `EXECUTED-${file.replaceAll("/", "_")}`))}, "x");\nexport default {};\n`;
+
+const TRAPS = [
+  "generated/evil.ts",
+  "generated/nonprod/dev/payments/service.ts",
+  ".generated.staging/environments/dev.ts",
+  ".generated.previous/services/payments/service.ts",
+  "services/payments/other.ts",
+  "services/payments/helpers/service.ts",
+  "services/evil.ts",
+  "environments/nested/evil.ts",
+  "environments/evil.d.ts",
+  "environments/evil.js",
+  "environments/evil.mts",
+  "gitops.config.ts",
+  "node_modules.ts",
+];
+
+function booby(root: string): void {
+  for (const file of TRAPS) {
+    mkdirSync(join(root, file, ".."), { recursive: true });
+    writeFileSync(join(root, file), trap(root, file));
+  }
+}
+const markers = (root: string) => readdirSync(root).filter((f) => f.startsWith("EXECUTED-"));
 
 describe("what the generator executes", () => {
-  it("never imports a .ts outside environments/*.ts and services/*/service.ts", async () => {
-    const root = temp();
-    for (const dir of ["environments", "services"]) cpSync(join(REPO, dir), join(root, dir), { recursive: true });
-    const marker = join(root, "EXECUTED");
-    const trap = `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "x"); export default {};\n`;
-    for (const file of ["generated/nonprod/dev/payments/evil.ts", "services/payments/helpers.ts", "services/evil.ts", "environments/nested/evil.ts", "generated/evil.ts"]) {
-      mkdirSync(join(root, file, ".."), { recursive: true });
-      writeFileSync(join(root, file), trap);
-    }
+  it("never imports a .ts outside environments/*.ts and services/*/service.ts (bundled fast path)", async () => {
+    const root = estate("repo");
+    booby(root);
     expect((await build(root)).ok).toBe(true);
     expect((await generate(root)).kind).toBe("ok");
-    expect(existsSync(marker)).toBe(false);
+    expect(markers(root)).toEqual([]);
+  });
+
+  it("nor on the file-by-file path a broken config file forces", async () => {
+    const root = estate("repo");
+    booby(root);
+    writeFileSync(join(root, "services/payments/service.ts"), "export default defineService({ broken\n");
+    const result = await build(root);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.map(formatProblem)).toEqual([expect.stringMatching(/^services\/payments\/service\.ts: \(file\): could not be loaded: /)]);
+    expect(markers(root)).toEqual([]);
+  });
+
+  it("refuses config files reached through a symbolic link, without running them", async () => {
+    const root = estate("minimal");
+    booby(root);
+    mkdirSync(join(root, "elsewhere/linked-dir"), { recursive: true });
+    writeFileSync(join(root, "elsewhere/linked-dir/service.ts"), trap(root, "elsewhere/linked-dir/service.ts"));
+    symlinkSync("../generated/evil.ts", join(root, "environments/qa.ts"));
+    mkdirSync(join(root, "services/linked-file"));
+    symlinkSync("../../generated/nonprod/dev/payments/service.ts", join(root, "services/linked-file/service.ts"));
+    symlinkSync("../elsewhere/linked-dir", join(root, "services/linked-dir"));
+    const result = await build(root);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const lines = result.problems.map(formatProblem);
+    for (const file of ["environments/qa.ts", "services/linked-file/service.ts", "services/linked-dir/service.ts"])
+      expect(lines.some((l) => l.startsWith(`${file}: (file): is a symbolic link`)), `${file}\n${lines.join("\n")}`).toBe(true);
+    expect(markers(root)).toEqual([]);
+    expect(existsSync(join(root, "generated/README.md"))).toBe(false);
   });
 });
 
 describe("file-system order", () => {
   it("creating the config files in another order yields identical bytes", async () => {
-    const forward = temp();
-    const backward = temp();
+    const forward = tempRoot();
+    const backward = tempRoot();
     const services = readdirSync(join(REPO, "services")).sort();
+    const envs = readdirSync(join(REPO, "environments")).sort();
     for (const [root, order] of [[forward, services], [backward, [...services].reverse()]] as const) {
-      const envs = readdirSync(join(REPO, "environments")).sort();
       mkdirSync(join(root, "environments"));
       for (const f of root === forward ? envs : [...envs].reverse()) cpSync(join(REPO, "environments", f), join(root, "environments", f));
       for (const s of order) cpSync(join(REPO, "services", s), join(root, "services", s), { recursive: true });

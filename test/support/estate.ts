@@ -58,13 +58,16 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** Spawns the real CLI (`node --import tsx packages/cli/src/bin.ts …`) in `root`, as `pnpm gitops …` would. */
-export function gitops(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/**
+ * Spawns the real CLI (`node --import tsx packages/cli/src/bin.ts …`) in `root`, as `pnpm gitops …` would. With
+ * `timeout` (ms), a run still going by then is killed and the promise rejects.
+ */
+export function gitops(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { timeout?: number } = {}): Promise<Run> {
   return new Promise((done, fail) => {
     const child = execFile(
       process.execPath,
       ["--import", "tsx", BIN, ...args],
-      { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20 },
+      { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20, timeout: options.timeout ?? 0, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         const code = child.exitCode ?? (error && typeof error.code === "number" ? error.code : undefined);
         if (code === undefined || code === null) fail(error ?? new Error("no exit code"));

@@ -1,4 +1,22 @@
 #!/usr/bin/env node
+import { EXIT } from "./exit-codes.ts";
 import { main } from "./main.ts";
 
-process.exitCode = await main(process.argv.slice(2), process.cwd(), (line) => process.stdout.write(`${line}\n`));
+// Config is code and runs in this process. If it ends the process before the command has finished (process.exit
+// from a timer or getter, or a top-level await that never settles), the exit code must not be one it chose:
+// 0 would pass a CI gate that never ran.
+let finished = false;
+process.on("exit", () => {
+  if (finished) return;
+  process.stderr.write(
+    "gitops: the command was ended before it finished, by config code calling process.exit or by a top-level await in a config file that never settles — a config file only exports its definition; remove the call or the await\n",
+  );
+  process.exitCode = EXIT.invalid;
+});
+
+const code = await main(process.argv.slice(2), process.cwd(), (line) => process.stdout.write(`${line}\n`));
+finished = true;
+// The command is over: a timer or socket config code left open must not keep the process alive.
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((done) => stream.write("", () => done()));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

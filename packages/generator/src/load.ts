@@ -3,10 +3,10 @@
  * which is why only environments/ and services/ are ever imported, never anything under generated/.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { problem, type Problem, type SourceFile, type Sources } from "@gitops/model";
+import { errorText, plain, problem, type Problem, type SourceFile, type Sources } from "@gitops/model";
 
 export const ESTATE_FILE = "environments/estate.ts";
 
@@ -61,13 +61,48 @@ async function loadBundled(root: string, files: readonly string[]): Promise<Map<
   }
 }
 
+/**
+ * Config code that calls process.exit would end the run with an exit code of its choosing (0 passes a CI gate).
+ * While config files are imported, process.exit throws this instead, so the call is the file's problem. (bin.ts
+ * catches a call made later, from a timer or a getter, without knowing the file.)
+ */
+class ConfigExit extends Error {}
+let loading = 0;
+let realExit: typeof process.exit = process.exit;
+
 /** Imports every config file, collecting a problem for each that fails instead of stopping at the first. */
 export async function load(root: string): Promise<Loaded> {
+  // Counted, so that overlapping loads (tests, long-lived processes) restore the real process.exit exactly once.
+  if (loading++ === 0) {
+    realExit = process.exit;
+    process.exit = ((code?: number | string | null) => {
+      throw new ConfigExit(`called process.exit(${code ?? ""})`);
+    }) as typeof process.exit;
+  }
+  try {
+    return await loadFiles(root);
+  } finally {
+    if (--loading === 0) process.exit = realExit;
+  }
+}
+
+async function loadFiles(root: string): Promise<Loaded> {
   const files = discover(root);
   const problems: Problem[] = [];
-  const bundled = await loadBundled(root, [files.estate, ...files.environments, ...files.services]);
+  const linked = symlinked(root, [files.estate, ...files.environments, ...files.services], problems);
+  const bundled = await loadBundled(root, [files.estate, ...files.environments, ...files.services].filter((f) => !linked.has(f)));
   const read = async (file: string): Promise<SourceFile | undefined> => {
-    if (bundled) return { file, value: bundled.get(file) };
+    if (linked.has(file)) return undefined;
+    // Boxed: an async function returning the export itself would look for its `then` (a proxy may throw there,
+    // a promise would be awaited).
+    const box = bundled ? { value: bundled.get(file) } : await importFile(file);
+    if (box === undefined) return undefined;
+    // Read the export into plain data now, while process.exit is guarded: a getter runs here, once, or never.
+    const data = plain(file, box.value);
+    problems.push(...data.problems);
+    return data.problems.length > 0 ? undefined : { file, value: data.value };
+  };
+  const importFile = async (file: string): Promise<{ value: unknown } | undefined> => {
     const path = join(root, file);
     if (!existsSync(path)) {
       problems.push(problem(file, [], "is missing — create it (see the README's configuration reference)"));
@@ -81,9 +116,10 @@ export async function load(root: string): Promise<Loaded> {
         problems.push(problem(file, [], "has no default export — export the definition with `export default define…({ … })`"));
         return undefined;
       }
-      return { file, value: mod.default };
+      return { value: mod.default };
     } catch (error) {
-      problems.push(problem(file, [], `could not be loaded: ${loadError(root, error)} — fix the file so that it runs (pnpm typecheck shows type errors)`));
+      if (error instanceof ConfigExit) problems.push(problem(file, [], `${error.message} while loading — a config file only exports its definition; remove the call`));
+      else problems.push(problem(file, [], `could not be loaded: ${loadError(root, error)} — fix the file so that it runs (pnpm typecheck shows type errors)`));
       return undefined;
     }
   };
@@ -93,19 +129,56 @@ export async function load(root: string): Promise<Loaded> {
   if (files.environments.length === 0) problems.push(problem("environments", [], "holds no environment files — add one, e.g. environments/dev.ts"));
   const loaded = new Set([...environments, ...services].map((s) => s.file));
   const unloaded = [...files.environments, ...files.services].filter((f) => !loaded.has(f));
-  return { sources: estate ? { estate, environments, services, unloaded } : undefined, problems };
+  // A broken estate.ts still lets every other file be checked: its problem is reported, and it counts as unloaded.
+  return {
+    sources: { estate: estate ?? { file: files.estate, value: undefined }, environments, services, unloaded: estate ? unloaded : [files.estate, ...unloaded] },
+    problems,
+  };
+}
+
+/**
+ * Config files reached through a symbolic link (the file, or its service folder) are never executed: a link is easy
+ * to miss in review, and could make the generator run something from generated/ or outside the repository.
+ */
+function symlinked(root: string, files: readonly string[], problems: Problem[]): Set<string> {
+  const out = new Set<string>();
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return out;
+  }
+  for (const file of files) {
+    let real: string;
+    try {
+      real = realpathSync(join(root, file));
+    } catch {
+      continue; // missing or unreadable: reported when it is loaded
+    }
+    if (real === join(realRoot, file)) continue;
+    out.add(file);
+    problems.push(problem(file, [], `is a symbolic link (to ${relative(realRoot, real)}), and config is only read from files that are really in environments/ or services/<name>/ — replace the link with the file itself`));
+  }
+  return out;
 }
 
 /**
  * One line saying why a file failed to load, with repository-relative paths: the first line of the error, plus
  * the next when the first only introduces it (esbuild's "Transform failed with 1 error:" then the location and
- * reason). Loaders may throw non-Error objects that still carry a message.
+ * reason). Config code may throw anything — a string, null, an object without a prototype, one whose `message`
+ * getter throws — so the text is read defensively, escaped and shortened.
  */
 function loadError(root: string, error: unknown): string {
-  const raw =
-    error instanceof Error ? error.message
-    : typeof error === "object" && error !== null && "message" in error ? String(error.message)
-    : String(error);
+  let raw: string;
+  try {
+    raw =
+      error instanceof Error ? String(error.message)
+      : typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message
+      : typeof error === "string" ? error
+      : errorText(error);
+  } catch {
+    raw = errorText(error);
+  }
   const rootPrefix = (prefix: string) => (prefix.endsWith("/") ? prefix : `${prefix}/`);
   const relative = raw
     .replaceAll(rootPrefix(pathToFileURL(root).href), "")
@@ -114,6 +187,6 @@ function loadError(root: string, error: unknown): string {
   const lines = relative.split("\n").map((l) => l.trim()).filter(Boolean);
   const first = lines[0] ?? "unknown error";
   const line = first.endsWith(":") && lines[1] ? `${first} ${lines[1]}` : first;
-  // " — " separates what is wrong from the fix in a problem; keep it out of the quoted error.
-  return line.replaceAll(" — ", " - ");
+  // One line, escaped, bounded; " — " separates what is wrong from the fix in a problem, so none in the error.
+  return errorText(line, 300);
 }

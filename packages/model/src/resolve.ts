@@ -66,7 +66,8 @@ export function resolve(sources: Sources): Resolution {
     return undefined;
   };
 
-  const estate = parse(estateSchema, sources.estate);
+  // An estate file that could not be loaded is already reported; every other file is still checked.
+  const estate = sources.unloaded?.includes(sources.estate.file) ? undefined : parse(estateSchema, sources.estate);
   const environments: { src: SourceFile; env: Environment }[] = [];
   for (const src of sources.environments) {
     const env = parse(environmentSchema, src);
