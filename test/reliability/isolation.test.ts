@@ -2,14 +2,15 @@
  * What the generator executes: only environments/*.ts and services/<name>/service.ts (and what those import) — never
  * a stray .ts elsewhere, never anything under generated/ or the scratch folders, never a file reached through a
  * symbolic link. Each booby-trapped file writes a marker if it is ever executed. Checked on both loading paths:
- * the one-bundle fast path, and the file-by-file fallback a broken file forces.
+ * the one-bundle fast path, and the file-by-file fallback a broken file forces. (That file-system order never changes
+ * the output is proved in test/determinism.test.ts.)
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { build, generate, readTree } from "@gitops/generator";
+import { build, generate } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
-import { estate, REPO, tempRoot } from "../support/estate.ts";
+import { estate } from "../support/estate.ts";
 
 /** A module that leaves a marker named after itself if it ever runs. */
 const trap = (root: string, file: string) =>
@@ -75,24 +76,5 @@ describe("what the generator executes", () => {
       expect(lines.some((l) => l.startsWith(`${file}: (file): is a symbolic link`)), `${file}\n${lines.join("\n")}`).toBe(true);
     expect(markers(root)).toEqual([]);
     expect(existsSync(join(root, "generated/README.md"))).toBe(false);
-  });
-});
-
-describe("file-system order", () => {
-  it("creating the config files in another order yields identical bytes", async () => {
-    const forward = tempRoot();
-    const backward = tempRoot();
-    const services = readdirSync(join(REPO, "services")).sort();
-    const envs = readdirSync(join(REPO, "environments")).sort();
-    for (const [root, order] of [[forward, services], [backward, [...services].reverse()]] as const) {
-      mkdirSync(join(root, "environments"));
-      for (const f of root === forward ? envs : [...envs].reverse()) cpSync(join(REPO, "environments", f), join(root, "environments", f));
-      for (const s of order) cpSync(join(REPO, "services", s), join(root, "services", s), { recursive: true });
-      expect((await generate(root)).kind).toBe("ok");
-    }
-    const a = readTree(join(forward, "generated"));
-    const b = readTree(join(backward, "generated"));
-    expect([...b.keys()]).toEqual([...a.keys()]);
-    for (const [path, content] of a) expect(b.get(path), path).toBe(content);
   });
 });
