@@ -2,7 +2,7 @@
  * Images come from the estate's registry (in common), are pinned (never `latest`), and where the tier
  * says so are immutable: a digest or a release semver tag.
  */
-import { containersOf, podTemplate, str, type Context } from "../context.ts";
+import { containersOf, podTemplate, str, type Context, type ObjPath, type PolicyObject, type Unit } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { rule } from "../rule.ts";
 import { tierPolicy } from "../tier-policy.ts";
@@ -31,7 +31,7 @@ export function parseImage(image: string): ImageRef {
 const releaseSemver = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
 
-function eachImage(ctx: Context, fn: (args: { u: (typeof ctx.units)[number]; image: string; o: (typeof ctx.objects)[number]; path: (string | number)[] }) => void) {
+function eachImage(ctx: Context, fn: (args: { u: Unit; image: string; o: PolicyObject; path: ObjPath }) => void) {
   for (const u of ctx.units)
     for (const o of u.objects) {
       const t = podTemplate(o);

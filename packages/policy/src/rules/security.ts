@@ -138,7 +138,7 @@ export const readOnlyRootRule = rule("security/read-only-root", "Where the tier 
 
 const debugSubresources = new Set(["pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "*"]);
 
-function debugContainers(t: PodTemplate, c: ContainerRef): Violation[] {
+function debugContainers(c: ContainerRef): Violation[] {
   const v: Violation[] = [];
   if (c.container.stdin === true || c.container.tty === true) v.push({ path: c.path, text: `container ${str(c.container.name) ?? "?"} keeps stdin or a TTY open for attaching` });
   return v;
@@ -167,7 +167,7 @@ export const noDebugRule = rule("security/no-debug", "Where the tier forbids deb
       if (t.spec.shareProcessNamespace === true)
         out.push(ctx.finding("security/no-debug", ctx.tier(u), `${kindOf(o)} ${nameOf(o)} shares its process namespace; ${forbids} — remove shareProcessNamespace`, { unit: u, object: o, path: [...t.path, "spec", "shareProcessNamespace"] }));
       for (const c of containersOf(t))
-        for (const v of debugContainers(t, c)) out.push(ctx.finding("security/no-debug", ctx.tier(u), `${v.text}; ${forbids} — remove stdin/tty`, { unit: u, object: o, path: v.path }));
+        for (const v of debugContainers(c)) out.push(ctx.finding("security/no-debug", ctx.tier(u), `${v.text}; ${forbids} — remove stdin/tty`, { unit: u, object: o, path: v.path }));
     }
   }
   return out;
