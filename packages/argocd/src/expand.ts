@@ -1,87 +1,24 @@
 /**
- * An offline ApplicationSet controller for the subset of features we emit: list, git directories, matrix,
- * goTemplate with missingkey=error, and templatePatch. It renders the Applications ArgoCD would create, so
- * tests and `gitops apps` can check them without a cluster. Anything outside the subset is an error, never a guess.
+ * An offline ApplicationSet controller for the features we emit, following the controller's code path
+ * (argocd.md §1–3): generators (list, git directories with Go `path.Match`, matrix with parameter passing
+ * and Go-mode deep merge), the goTemplate render of `template`, the resources-finalizer rule, `templatePatch`
+ * (a strategic merge that cannot change the project), the app's namespace, and RollingSync step selection.
+ * Anything outside that subset throws, naming what it met: the expander never guesses what ArgoCD would do.
  */
 import { parse } from "yaml";
-import { pathMatch } from "./match.ts";
+import { goPathMatch } from "./match.ts";
+import { isTemplated, renderTemplate, templateOptions, type TemplateOptions } from "./template.ts";
 
 type Params = Record<string, unknown>;
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io";
 
-/** Resolves `.a.b.c` against params; missing keys are errors, as with missingkey=error. */
-function lookup(params: Params, path: string): unknown {
-  let current: unknown = params;
-  for (const key of path.split(".").slice(1)) {
-    if (!isObject(current) || !(key in current)) throw new Error(`map has no entry for key "${key}" (in ${path})`);
-    current = current[key];
-  }
-  return current;
-}
-
-function goString(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
-  throw new Error(`cannot print ${JSON.stringify(v)} in a template`);
-}
-
-/** One `{{ … }}` action: a field path, `index X N|"k"`, or `toJson X`. */
-function action(expr: string, params: Params): string {
-  const words = expr.trim().match(/"[^"]*"|\S+/g) ?? [];
-  const [head, ...args] = words;
-  if (head?.startsWith(".") && args.length === 0) return goString(lookup(params, head));
-  if (head === "toJson" && args.length === 1 && args[0]!.startsWith(".")) return JSON.stringify(lookup(params, args[0]!));
-  if (head === "index" && args.length >= 2 && args[0]!.startsWith(".")) {
-    let v: unknown = lookup(params, args[0]!);
-    for (const key of args.slice(1)) {
-      if (Array.isArray(v) && /^\d+$/.test(key)) {
-        if (Number(key) >= v.length) throw new Error(`index out of range: ${key}`);
-        v = v[Number(key)];
-      } else if (isObject(v) && key.startsWith('"')) {
-        const k = key.slice(1, -1);
-        if (!(k in v)) throw new Error(`map has no entry for key "${k}"`);
-        v = v[k];
-      } else throw new Error(`cannot index ${args[0]} with ${key}`);
-    }
-    return goString(v);
-  }
-  throw new Error(`unsupported template action {{${expr}}}`);
-}
-
-export function renderString(template: string, params: Params): string {
-  if (/\{\{[^}]*$/.test(template.replace(/\{\{[^}]*\}\}/g, ""))) throw new Error(`unterminated action in ${template}`);
-  return template.replace(/\{\{-?([^}]*?)-?\}\}/g, (_, expr: string) => action(expr, params));
-}
-
-function renderDeep<T>(value: T, params: Params): T {
-  if (typeof value === "string") return renderString(value, params) as T;
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, params)) as T;
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [renderString(k, params), renderDeep(v, params)])) as T;
-  return value;
-}
-
-/** Go-mode matrix merge: a deep merge in which the first child's values win. */
-function mergeParams(first: Params, second: Params): Params {
-  const out: Params = { ...second };
-  for (const [k, v] of Object.entries(first)) out[k] = isObject(v) && isObject(out[k]) ? mergeParams(v, out[k] as Params) : v;
-  return out;
-}
-
-/** JSON merge patch (RFC 7386), as the controller applies a rendered templatePatch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return patch;
-  const out: Json = isObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-/** The repo's directories, as the repo-server lists them: relative, no leading `/`, dot-folders skipped. */
+/**
+ * The repository's directories as the repo-server lists them for the git directories generator: every depth,
+ * relative, no leading `/`, folders whose name starts with `.` skipped with everything under them.
+ */
 export function directoriesOf(files: Iterable<string>): string[] {
   const dirs = new Set<string>();
   for (const file of files) {
@@ -94,41 +31,124 @@ export function directoriesOf(files: Iterable<string>): string[] {
   return [...dirs].sort();
 }
 
-const normalize = (s: string) => s.replace(/[^a-zA-Z0-9-.]/g, "-");
-
-function gitDirectories(gen: Json, dirs: readonly string[]): Params[] {
-  const entries = (gen.directories as { path: string; exclude?: boolean }[] | undefined) ?? [];
-  if (gen.files) throw new Error("git files generators are not supported by this expander");
-  const include = entries.filter((e) => !e.exclude);
-  const exclude = entries.filter((e) => e.exclude);
-  return dirs
-    .filter((d) => include.some((e) => pathMatch(e.path, d)) && !exclude.some((e) => pathMatch(e.path, d)))
-    .map((d) => {
-      const segments = d.split("/");
-      const basename = segments.at(-1)!;
-      return { path: { path: d, basename, basenameNormalized: normalize(basename), segments } };
-    });
+/** ArgoCD's SanitizeName (`basenameNormalized`, `normalize`): lowercase, other characters to `-`, ≤253, trimmed. */
+export function sanitizeName(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^-a-z0-9.]/g, "-")
+    .slice(0, 253)
+    .replace(/^[-.]+|[-.]+$/g, "");
 }
 
-function generate(gen: Json, dirs: readonly string[], depth: number): Params[] {
-  const kinds = Object.keys(gen).filter((k) => k !== "selector");
+/** Renders every string (and map key) in a value, as the controller's deeplyReplace does. */
+export function renderDeep<T>(value: T, params: Params, options: TemplateOptions): T {
+  if (typeof value === "string") return (isTemplated(value) ? renderTemplate(value, params, options) : value) as T;
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, params, options)) as T;
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [renderDeep(k, params, options), renderDeep(v, params, options)])) as T;
+  return value;
+}
+
+/** The Go-mode matrix merge (mergo, override): maps merge deeply, and on a conflict the first child's value wins. */
+export function mergeParams(first: Params, second: Params): Params {
+  const out: Params = structuredClone(second);
+  const into = (dst: Params, src: Params) => {
+    for (const [k, v] of Object.entries(src)) {
+      if (isObject(v) && isObject(dst[k])) into(dst[k] as Params, v);
+      else dst[k] = structuredClone(v);
+    }
+  };
+  into(out, first);
+  return out;
+}
+
+/**
+ * The controller's templatePatch merge (strategicpatch.StrategicMergePatch against the Application type):
+ * maps merge, `null` deletes, lists are replaced, except `metadata.finalizers`, which ObjectMeta merges as a set.
+ * Patch directives (`$patch`, `$retainKeys`, …) are outside the subset.
+ */
+export function strategicMerge(target: unknown, patch: unknown, path: readonly string[] = []): unknown {
+  if (!isObject(patch)) {
+    if (path.join(".") === "metadata.finalizers" && Array.isArray(patch) && Array.isArray(target)) return [...target, ...patch.filter((f) => !target.includes(f))];
+    return patch;
+  }
+  const out: Json = isObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (k.startsWith("$")) throw new Error(`templatePatch directive ${k} is not supported by this expander`);
+    if (v === null) delete out[k];
+    else out[k] = strategicMerge(out[k], v, [...path, k]);
+  }
+  return out;
+}
+
+interface Context {
+  readonly dirs: readonly string[];
+  readonly options: TemplateOptions;
+}
+
+/** Adds a generator's `values` (each rendered with its params) under `.values`. */
+function withValues(params: Params[], values: unknown, ctx: Context): Params[] {
+  if (values === undefined) return params;
+  if (!isObject(values)) throw new Error("generator values must be a map of strings");
+  return params.map((p) => ({ ...p, values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, renderTemplate(String(v), p, ctx.options)])) }));
+}
+
+function listGenerator(body: Json, ctx: Context): Params[] {
+  const elements = (body.elements as unknown[] | undefined) ?? [];
+  const fromYaml = typeof body.elementsYaml === "string" ? (parse(body.elementsYaml) as unknown) : [];
+  if (!Array.isArray(fromYaml)) throw new Error("list.elementsYaml must be a YAML list of objects");
+  const all = [...elements, ...fromYaml];
+  for (const e of all) if (!isObject(e)) throw new Error(`a list element must be an object, not ${JSON.stringify(e)}`);
+  return withValues(all.map((e) => structuredClone(e as Params)), body.values, ctx);
+}
+
+function gitGenerator(body: Json, ctx: Context): Params[] {
+  if (body.files !== undefined) throw new Error("git files generators are not supported by this expander");
+  const entries = (body.directories as { path: string; exclude?: boolean }[] | undefined) ?? [];
+  if (entries.length === 0) throw new Error("a git generator needs directories or files");
+  const prefix = typeof body.pathParamPrefix === "string" && body.pathParamPrefix !== "" ? body.pathParamPrefix : undefined;
+  // filterApps: a directory is in when some include matches and no exclude does, whatever the order; a bad pattern is skipped.
+  const picked = ctx.dirs.filter((d) => {
+    let include = false;
+    let exclude = false;
+    for (const e of entries) {
+      if (!goPathMatch(e.path, d).matched) continue;
+      if (e.exclude) exclude = true;
+      else include = true;
+    }
+    return include && !exclude;
+  });
+  const params = picked.map((d) => {
+    const segments = d.split("/");
+    const basename = segments.at(-1)!;
+    const path = { path: d, basename, basenameNormalized: sanitizeName(basename), segments };
+    return prefix ? { [prefix]: { path } } : { path };
+  });
+  return withValues(params, body.values, ctx);
+}
+
+function generate(gen: Json, ctx: Context, depth: number): Params[] {
+  if (gen.selector !== undefined) throw new Error("generator selectors are not supported by this expander");
+  if (gen.template !== undefined && depth === 0) throw new Error("generator-level templates are not supported by this expander");
+  const kinds = Object.keys(gen).filter((k) => k !== "template");
   if (kinds.length !== 1) throw new Error(`a generator must have exactly one kind, found ${kinds.join(", ") || "none"}`);
   const kind = kinds[0]!;
-  const body = gen[kind] as Json;
+  const body = gen[kind];
+  if (!isObject(body)) throw new Error(`the ${kind} generator must be an object`);
   switch (kind) {
     case "list":
-      if (body.elementsYaml) throw new Error("list.elementsYaml is not supported by this expander");
-      return ((body.elements as Params[] | undefined) ?? []).map((e) => ({ ...e }));
+      return listGenerator(body, ctx);
     case "git":
-      return gitDirectories(body, dirs);
+      return gitGenerator(body, ctx);
     case "matrix": {
-      if (depth > 0) throw new Error("matrix nests only one level deep");
-      const children = body.generators as Json[];
+      if (depth > 1) throw new Error("matrix and merge generators nest only one level deep");
+      const children = body.generators as Json[] | undefined;
       if (children?.length !== 2) throw new Error(`a matrix takes exactly two generators, found ${children?.length ?? 0}`);
-      if (children.some((c) => "template" in c)) throw new Error("matrix children may not carry a template: it is ignored");
-      return generate(children[0]!, dirs, depth + 1).flatMap((p1) =>
-        generate(renderDeep(children[1]!, p1), dirs, depth + 1).map((p2) => mergeParams(p1, p2)),
-      );
+      if (children.some((c) => c.template !== undefined)) throw new Error("a matrix child's template is ignored by ArgoCD; remove it");
+      // The second child is rendered with each of the first child's parameter sets (matrix.go getParams).
+      return generate(children[0]!, ctx, depth + 1).flatMap((first) => {
+        const second = Object.keys(first).length > 0 ? renderDeep(children[1]!, first, ctx.options) : children[1]!;
+        return generate(second, ctx, depth + 1).map((p) => mergeParams(first, p));
+      });
     }
     default:
       throw new Error(`the ${kind} generator is not supported by this expander`);
@@ -138,63 +158,113 @@ function generate(gen: Json, dirs: readonly string[], depth: number): Params[] {
 export interface ExpandedApp {
   readonly name: string;
   readonly project: string;
-  readonly server?: string;
-  readonly clusterName?: string;
-  readonly namespace: string;
-  readonly path: string;
+  readonly destination: { readonly server?: string; readonly name?: string; readonly namespace: string };
+  readonly source: { readonly repoURL: string; readonly targetRevision?: string; readonly path: string };
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
-  /** The RollingSync step that selects the app (0-based), or undefined if none does. */
+  /** The RollingSync step (0-based) whose expressions select the app; undefined when none does. */
   readonly step?: number;
+  /**
+   * The Application as the controller writes it. With RollingSync the controller then turns its auto-sync off
+   * (v3.3+: `automated.enabled: false`; up to v3.2 it drops `automated`) and syncs it itself, step by step.
+   */
   readonly application: Json;
 }
 
-function stepOf(strategy: Json | undefined, labels: Record<string, string>): number[] {
-  const steps = ((strategy?.rollingSync as Json | undefined)?.steps as { matchExpressions: { key: string; operator: string; values: string[] }[] }[] | undefined) ?? [];
-  return steps.flatMap((step, i) =>
-    step.matchExpressions.every((m) => {
-      if (m.operator === "In") return m.values.includes(labels[m.key] ?? "\u0000");
-      if (m.operator === "NotIn") return !m.values.includes(labels[m.key] ?? "\u0000");
-      throw new Error(`RollingSync supports only In and NotIn, not ${m.operator}`);
-    })
-      ? [i]
-      : [],
-  );
+interface MatchExpression {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
 }
 
-/** Renders every Application an ApplicationSet creates, given the repository's directories. */
+/**
+ * The RollingSync steps that select an app, as buildAppDependencyList decides: expressions are ANDed; a
+ * missing label fails `In` and passes `NotIn`; an operator other than In/NotIn deselects (and is reported).
+ */
+export function selectingSteps(strategy: unknown, labels: Readonly<Record<string, string>>): number[] {
+  if (!isObject(strategy) || strategy.type !== "RollingSync") return [];
+  const steps = ((strategy.rollingSync as Json | undefined)?.steps as { matchExpressions?: MatchExpression[] }[] | undefined) ?? [];
+  const out: number[] = [];
+  steps.forEach((step, i) => {
+    const selected = (step.matchExpressions ?? []).every((m) => {
+      if (m.operator !== "In" && m.operator !== "NotIn") throw new Error(`RollingSync step ${i + 1} uses operator ${m.operator}; only In and NotIn are valid`);
+      const value = labels[m.key];
+      if (value === undefined) return m.operator === "NotIn";
+      return (m.values ?? []).includes(value) === (m.operator === "In");
+    });
+    if (selected) out.push(i);
+  });
+  return out;
+}
+
+/** RFC 1123 subdomain, as the controller and the API server require of an Application's name. */
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Renders every Application an ApplicationSet creates, given the repository's directories (`directoriesOf`).
+ * Throws on what makes the controller fail the whole set (a generator or render error) and on what it refuses
+ * per app (an empty, invalid or duplicate name; a destination without exactly one of server and name).
+ */
 export function expandApplicationSet(appset: Json, dirs: readonly string[]): ExpandedApp[] {
-  const spec = appset.spec as Json;
-  if (spec.goTemplate !== true) throw new Error("only goTemplate: true ApplicationSets are supported");
-  if (!(spec.goTemplateOptions as string[] | undefined)?.includes("missingkey=error")) throw new Error("goTemplateOptions must include missingkey=error");
-  const params = (spec.generators as Json[]).flatMap((g) => generate(g, dirs, 0));
+  const metadata = (appset.metadata ?? {}) as Json;
+  const spec = appset.spec as Json | undefined;
+  if (!isObject(spec)) throw new Error("an ApplicationSet needs a spec");
+  if (spec.goTemplate !== true) throw new Error("only goTemplate: true ApplicationSets are supported by this expander (fasttemplate is not)");
+  const ctx: Context = { dirs, options: templateOptions(spec.goTemplateOptions as string[] | undefined) };
+  const template = spec.template as Json | undefined;
+  if (!isObject(template) || !isObject(template.metadata) || !isObject(template.spec)) throw new Error("spec.template needs metadata and spec");
+  const params = ((spec.generators as Json[] | undefined) ?? []).flatMap((g) => generate(g, ctx, 0));
+  const tm = template.metadata;
+  // GetTempApplication keeps only these metadata fields of the template.
+  const base: Json = {
+    metadata: Object.fromEntries(Object.entries({ name: tm.name, namespace: tm.namespace, labels: tm.labels, annotations: tm.annotations, finalizers: tm.finalizers }).filter(([, v]) => v !== undefined)),
+    spec: template.spec,
+  };
+  const preserve = isObject(spec.syncPolicy) && spec.syncPolicy.preserveResourcesOnDeletion === true;
   const names = new Set<string>();
   return params.map((p) => {
-    let app = renderDeep(spec.template as Json, p);
+    let app = renderDeep(structuredClone(base), p, ctx.options);
+    const m = app.metadata as Json;
+    if (!preserve && (!Array.isArray(m.finalizers) || m.finalizers.length === 0)) m.finalizers = [RESOURCES_FINALIZER];
     if (typeof spec.templatePatch === "string") {
-      const patch = parse(renderString(spec.templatePatch, p)) as Json;
-      if (isObject(patch.spec) && "project" in patch.spec) throw new Error("templatePatch may not change spec.project");
-      app = mergePatch(app, patch) as Json;
+      const project = (app.spec as Json).project;
+      const patch = parse(renderTemplate(spec.templatePatch, p, ctx.options), { version: "1.1" }) as unknown;
+      if (patch !== null && !isObject(patch)) throw new Error("a rendered templatePatch must be a map");
+      app = strategicMerge(app, patch ?? {}) as Json;
+      // applyTemplatePatch restores the project: a patch can never move an app to another project.
+      (app.spec as Json).project = project;
     }
-    const metadata = app.metadata as { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    const appSpec = app.spec as { project: string; destination: { server?: string; name?: string; namespace: string }; source: { path: string } };
-    const name = metadata.name ?? "";
-    if (!name) throw new Error("a rendered Application has an empty name");
+    const meta = app.metadata as Json;
+    // Every generated app lives in the ApplicationSet's namespace, whatever the template says.
+    if (metadata.namespace !== undefined) meta.namespace = metadata.namespace;
+    else delete meta.namespace;
+    const name = typeof meta.name === "string" ? meta.name : "";
+    if (name === "") throw new Error("a rendered Application has an empty name");
+    if (!SUBDOMAIN.test(name) || name.length > 253) throw new Error(`a rendered Application name "${name}" is not an RFC 1123 subdomain`);
     if (names.has(name)) throw new Error(`two rendered Applications are named ${name}`);
     names.add(name);
-    const steps = stepOf(spec.strategy as Json | undefined, metadata.labels ?? {});
-    if (steps.length > 1) throw new Error(`${name} is selected by RollingSync steps ${steps.join(" and ")}`);
+    const appSpec = app.spec as { project?: unknown; destination?: Json; source?: Json; sources?: unknown };
+    const destination = appSpec.destination ?? {};
+    if ((typeof destination.server === "string" && destination.server !== "") === (typeof destination.name === "string" && destination.name !== ""))
+      throw new Error(`${name}: the destination must set exactly one of server and name`);
+    if (appSpec.sources !== undefined || !isObject(appSpec.source)) throw new Error(`${name}: only a single spec.source is supported by this expander`);
+    const labels = (meta.labels ?? {}) as Record<string, string>;
+    const steps = selectingSteps(spec.strategy, labels);
+    if (steps.length > 1) throw new Error(`${name} is selected by RollingSync steps ${steps.map((s) => s + 1).join(" and ")}; ArgoCD reports that as invalid`);
+    const source = appSpec.source;
     return {
       name,
-      project: appSpec.project,
-      ...(appSpec.destination.server ? { server: appSpec.destination.server } : {}),
-      ...(appSpec.destination.name ? { clusterName: appSpec.destination.name } : {}),
-      namespace: appSpec.destination.namespace,
-      path: appSpec.source.path,
-      labels: metadata.labels ?? {},
-      annotations: metadata.annotations ?? {},
-      ...(steps.length === 1 ? { step: steps[0] } : {}),
-      application: { apiVersion: "argoproj.io/v1alpha1", kind: "Application", ...app, metadata: { ...metadata, namespace: (appset.metadata as Json).namespace } },
+      project: String(appSpec.project ?? ""),
+      destination: {
+        ...(typeof destination.server === "string" && destination.server !== "" ? { server: destination.server } : {}),
+        ...(typeof destination.name === "string" && destination.name !== "" ? { name: destination.name } : {}),
+        namespace: String(destination.namespace ?? ""),
+      },
+      source: { repoURL: String(source.repoURL ?? ""), ...(source.targetRevision !== undefined ? { targetRevision: String(source.targetRevision) } : {}), path: String(source.path ?? "") },
+      labels,
+      annotations: (meta.annotations ?? {}) as Record<string, string>,
+      ...(steps.length === 1 ? { step: steps[0]! } : {}),
+      application: { apiVersion: "argoproj.io/v1alpha1", kind: "Application", ...app },
     };
   });
 }

@@ -1,13 +1,31 @@
-export { directoriesOf, expandApplicationSet, mergePatch, renderString, type ExpandedApp } from "./expand.ts";
-export { globMatch, isDestinationMatched, pathMatch, type Destination } from "./match.ts";
 export {
   ACCOUNT_LABEL,
   APPLICATIONSET_NAME,
+  ARGOCD_FOLDER_NAME,
   argocdFolder,
   argocdObjects,
+  CLUSTER_SCOPED_KINDS,
   ENVIRONMENT_LABEL,
+  RESOURCES_FINALIZER,
   ROOT_APP_NAME,
+  rolloutEnvironments,
   WAVE_ANNOTATION,
   type ArgoObject,
   type EmittedObject,
 } from "./objects.ts";
+export { directoriesOf, expandApplicationSet, mergeParams, renderDeep, sanitizeName, selectingSteps, strategicMerge, type ExpandedApp } from "./expand.ts";
+export { goFloat, goJson, goPrint, isTemplated, renderTemplate, templateOptions, type MissingKey, type TemplateOptions } from "./template.ts";
+export {
+  globMatch,
+  goPathMatch,
+  isDestinationMatched,
+  isGroupKindPermitted,
+  isSourcePermitted,
+  pathMatch,
+  type Destination,
+  type DestinationRules,
+  type GroupKind,
+  type PathMatchResult,
+} from "./match.ts";
+export { isArgoKind, validateArgoObject, type SchemaProblem } from "./validate.ts";
+export { checkArgo, ALLOWED_SYNC_OPTIONS, type ArgoCheckInput, type ArgoFinding } from "./checks.ts";

@@ -1,9 +1,10 @@
 /**
- * ArgoCD's own objects for the estate, built as plain data: one AppProject per account, one ApplicationSet that
- * rolls every environment out in health-gated RollingSync steps, the setting that enables those steps, and the
- * root Application a person applies once. Every choice below is driven by estate and tier data.
+ * ArgoCD's own objects for the estate, built as plain data from the resolved model and the objects the generator
+ * rendered: one AppProject per account ArgoCD deploys to, one ApplicationSet that rolls every environment out in
+ * health-gated RollingSync steps, the controller settings those steps need, and the root Application a person
+ * applies once. Every difference between environments comes from estate, environment and tier data.
  */
-import type { ResolvedEnvironment, ResolvedEstate } from "@gitops/model";
+import type { ResolvedAccount, ResolvedEnvironment, ResolvedEstate } from "@gitops/model";
 
 /** One object bound for generated/: path relative to generated/, body, and the sources it came from. */
 export interface ArgoObject {
@@ -12,114 +13,142 @@ export interface ArgoObject {
   readonly sources: readonly string[];
 }
 
-/** The workload objects the generator rendered, which decide what each project may deploy. */
+/** A rendered workload object, path relative to generated/ (`<account>/<env>/<service>/<file>`). */
 export interface EmittedObject {
   readonly file: string;
-  readonly object: Record<string, unknown>;
+  readonly object: Readonly<Record<string, unknown>>;
 }
 
-/** The label RollingSync steps select on; put on Applications through the template. */
+/** The Application label RollingSync steps select on (steps match Applications' own labels, argocd.md §3). */
 export const ENVIRONMENT_LABEL = "gitops.dev/environment";
 export const ACCOUNT_LABEL = "gitops.dev/account";
+/** The environment's wave on each Application, for people and `gitops apps`; ArgoCD orders by the steps, not by this. */
 export const WAVE_ANNOTATION = "gitops.dev/wave";
 export const APPLICATIONSET_NAME = "estate";
 export const ROOT_APP_NAME = "estate-root";
+/** The folder name under generated/<account>/<env>/ that holds ArgoCD's objects; no service may take it. */
+export const ARGOCD_FOLDER_NAME = "argocd";
+export const RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io";
 const API = "argoproj.io/v1alpha1";
 const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 
-/** Kinds that are cluster-scoped, so they go in clusterResourceWhitelist rather than the namespaced list. */
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ClusterSecretStore", "ClusterIssuer", "PriorityClass", "StorageClass", "IngressClass"]);
+/**
+ * Retry for failed syncs: ArgoCD's default backoff is 5 s ×2 up to 3 min with no limit set; five tries with a
+ * slower start give a transient API or webhook outage ~10 min to clear before the app shows as failed.
+ */
+const RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } } as const;
 
-/** Where ArgoCD's objects live: generated/<account>/<env>/argocd/. */
+/** Kinds that are cluster-scoped: these go in clusterResourceWhitelist, everything else in the namespaced list. */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ClusterSecretStore", "ClusterIssuer", "PriorityClass", "StorageClass", "IngressClass", "PersistentVolume", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]);
+
+const environmentNamed = (estate: ResolvedEstate, name: string): ResolvedEnvironment => {
+  const env = estate.environments.find((e) => e.name === name);
+  if (!env) throw new Error(`no environment ${name}`);
+  return env;
+};
+const accountNamed = (estate: ResolvedEstate, name: string): ResolvedAccount => {
+  const account = estate.accounts.find((a) => a.name === name);
+  if (!account) throw new Error(`no account ${name}`);
+  return account;
+};
+
+/** Where ArgoCD's objects live, relative to generated/: generated/<account>/<env>/argocd/ of `argocdEnvironment`. */
 export function argocdFolder(estate: ResolvedEstate): string {
-  const env = estate.environments.find((e) => e.name === estate.argocdEnvironment)!;
-  return `${env.account}/${env.name}/argocd`;
+  const env = environmentNamed(estate, estate.argocdEnvironment);
+  return `${env.account}/${env.name}/${ARGOCD_FOLDER_NAME}`;
 }
 
-/** The API server of the cluster ArgoCD runs in, as registered in the estate. */
-function argocdServer(estate: ResolvedEstate): string {
-  const env = estate.environments.find((e) => e.name === estate.argocdEnvironment)!;
-  return estate.accounts.find((a) => a.name === env.account)!.cluster.server;
-}
+/** The account whose cluster runs ArgoCD: its project also holds the root app and ArgoCD's own objects. */
+const argocdAccount = (estate: ResolvedEstate): ResolvedAccount => accountNamed(estate, environmentNamed(estate, estate.argocdEnvironment).account);
 
-/** Environments in rollout order: the order of RollingSync steps. */
-const inWaveOrder = (estate: ResolvedEstate): ResolvedEnvironment[] => [...estate.environments].sort((a, b) => a.wave - b.wave || (a.name < b.name ? -1 : 1));
+/**
+ * Every environment in rollout order (wave, then name): one list element and one RollingSync step each. An
+ * environment with no service yet has an empty step, which the controller passes at once (v2.13–v3.5).
+ */
+export function rolloutEnvironments(estate: ResolvedEstate): ResolvedEnvironment[] {
+  return [...estate.environments].sort((a, b) => a.wave - b.wave || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
 interface GroupKind {
-  group: string;
-  kind: string;
+  readonly group: string;
+  readonly kind: string;
 }
 
-function kindsOf(objects: readonly EmittedObject[]): { cluster: GroupKind[]; namespaced: GroupKind[] } {
-  const seen = new Map<string, GroupKind & { cluster: boolean }>();
-  for (const { object } of objects) {
-    const apiVersion = String(object.apiVersion);
-    const kind = String(object.kind);
-    const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
-    seen.set(`${group}/${kind}`, { group, kind, cluster: CLUSTER_SCOPED.has(kind) });
-  }
-  const sorted = [...seen.values()].sort((a, b) => (a.group + "/" + a.kind < b.group + "/" + b.kind ? -1 : 1));
-  const strip = ({ group, kind }: GroupKind) => ({ group, kind });
-  return { cluster: sorted.filter((k) => k.cluster).map(strip), namespaced: sorted.filter((k) => !k.cluster).map(strip) };
+const groupOf = (apiVersion: unknown) => {
+  const v = String(apiVersion);
+  return v.includes("/") ? v.slice(0, v.indexOf("/")) : "";
+};
+const byGroupKind = (a: GroupKind, b: GroupKind) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
+
+/** The distinct group/kinds of some objects, split by scope and sorted, for a project's whitelists. */
+function kindsOf(objects: readonly Readonly<Record<string, unknown>>[]): { cluster: GroupKind[]; namespaced: GroupKind[] } {
+  const seen = new Map<string, GroupKind>();
+  for (const o of objects) seen.set(`${groupOf(o.apiVersion)}/${String(o.kind)}`, { group: groupOf(o.apiVersion), kind: String(o.kind) });
+  const all = [...seen.values()].sort(byGroupKind);
+  return { cluster: all.filter((k) => CLUSTER_SCOPED_KINDS.has(k.kind)), namespaced: all.filter((k) => !CLUSTER_SCOPED_KINDS.has(k.kind)) };
 }
 
 /**
- * One project per account. Destinations: exactly the account's cluster and the namespaces of its environments,
- * never `*` or `!` for the cluster. Resources: exactly the kinds rendered for that account (or, for an account with
- * nothing yet, the kinds any workload renders), never an empty list. Roles from tier data: where the tier is not
- * paged people may sync; where it allows debug they may exec. A paged tier is read-only: changes come through git.
+ * One project per account. Destinations: only the account's cluster (its exact server; never `*`, never `!`,
+ * argocd.md §6) and only its environments' namespaces (`<env>-*`), plus ArgoCD's namespace for the account
+ * that runs ArgoCD. Sources: only this repository. Resources: exactly the kinds rendered into the account's
+ * folders, plus Namespace where a tier syncs with `CreateNamespace=true` (ArgoCD checks that namespace against
+ * the whitelist too). Roles from tier data: people may view; sync where the tier is not paged; exec where it
+ * allows debugging. A paged tier grants no sync and no override: its changes come only through git.
  */
-function appProject(estate: ResolvedEstate, account: ResolvedEstate["accounts"][number], objects: readonly EmittedObject[]): ArgoObject {
-  const envs = inWaveOrder(estate).filter((e) => e.account === account.name);
-  const own = objects.filter((o) => o.file.startsWith(`${account.name}/`));
-  const kinds = kindsOf(own.length > 0 ? own : objects);
-  const teams = [...new Set(estate.deployments.filter((d) => d.account === account.name).map((d) => d.team))].sort();
-  const policies: string[] = [`p, proj:${account.name}:team, applications, get, ${account.name}/*, allow`];
+function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: readonly Readonly<Record<string, unknown>>[], hostsArgocd: boolean): ArgoObject {
+  const envs = rolloutEnvironments(estate).filter((e) => e.account === account.name);
+  const kinds = kindsOf(objects);
+  if (kinds.namespaced.length === 0) throw new Error(`account ${account.name} deploys no namespaced kind, so its project would permit nothing`);
+  if (envs.some((e) => e.tier.sync.syncOptions.includes("CreateNamespace=true")) && !kinds.cluster.some((k) => k.group === "" && k.kind === "Namespace"))
+    kinds.cluster = [...kinds.cluster, { group: "", kind: "Namespace" }].sort(byGroupKind);
+  const subject = `proj:${account.name}:team`;
+  const policies = [`p, ${subject}, applications, get, ${account.name}/*, allow`];
   for (const e of envs) {
-    if (!e.tier.pager) policies.push(`p, proj:${account.name}:team, applications, sync, ${account.name}/${e.name}-*, allow`);
-    if (e.tier.debug) policies.push(`p, proj:${account.name}:team, exec, create, ${account.name}/${e.name}-*, allow`);
+    if (!e.tier.pager) policies.push(`p, ${subject}, applications, sync, ${account.name}/${e.name}-*, allow`);
+    if (e.tier.debug) policies.push(`p, ${subject}, exec, create, ${account.name}/${e.name}-*, allow`);
   }
+  const groups = [...new Set(estate.deployments.filter((d) => d.account === account.name).map((d) => `team:${d.team}`))].sort();
   return {
     file: `${argocdFolder(estate)}/appproject-${account.name}.yaml`,
-    sources: [estate.file],
+    sources: [estate.file, ...envs.map((e) => e.file)],
     object: {
       apiVersion: API,
       kind: "AppProject",
       metadata: {
         name: account.name,
         namespace: estate.argocdNamespace,
+        // Before the ApplicationSet (wave 0) that refers to the project.
         annotations: { [SYNC_WAVE]: "-1" },
-        // Blocks deleting a project while Applications still use it.
-        finalizers: ["resources-finalizer.argocd.argoproj.io"],
+        // ArgoCD refuses to delete a project while Applications still use it (argocd.md §8).
+        finalizers: [RESOURCES_FINALIZER],
       },
-      // No spec.description / role description: real ArgoCD has them, but @kubernetes-models/argo-cd's schema
-      // lost every field named "description", and we keep every object passing the unknown-field check.
+      // No description fields: ArgoCD has them, but @kubernetes-models/argo-cd's schema does not, and every
+      // object here must pass the unknown-field check.
       spec: {
         sourceRepos: [estate.repository.url],
-        destinations: envs.map((e) => ({ server: account.cluster.server, namespace: `${e.name}-*` })),
-        clusterResourceWhitelist: kinds.cluster.length > 0 ? kinds.cluster : [{ group: "", kind: "Namespace" }],
-        namespaceResourceWhitelist: kinds.namespaced,
-        orphanedResources: { warn: true },
-        roles: [
-          {
-            // Service teams: view; sync where the tier is not paged; exec where it allows debugging.
-            name: "team",
-            policies,
-            groups: teams.map((t) => `team:${t}`),
-          },
+        destinations: [
+          ...envs.map((e) => ({ server: account.cluster.server, namespace: `${e.name}-*` })),
+          ...(hostsArgocd ? [{ server: account.cluster.server, namespace: estate.argocdNamespace }] : []),
         ],
+        // Omitted when nothing cluster-scoped is deployed: an absent cluster whitelist permits no such kind.
+        ...(kinds.cluster.length > 0 ? { clusterResourceWhitelist: kinds.cluster } : {}),
+        // Never omitted (that would permit every kind) and never empty (that permits none).
+        namespaceResourceWhitelist: kinds.namespaced,
+        // A role without groups grants nothing; leave it out rather than emit an inert one.
+        ...(groups.length > 0 ? { roles: [{ name: "team", policies, groups }] } : {}),
       },
     },
   };
 }
 
 /**
- * The ApplicationSet: a matrix of (one list element per environment, carrying only estate data) × (the service
- * folders git finds under that environment). RollingSync steps follow the waves and wait for health.
+ * The ApplicationSet: a matrix of a list (one element per environment, carrying only estate and tier data: the
+ * project never comes from anything a service author edits) × the service folders git finds for that element.
+ * RollingSync steps follow the waves and wait for health; the template carries what every app shares and
+ * `templatePatch` what differs per environment, since booleans and lists cannot be templated in `template`.
  */
-function applicationSet(estate: ResolvedEstate): ArgoObject {
-  const envs = inWaveOrder(estate);
-  const accounts = new Map(estate.accounts.map((a) => [a.name, a]));
+function applicationSet(estate: ResolvedEstate, envs: readonly ResolvedEnvironment[]): ArgoObject {
   const folder = argocdFolder(estate);
   return {
     file: `${folder}/applicationset-${APPLICATIONSET_NAME}.yaml`,
@@ -138,10 +167,10 @@ function applicationSet(estate: ResolvedEstate): ArgoObject {
                 {
                   list: {
                     elements: envs.map((e) => ({
-                      environment: e.name,
+                      env: e.name,
                       account: e.account,
                       project: e.account,
-                      server: accounts.get(e.account)!.cluster.server,
+                      server: accountNamed(estate, e.account).cluster.server,
                       wave: String(e.wave),
                       allowEmpty: e.tier.sync.allowEmpty,
                       syncOptions: [...e.tier.sync.syncOptions],
@@ -153,8 +182,9 @@ function applicationSet(estate: ResolvedEstate): ArgoObject {
                     repoURL: estate.repository.url,
                     revision: estate.repository.revision,
                     directories: [
-                      { path: "generated/{{.account}}/{{.environment}}/*" },
-                      // ArgoCD's own folder is the root app's, never an environment app.
+                      // path.Match: `*` is exactly one segment, so this is one folder per service, never deeper.
+                      { path: "generated/{{.account}}/{{.env}}/*" },
+                      // ArgoCD's own folder belongs to the root app, never to an environment app.
                       { path: `generated/${folder}`, exclude: true },
                     ],
                   },
@@ -172,41 +202,43 @@ function applicationSet(estate: ResolvedEstate): ArgoObject {
             })),
           },
         },
-        // Deleting the ApplicationSet, or a generator that transiently finds nothing, must never cascade into
-        // deleting workloads: the controller then adds no resources-finalizer, and apps it removes leave their
-        // resources in place. Decommissioning a service is a deliberate `argocd app delete --cascade`.
-        syncPolicy: { preserveResourcesOnDeletion: true },
+        syncPolicy: {
+          // The controller never deletes an Application: a generator that transiently finds nothing, or a
+          // service dropped from config, leaves its Application in place (showing the missing path) until a
+          // person deletes it on purpose (argocd.md §9.8). cmd-params enables the per-set override.
+          applicationsSync: "create-update",
+          // And no resources-finalizer on generated apps: if the ApplicationSet itself is deleted (garbage
+          // collection ignores applicationsSync), its Applications go but every workload keeps running, and a
+          // re-created set adopts them again. Deleting a service's resources is an explicit cascade delete.
+          preserveResourcesOnDeletion: true,
+        },
         template: {
           metadata: {
-            name: "{{.environment}}-{{.path.basename}}",
-            labels: { [ENVIRONMENT_LABEL]: "{{.environment}}", [ACCOUNT_LABEL]: "{{.account}}" },
+            name: "{{.env}}-{{.path.basename}}",
+            labels: { [ENVIRONMENT_LABEL]: "{{.env}}", [ACCOUNT_LABEL]: "{{.account}}" },
             annotations: { [WAVE_ANNOTATION]: "{{.wave}}" },
           },
           spec: {
             project: "{{.project}}",
             source: { repoURL: estate.repository.url, targetRevision: estate.repository.revision, path: "{{.path.path}}" },
-            destination: { server: "{{.server}}", namespace: "{{.environment}}-{{.path.basename}}" },
+            destination: { server: "{{.server}}", namespace: "{{.env}}-{{.path.basename}}" },
             syncPolicy: {
+              // RollingSync turns automated sync off on these apps and syncs them itself, keeping `prune`.
               automated: { prune: true, selfHeal: true },
-              retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
+              retry: RETRY,
             },
           },
         },
-        // Booleans and lists cannot be templated in `template`; the patch carries each environment's own.
-        templatePatch: [
-          "spec:",
-          "  syncPolicy:",
-          "    automated:",
-          "      allowEmpty: {{ .allowEmpty }}",
-          "    syncOptions: {{ toJson .syncOptions }}",
-          "",
-        ].join("\n"),
+        templatePatch: ["spec:", "  syncPolicy:", "    automated:", "      allowEmpty: {{ .allowEmpty }}", "    syncOptions: {{ toJson .syncOptions }}", ""].join("\n"),
       },
     },
   };
 }
 
-/** Without this the controller silently ignores `strategy` (argocd.md §3). Restart the ApplicationSet controller after the first apply. */
+/**
+ * ApplicationSet controller settings (argocd-cmd-params-cm keys; restart the controller after changing them).
+ * Without the first, ArgoCD silently ignores `strategy` and syncs every environment at once (argocd.md §3).
+ */
 function cmdParams(estate: ResolvedEstate): ArgoObject {
   return {
     file: `${argocdFolder(estate)}/configmap-argocd-cmd-params-cm.yaml`,
@@ -220,39 +252,61 @@ function cmdParams(estate: ResolvedEstate): ArgoObject {
         labels: { "app.kubernetes.io/name": "argocd-cmd-params-cm", "app.kubernetes.io/part-of": "argocd" },
         annotations: { [SYNC_WAVE]: "-2" },
       },
-      data: { "applicationsetcontroller.enable.progressive.syncs": "true" },
+      data: {
+        "applicationsetcontroller.enable.progressive.syncs": "true",
+        // Safe by default for any ApplicationSet: create and update, never delete Applications...
+        "applicationsetcontroller.policy": "create-update",
+        // ...while a set's own syncPolicy.applicationsSync still decides (ours says the same).
+        "applicationsetcontroller.enable.policy.override": "true",
+      },
     },
   };
 }
 
 /**
- * The app of apps, applied once by hand: it syncs this folder, so from then on ArgoCD manages its own settings,
- * projects and ApplicationSet from git (itself included). No finalizer: deleting the root must not cascade into
- * the projects and the ApplicationSet. It uses the built-in `default` project, which exists on a fresh ArgoCD.
+ * The app of apps, applied once by hand: it syncs ArgoCD's folder, so from then on ArgoCD manages its own
+ * settings, projects and ApplicationSet from git, itself included. It lives in the project of the account that
+ * runs ArgoCD. No finalizer: deleting the root app must never cascade into the projects and the ApplicationSet.
  */
 function rootApp(estate: ResolvedEstate): ArgoObject {
+  const account = argocdAccount(estate);
   return {
     file: `${argocdFolder(estate)}/application-${ROOT_APP_NAME}.yaml`,
     sources: [estate.file],
     object: {
       apiVersion: API,
       kind: "Application",
-      metadata: { name: ROOT_APP_NAME, namespace: estate.argocdNamespace, annotations: { [SYNC_WAVE]: "0" } },
+      // No sync-wave: on an Application CR it would order nothing without a health check for Applications.
+      metadata: { name: ROOT_APP_NAME, namespace: estate.argocdNamespace },
       spec: {
-        project: "default",
+        project: account.name,
         source: { repoURL: estate.repository.url, targetRevision: estate.repository.revision, path: `generated/${argocdFolder(estate)}` },
-        destination: { server: argocdServer(estate), namespace: estate.argocdNamespace },
-        syncPolicy: {
-          automated: { prune: true, selfHeal: true },
-          syncOptions: ["PruneLast=true"],
-          retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
-        },
+        destination: { server: account.cluster.server, namespace: estate.argocdNamespace },
+        // Not allowEmpty: a commit that empties this folder cannot prune ArgoCD's own configuration.
+        syncPolicy: { automated: { prune: true, selfHeal: true }, retry: RETRY },
       },
     },
   };
 }
 
-/** ArgoCD's objects for the estate, given the workload objects the generator rendered. */
-export function argocdObjects(estate: ResolvedEstate, emitted: readonly EmittedObject[]): ArgoObject[] {
-  return [...estate.accounts.map((a) => appProject(estate, a, emitted)), applicationSet(estate), cmdParams(estate), rootApp(estate)];
+/**
+ * ArgoCD's objects for the estate, given the workload objects the generator rendered (which decide each
+ * project's resource whitelists). An account gets a project once something is deployed to it (or it runs
+ * ArgoCD): a project with nothing to permit would need an empty whitelist, which ArgoCD reads as "nothing".
+ */
+export function argocdObjects(estate: ResolvedEstate, rendered: readonly EmittedObject[]): ArgoObject[] {
+  const folder = argocdFolder(estate);
+  const taken = rendered.find((o) => o.file.startsWith(`${folder}/`));
+  if (taken) throw new Error(`${taken.file}: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
+  const host = argocdAccount(estate);
+  const others = [applicationSet(estate, rolloutEnvironments(estate)), cmdParams(estate), rootApp(estate)];
+  const projects = estate.accounts
+    .filter((a) => a.name === host.name || estate.deployments.some((d) => d.account === a.name))
+    .map((a) => {
+      const own = rendered.filter((o) => o.file.startsWith(`${a.name}/`)).map((o) => o.object);
+      // The account running ArgoCD also deploys ArgoCD's own objects, projects included, through the root app.
+      const argo = a.name === host.name ? [...others.map((o) => o.object), { apiVersion: API, kind: "AppProject" }] : [];
+      return appProject(estate, a, [...own, ...argo], a.name === host.name);
+    });
+  return [...projects, ...others];
 }

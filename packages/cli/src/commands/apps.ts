@@ -1,36 +1,73 @@
-import { directoriesOf, expandApplicationSet, WAVE_ANNOTATION, type ExpandedApp } from "@gitops/argocd";
+import { checkArgo, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp } from "@gitops/argocd";
 import { build, OUTPUT_DIR } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
 import type { Command } from "../command.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 
-/** Every Application the generated ApplicationSets create, expanded offline against the tree `generate` would write. */
-export async function expandedApps(root: string): Promise<ExpandedApp[]> {
+export interface AppsReport {
+  readonly apps: readonly ExpandedApp[];
+  readonly findings: readonly ArgoFinding[];
+  /** Cluster name by API server, from the estate's accounts (the clusters registered in ArgoCD). */
+  readonly clusters: ReadonlyMap<string, string>;
+}
+
+/**
+ * Every Application the generated ApplicationSets create, expanded offline against the tree `generate` would
+ * write (not the tree on disk, which may be stale), in rollout order, with the reference checks' findings.
+ */
+export async function appsReport(root: string): Promise<AppsReport> {
   const result = await build(root);
   if (!result.ok) throw new ExitError(result.problems.map(formatProblem).join("\n"), EXIT.invalid);
-  const dirs = directoriesOf([...result.build.files.keys()].map((f) => `${OUTPUT_DIR}/${f}`));
-  return result.build.objects
-    .filter((o) => o.object.kind === "ApplicationSet")
-    .flatMap((o) => expandApplicationSet(o.object, dirs))
-    .sort((a, b) => (a.step ?? 99) - (b.step ?? 99) || (a.name < b.name ? -1 : 1));
+  const { estate, objects, files } = result.build;
+  const { apps, findings } = checkArgo({ objects, files, clusters: estate.accounts.map((a) => a.cluster), argocdNamespace: estate.argocdNamespace, root: OUTPUT_DIR });
+  const sorted = [...apps].sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { apps: sorted, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])) };
 }
+
+const waveOf = (a: ExpandedApp) => (a.annotations[WAVE_ANNOTATION] === undefined ? null : Number(a.annotations[WAVE_ANNOTATION]));
 
 export const appsCommand: Command = {
   name: "apps",
   summary: "Expand the ApplicationSets as ArgoCD will: every Application with project, destination, path and wave",
-  usage: "gitops apps [--json]",
+  usage: "gitops apps [--json]\n  --json  one object: applications (each with its rendered Application) and findings",
   options: { json: { type: "boolean" } },
   async run({ root, values, out }) {
-    const apps = await expandedApps(root);
+    const { apps, findings, clusters } = await appsReport(root);
     if (values.json) {
-      out(JSON.stringify(apps.map(({ application: _, ...rest }) => rest), null, 2));
-      return EXIT.ok;
+      const applications = apps.map((a) => ({
+        name: a.name,
+        project: a.project,
+        cluster: clusters.get(a.destination.server ?? "") ?? a.destination.name ?? null,
+        destination: a.destination,
+        path: a.source.path,
+        wave: waveOf(a),
+        step: a.step === undefined ? null : a.step + 1,
+        application: a.application,
+      }));
+      out(JSON.stringify({ applications, findings }, null, 2));
+      return findings.length > 0 ? EXIT.policy : EXIT.ok;
     }
-    const rows = apps.map((a) => [a.name, a.project, `${a.server ?? a.clusterName}/${a.namespace}`, a.path, a.annotations[WAVE_ANNOTATION] ?? "", a.step === undefined ? "none" : String(a.step + 1)]);
-    const head = ["NAME", "PROJECT", "DESTINATION", "PATH", "WAVE", "STEP"];
+    const head = ["NAME", "PROJECT", "CLUSTER", "SERVER", "NAMESPACE", "PATH", "WAVE", "STEP"];
+    const rows = apps.map((a) => [
+      a.name,
+      a.project,
+      clusters.get(a.destination.server ?? "") ?? a.destination.name ?? "?",
+      a.destination.server ?? "",
+      a.destination.namespace,
+      a.source.path,
+      String(waveOf(a) ?? ""),
+      a.step === undefined ? "none" : String(a.step + 1),
+    ]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
-    out(`\n${apps.length} applications in ${new Set(apps.map((a) => a.step)).size} RollingSync steps.`);
+    const steps = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
+    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy.`);
+    if (findings.length > 0) {
+      out("");
+      for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
+      out(`\n${findings.length} finding${findings.length === 1 ? "" : "s"}: ArgoCD would not behave as these objects say — fix the generator (packages/argocd).`);
+      return EXIT.policy;
+    }
     return EXIT.ok;
   },
 };

@@ -1,0 +1,392 @@
+/**
+ * The reference's checks that need no cluster (argocd.md, last section), run over what the generator renders:
+ * schemas and unknown fields, identity, names, template hygiene, expansion, git patterns, combinators,
+ * projects, sync options, waves and hooks, deletion safety, progressive sync and source types. Each finding
+ * names the check, the object or app, and what is wrong, so `gitops apps` and the tests share one truth.
+ */
+import { parse } from "yaml";
+import { directoriesOf, expandApplicationSet, renderDeep, type ExpandedApp } from "./expand.ts";
+import { goPathMatch, isDestinationMatched, isGroupKindPermitted, isSourcePermitted, type Destination, type GroupKind } from "./match.ts";
+import { CLUSTER_SCOPED_KINDS } from "./objects.ts";
+import { renderTemplate, templateOptions } from "./template.ts";
+import { validateArgoObject } from "./validate.ts";
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const asObj = (v: unknown): Json => (isObject(v) ? v : {});
+const API = "argoproj.io/v1alpha1";
+
+/** Sync options ArgoCD understands, by where they may appear (argocd.md §5). Strings are matched exactly. */
+export const ALLOWED_SYNC_OPTIONS = {
+  application: new Set([
+    "CreateNamespace=true",
+    "ApplyOutOfSyncOnly=true",
+    "RespectIgnoreDifferences=true",
+    "PrunePropagationPolicy=foreground",
+    "PrunePropagationPolicy=background",
+    "PrunePropagationPolicy=orphan",
+    "FailOnSharedResource=true",
+    "ClientSideApplyMigration=false",
+    "PruneLast=true",
+    "ServerSideApply=true",
+    "Validate=false",
+    "Replace=true",
+    "SkipDryRunOnMissingResource=true",
+    "Prune=false",
+    "Prune=confirm",
+    "Delete=false",
+    "Delete=confirm",
+  ]),
+  resource: new Set(["PruneLast=true", "ServerSideApply=true", "ServerSideApply=false", "Validate=false", "Replace=true", "SkipDryRunOnMissingResource=true", "Prune=false", "Prune=confirm", "Delete=false", "Delete=confirm", "Force=true"]),
+} as const;
+
+const HOOKS = new Set(["PreSync", "Sync", "PostSync", "SyncFail", "Skip", "PostDelete", "PreDelete"]);
+const HOOK_DELETE_POLICIES = new Set(["HookSucceeded", "HookFailed", "BeforeHookCreation"]);
+/** Template functions our ApplicationSets may use; the expander implements exactly these. */
+const APPROVED_FUNCTIONS = new Set(["index", "toJson"]);
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const PROJECT_RESOURCES = new Set(["applications", "applicationsets", "repositories", "exec", "logs", "clusters"]);
+const PROJECT_ACTIONS = new Set(["get", "create", "update", "delete", "sync", "override", "rollback", "*"]);
+const HEALTH_KEY = "resource.customizations.health.argoproj.io_Application";
+
+export interface ArgoCheckInput {
+  /** Every object the generator renders, `file` relative to the generated folder. */
+  readonly objects: readonly { readonly file: string; readonly object: Readonly<Record<string, unknown>> }[];
+  /** Every generated file (path relative to the generated folder → content). */
+  readonly files: ReadonlyMap<string, string>;
+  /** The clusters registered in ArgoCD, which destinations must resolve to (one per account). */
+  readonly clusters: readonly { readonly name: string; readonly server: string }[];
+  /** ArgoCD's namespace, where every ArgoCD object must live. */
+  readonly argocdNamespace: string;
+  /** The generated folder's path in the repository, as ArgoCD sees it. Default `generated`. */
+  readonly root?: string;
+}
+
+export interface ArgoFinding {
+  /** The reference checklist item, e.g. `projects` or `sync-options`. */
+  readonly check: string;
+  /** The file or Application the finding is about. */
+  readonly subject: string;
+  readonly message: string;
+}
+
+interface AppUnderTest {
+  readonly name: string;
+  readonly subject: string;
+  readonly application: Json;
+  /** The ApplicationSet that generates it, if any. */
+  readonly set?: Json;
+}
+
+/** Port of AppProject role policy validation (validatePolicy in ArgoCD's types.go). */
+export function policyProblem(project: string, role: string, policy: string): string | undefined {
+  const parts = policy.split(",").map((s) => s.trim());
+  if (parts.length !== 6 || parts[0] !== "p") return "must be of the form 'p, sub, res, act, obj, eft'";
+  if (parts[1] !== `proj:${project}:${role}`) return `subject must be proj:${project}:${role}`;
+  if (!PROJECT_RESOURCES.has(parts[2]!)) return `resource ${parts[2]} is not a project resource`;
+  if (!PROJECT_ACTIONS.has(parts[3]!) && !/action\/.*|update\/.*|delete\/.*/.test(parts[3]!)) return `invalid action ${parts[3]}`;
+  const escaped = project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  if (!new RegExp(`^${escaped}(/[*\\w.-]+)?/[*\\w.-]+$`).test(parts[4]!)) return `object must be ${project}/<app>, not ${parts[4]}`;
+  if (parts[5] !== "allow" && parts[5] !== "deny") return "effect must be allow or deny";
+  return undefined;
+}
+
+/** Deep equality of JSON values, ignoring key order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    return ka.length === kb.length && ka.every((k) => sameJson(a[k], b[k]));
+  }
+  return Object.is(a, b);
+}
+
+const groupOf = (apiVersion: unknown) => (String(apiVersion).includes("/") ? String(apiVersion).split("/")[0]! : "");
+
+/** Every `{{ … }}` action in a string, with the function it calls (if any). */
+function actionsIn(s: string): { body: string; fn?: string }[] {
+  return [...s.matchAll(/\{\{-?\s*(.*?)\s*-?\}\}/gs)].map((m) => {
+    const head = m[1]!.split(/\s+/)[0] ?? "";
+    return { body: m[1]!, ...(head && !head.startsWith(".") && !head.startsWith('"') && !/^-?\d/.test(head) ? { fn: head } : {}) };
+  });
+}
+
+function* strings(v: unknown, path: string): Generator<[string, string]> {
+  if (typeof v === "string") yield [path, v];
+  else if (Array.isArray(v)) for (const [i, x] of v.entries()) yield* strings(x, `${path}[${i}]`);
+  else if (isObject(v))
+    for (const [k, x] of Object.entries(v)) {
+      yield [`${path}.${k} (key)`, k];
+      yield* strings(x, `${path}.${k}`);
+    }
+}
+
+/**
+ * Runs every check and returns the Applications the ApplicationSets create (expanded offline) with the
+ * findings. An empty `findings` means ArgoCD accepts the objects and behaves as they say, as far as can be
+ * known without a cluster.
+ */
+export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; findings: ArgoFinding[] } {
+  const root = input.root ?? "generated";
+  const findings: ArgoFinding[] = [];
+  const add = (check: string, subject: string, message: string) => findings.push({ check, subject, message });
+  const dirs = directoriesOf([...input.files.keys()].map((f) => `${root}/${f}`));
+  const argo = input.objects.filter((o) => String(o.object.apiVersion).startsWith("argoproj.io/"));
+  const ofKind = (kind: string) => argo.filter((o) => o.object.kind === kind);
+  const projects = new Map(ofKind("AppProject").map((o) => [String(asObj(o.object.metadata).name), o]));
+  const cmdParams = input.objects.find((o) => o.object.kind === "ConfigMap" && asObj(o.object.metadata).name === "argocd-cmd-params-cm");
+  const argocdCm = input.objects.find((o) => o.object.kind === "ConfigMap" && asObj(o.object.metadata).name === "argocd-cm");
+
+  // 1 Schemas (and 2 identity) of every ArgoCD object as emitted.
+  for (const o of argo) {
+    for (const p of validateArgoObject(o.object)) add("schema", o.file, `${p.path || "(object)"} ${p.message}`);
+    if (o.object.apiVersion !== API) add("identity", o.file, `apiVersion is ${String(o.object.apiVersion)}, not ${API}`);
+    if (asObj(o.object.metadata).namespace !== input.argocdNamespace) add("identity", o.file, `lives in namespace ${String(asObj(o.object.metadata).namespace)}, not ArgoCD's ${input.argocdNamespace}`);
+  }
+  // Templated strings must survive YAML: an unquoted `{{…}}` parses as a flow mapping (argocd.md §9.1).
+  for (const o of argo) {
+    const text = input.files.get(o.file);
+    if (text === undefined) continue;
+    if (!sameJson(parse(text, { version: "1.1" }), o.object)) add("template-hygiene", o.file, "the YAML file does not read back as the object (quote templated strings)");
+  }
+
+  // 4–7, 11, 12 per ApplicationSet, and 5 its expansion.
+  const apps: ExpandedApp[] = [];
+  const under: AppUnderTest[] = [];
+  for (const o of ofKind("ApplicationSet")) {
+    const spec = asObj(o.object.spec);
+    const subject = o.file;
+    if (spec.goTemplate !== true) add("template-hygiene", subject, "goTemplate must be true");
+    if (JSON.stringify(spec.goTemplateOptions) !== JSON.stringify(["missingkey=error"])) add("template-hygiene", subject, 'goTemplateOptions must be ["missingkey=error"]');
+    for (const [path, s] of strings(spec.template, "template"))
+      for (const a of actionsIn(s)) {
+        if (/^[A-Za-z_][\w.]*$/.test(a.body) && !APPROVED_FUNCTIONS.has(a.body)) add("template-hygiene", subject, `${path}: {{${a.body}}} is fasttemplate syntax; under goTemplate write {{.${a.body}}}`);
+        else if (a.fn && !APPROVED_FUNCTIONS.has(a.fn)) add("template-hygiene", subject, `${path}: function ${a.fn} is not in the approved subset (${[...APPROVED_FUNCTIONS].join(", ")})`);
+      }
+    if (typeof spec.templatePatch === "string")
+      for (const a of actionsIn(spec.templatePatch)) if (a.fn && !APPROVED_FUNCTIONS.has(a.fn)) add("template-hygiene", subject, `templatePatch: function ${a.fn} is not in the approved subset`);
+    const template = asObj(spec.template);
+    if (String(asObj(template.spec).project ?? "").includes("{{") && !/^\{\{\s*\.project\s*\}\}$/.test(String(asObj(template.spec).project))) add("projects", subject, "spec.project may come only from the generator's own list elements ({{.project}})");
+
+    // Combinators and git patterns.
+    const generators = (spec.generators as Json[] | undefined) ?? [];
+    const options = (() => {
+      try {
+        return templateOptions(spec.goTemplateOptions as string[] | undefined);
+      } catch {
+        return templateOptions([]);
+      }
+    })();
+    const visit = (g: Json, depth: number, params: Json[]) => {
+      if (isObject(g.matrix) || isObject(g.merge)) {
+        const body = asObj(g.matrix ?? g.merge);
+        const children = (body.generators as Json[] | undefined) ?? [];
+        if (depth > 0) add("combinators", subject, "matrix and merge nest only one level deep");
+        if (isObject(g.matrix) && children.length !== 2) add("combinators", subject, `a matrix takes exactly 2 generators, not ${children.length}`);
+        if (children.some((c) => c.template !== undefined)) add("combinators", subject, "a combinator child's template is ignored");
+        const gits = children.filter((c) => isObject(c.git));
+        if (gits.length > 1 && gits.some((c) => !asObj(c.git).pathParamPrefix)) add("combinators", subject, "two git children need pathParamPrefix");
+        const first = children[0] ?? {};
+        const firstParams = isObject(first.list) ? ((asObj(first.list).elements as Json[] | undefined) ?? []) : [{}];
+        visit(first, depth + 1, [{}]);
+        for (const c of children.slice(1)) visit(c, depth + 1, firstParams);
+      } else if (isObject(g.git)) {
+        for (const d of (asObj(g.git).directories as { path: string; exclude?: boolean }[] | undefined) ?? []) {
+          if (d.path.startsWith("/")) add("git-patterns", subject, `${d.path}: a leading / never matches`);
+          if (d.path.includes("**")) add("git-patterns", subject, `${d.path}: ** is not recursive under path.Match`);
+          for (const p of params) {
+            let pattern: string;
+            try {
+              pattern = Object.keys(p).length > 0 ? renderDeep(d.path, p, options) : d.path;
+            } catch (error) {
+              add("git-patterns", subject, `${d.path}: ${(error as Error).message}`);
+              continue;
+            }
+            if (goPathMatch(pattern, "").error) add("git-patterns", subject, `${pattern}: not a valid path.Match pattern`);
+            else if (!d.exclude && !dirs.some((x) => goPathMatch(pattern, x).matched)) add("git-patterns", subject, `${pattern} matches no generated folder`);
+          }
+        }
+        if (asObj(g.git).files !== undefined) add("git-patterns", subject, "git files generators are outside the checked subset");
+      }
+    };
+    for (const g of generators) visit(g, 0, [{}]);
+
+    // Progressive sync.
+    const strategy = asObj(spec.strategy);
+    if (spec.strategy !== undefined && strategy.type === "RollingSync") {
+      if (asObj(cmdParams?.object.data)["applicationsetcontroller.enable.progressive.syncs"] !== "true") add("progressive-sync", subject, "RollingSync is ignored unless argocd-cmd-params-cm sets applicationsetcontroller.enable.progressive.syncs: \"true\"");
+      const steps = (asObj(strategy.rollingSync).steps as Json[] | undefined) ?? [];
+      if (steps.length === 0) add("progressive-sync", subject, "No steps defined for rollout");
+    }
+
+    // Deletion safety: the controller adds the resources-finalizer unless preserveResourcesOnDeletion is set.
+    const syncPolicy = asObj(spec.syncPolicy);
+    const templateFinalizers = (asObj(template.metadata).finalizers as unknown[] | undefined) ?? [];
+    if (syncPolicy.preserveResourcesOnDeletion === true && templateFinalizers.length > 0) add("deletion-safety", subject, "preserveResourcesOnDeletion with template finalizers: deleting the set would still cascade");
+    if (syncPolicy.preserveResourcesOnDeletion !== true && templateFinalizers.length === 0) add("deletion-safety", subject, "without preserveResourcesOnDeletion the controller adds resources-finalizer to every app: deleting the set deletes every workload");
+    if (syncPolicy.applicationsSync !== undefined && syncPolicy.applicationsSync !== "create-update" && syncPolicy.applicationsSync !== "create-only")
+      add("deletion-safety", subject, `applicationsSync ${String(syncPolicy.applicationsSync)} lets a transiently empty generator delete Applications`);
+
+    let expanded: ExpandedApp[] = [];
+    try {
+      expanded = expandApplicationSet(o.object as Json, dirs);
+    } catch (error) {
+      add("expansion", subject, (error as Error).message);
+    }
+    if (expanded.length === 0) add("expansion", subject, "creates no Application");
+    // No element's rendered templatePatch may set the project (ArgoCD would silently keep the template's).
+    for (const g of generators) {
+      const children = asObj(g.matrix).generators as Json[] | undefined;
+      const elements = isObject(g.list) ? asObj(g.list).elements : asObj(children?.[0]?.list).elements;
+      for (const e of (elements as Json[] | undefined) ?? []) {
+        if (typeof spec.templatePatch !== "string") break;
+        try {
+          const patch = asObj(parse(renderTemplate(spec.templatePatch, e, options), { version: "1.1" }));
+          if ("project" in asObj(patch.spec)) add("template-hygiene", subject, "templatePatch sets spec.project, which ArgoCD ignores");
+        } catch {
+          // Needs the second child's parameters too: rendered in full during expansion.
+        }
+      }
+    }
+    const steps = (asObj(strategy.rollingSync).steps as Json[] | undefined) ?? [];
+    if (strategy.type === "RollingSync") {
+      for (const a of expanded) if (a.step === undefined) add("progressive-sync", a.name, "no RollingSync step selects it, so the controller never syncs it");
+      for (const [i, step] of steps.entries())
+        for (const m of (step.matchExpressions as Json[] | undefined) ?? []) {
+          if (m.operator !== "In" && m.operator !== "NotIn") add("progressive-sync", subject, `step ${i + 1}: operator ${String(m.operator)}; only In and NotIn are valid`);
+          if (!Object.keys(asObj(asObj(template.metadata).labels)).includes(String(m.key))) add("progressive-sync", subject, `step ${i + 1} selects on ${String(m.key)}, which the template does not label`);
+        }
+    }
+    for (const a of expanded) {
+      apps.push(a);
+      under.push({ name: a.name, subject: a.name, application: a.application, set: o.object as Json });
+    }
+  }
+  for (const o of ofKind("Application")) under.push({ name: String(asObj(o.object.metadata).name), subject: o.file, application: o.object as Json });
+
+  // 3 Names, unique across every set and standalone app.
+  const seen = new Map<string, string>();
+  for (const a of under) {
+    if (!SUBDOMAIN.test(a.name) || a.name.length > 253) add("names", a.subject, `${a.name} is not an RFC 1123 subdomain`);
+    if (a.name.length > 63) add("names", a.subject, `${a.name} is longer than 63 characters, which breaks label tracking`);
+    const other = seen.get(a.name);
+    if (other) add("names", a.subject, `${a.name} is also the name of ${other}: the two apps would fight over resources`);
+    seen.set(a.name, a.subject);
+  }
+
+  // Per Application: schema, leftovers, projects, sync options, namespaces, source type.
+  const clustersMatching = (d: Json) => input.clusters.filter((c) => (typeof d.server === "string" && d.server === c.server) || (typeof d.name === "string" && d.name === c.name));
+  for (const a of under) {
+    const app = a.application;
+    const spec = asObj(app.spec);
+    const text = JSON.stringify(app);
+    if (a.set) {
+      for (const p of validateArgoObject(app)) add("schema", a.subject, `${p.path || "(object)"} ${p.message}`);
+      if (text.includes("{{") || text.includes("<no value>")) add("expansion", a.subject, "renders with a leftover {{ or <no value>");
+    }
+    const source = asObj(spec.source);
+    const tools = ["helm", "kustomize", "directory", "plugin"].filter((t) => source[t] !== undefined);
+    if (tools.length > 1) add("source-type", a.subject, `sets ${tools.join(" and ")}: multiple application sources defined`);
+    const project = projects.get(String(spec.project));
+    if (!project) {
+      add("projects", a.subject, `project ${String(spec.project)} is not an emitted AppProject`);
+      continue;
+    }
+    const pspec = asObj(project.object.spec);
+    if (!isSourcePermitted((pspec.sourceRepos as string[] | undefined) ?? [], String(source.repoURL))) add("projects", a.subject, `repoURL ${String(source.repoURL)} is not in project ${String(spec.project)}'s sourceRepos`);
+    const destination = asObj(spec.destination);
+    const clusters = clustersMatching(destination);
+    if (clusters.length !== 1) {
+      add("projects", a.subject, `destination ${String(destination.server ?? destination.name)} resolves to ${clusters.length} registered clusters, not one`);
+      continue;
+    }
+    const cluster = clusters[0]!;
+    const destinations = (pspec.destinations as Destination[] | undefined) ?? [];
+    for (const rules of ["v2.13", "v2.14+"] as const)
+      if (!isDestinationMatched(destinations, { server: cluster.server, name: cluster.name, namespace: String(destination.namespace ?? "") }, rules))
+        add("projects", a.subject, `project ${String(spec.project)} does not permit ${cluster.server} namespace ${String(destination.namespace)} (ArgoCD ${rules})`);
+
+    const syncPolicy = asObj(spec.syncPolicy);
+    const options = (syncPolicy.syncOptions as string[] | undefined) ?? [];
+    for (const option of options) if (!ALLOWED_SYNC_OPTIONS.application.has(option)) add("sync-options", a.subject, `syncOptions ${JSON.stringify(option)} is not an app-level option ArgoCD knows (a typo does nothing)`);
+    if (syncPolicy.managedNamespaceMetadata !== undefined && !options.includes("CreateNamespace=true")) add("sync-options", a.subject, "managedNamespaceMetadata has no effect without CreateNamespace=true");
+
+    // The folder the app syncs, and every object in it.
+    const folder = String(source.path).startsWith(`${root}/`) ? String(source.path).slice(root.length + 1) : undefined;
+    const inFolder = folder === undefined ? [] : input.objects.filter((o) => o.file.slice(0, o.file.lastIndexOf("/")) === folder);
+    const names = folder === undefined ? [] : [...input.files.keys()].filter((f) => f.startsWith(`${folder}/`));
+    if (folder === undefined || names.length === 0) {
+      add("expansion", a.subject, `path ${String(source.path)} is not a generated folder`);
+      continue;
+    }
+    const own = names.filter((f) => !f.slice(folder.length + 1).includes("/")).map((f) => f.slice(folder.length + 1));
+    const kustomize = own.some((f) => f === "kustomization.yaml" || f === "kustomization.yml" || f === "Kustomization");
+    if (own.some((f) => f.endsWith("Chart.yaml"))) add("source-type", a.subject, "a *Chart.yaml file makes ArgoCD treat the folder as Helm");
+    if (!kustomize && names.some((f) => f.slice(folder.length + 1).includes("/")) && asObj(source.directory).recurse !== true) add("source-type", a.subject, "a plain folder with subfolders needs directory.recurse");
+    if (destination.namespace !== input.argocdNamespace && !options.includes("CreateNamespace=true") && !inFolder.some((o) => o.object.kind === "Namespace" && asObj(o.object.metadata).name === destination.namespace))
+      add("sync-options", a.subject, `nothing creates namespace ${String(destination.namespace)}: no CreateNamespace=true and no Namespace object`);
+    for (const o of inFolder) {
+      const gk: GroupKind = { group: groupOf(o.object.apiVersion), kind: String(o.object.kind) };
+      const isNamespaced = !CLUSTER_SCOPED_KINDS.has(gk.kind);
+      if (!isGroupKindPermitted(pspec as never, gk, isNamespaced)) add("projects", o.file, `${gk.group || "core"}/${gk.kind} is not permitted by project ${String(spec.project)}`);
+      if (isNamespaced && !isDestinationMatched(destinations, { server: cluster.server, name: cluster.name, namespace: String(asObj(o.object.metadata).namespace ?? destination.namespace) }))
+        add("projects", o.file, `namespace ${String(asObj(o.object.metadata).namespace)} is not a destination of project ${String(spec.project)}`);
+    }
+    if (options.includes("CreateNamespace=true") && !isGroupKindPermitted(pspec as never, { group: "", kind: "Namespace" }, false)) add("projects", a.subject, "CreateNamespace=true needs Namespace in the project's clusterResourceWhitelist");
+  }
+
+  // Coverage: every folder ArgoCD can render (it holds a kustomization) is the path of exactly one Application.
+  const paths = new Map<string, string[]>();
+  for (const a of under) {
+    const path = String(asObj(asObj(a.application.spec).source).path);
+    paths.set(path, [...(paths.get(path) ?? []), a.name]);
+  }
+  for (const file of input.files.keys()) {
+    if (!file.endsWith("/kustomization.yaml")) continue;
+    const path = `${root}/${file.slice(0, -"/kustomization.yaml".length)}`;
+    const owners = paths.get(path) ?? [];
+    if (owners.length !== 1) add("expansion", path, owners.length === 0 ? "no Application syncs this folder" : `${owners.length} Applications sync this folder: ${owners.join(", ")}`);
+  }
+
+  // 8 Projects themselves.
+  for (const [name, o] of projects) {
+    const spec = asObj(o.object.spec);
+    if (Array.isArray(spec.namespaceResourceWhitelist) && spec.namespaceResourceWhitelist.length === 0) add("projects", o.file, "namespaceResourceWhitelist: [] permits no namespaced kind");
+    if (spec.namespaceResourceWhitelist === undefined) add("projects", o.file, "an omitted namespaceResourceWhitelist permits every namespaced kind");
+    for (const d of (spec.destinations as Destination[] | undefined) ?? [])
+      for (const v of [d.server, d.name]) if (v !== undefined && /[*!?[{]/.test(v)) add("projects", o.file, `destination ${v} is a pattern; list exact servers or names only`);
+    // One project, one cluster: no registered cluster but its own may match, whatever the namespace.
+    const probe = [...new Set([...under.map((a) => String(asObj(asObj(a.application.spec).destination).namespace)), "default", "kube-system", input.argocdNamespace])];
+    const reachable = input.clusters.filter((c) => probe.some((namespace) => isDestinationMatched((spec.destinations as Destination[] | undefined) ?? [], { server: c.server, name: c.name, namespace })));
+    if (reachable.length > 1) add("projects", o.file, `reaches ${reachable.length} clusters (${reachable.map((c) => c.name).join(", ")}); a project must reach only its account's`);
+    for (const role of (spec.roles as Json[] | undefined) ?? []) {
+      if (!/^[a-zA-Z0-9]([-_a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(String(role.name))) add("projects", o.file, `role name ${String(role.name)} is invalid`);
+      for (const p of (role.policies as string[] | undefined) ?? []) {
+        const problem = policyProblem(name, String(role.name), p);
+        if (problem) add("projects", o.file, `policy "${p}": ${problem}`);
+      }
+      for (const g of (role.groups as string[] | undefined) ?? []) if (g.trim() === "" || /[,"\n\r\t]/.test(g)) add("projects", o.file, `group "${g}" is empty or holds , " or a control character`);
+    }
+  }
+
+  // 10 Waves, hooks and sync-option annotations on every object.
+  for (const o of input.objects) {
+    const annotations = asObj(asObj(o.object.metadata).annotations);
+    const wave = annotations["argocd.argoproj.io/sync-wave"];
+    if (wave !== undefined && (typeof wave !== "string" || !/^-?\d+$/.test(wave))) add("waves", o.file, `sync-wave ${JSON.stringify(wave)} is not a quoted integer`);
+    const hook = annotations["argocd.argoproj.io/hook"];
+    if (hook !== undefined) {
+      for (const h of String(hook).split(",").map((s) => s.trim())) if (!HOOKS.has(h)) add("waves", o.file, `hook ${h} is not one ArgoCD knows`);
+      const policies = String(annotations["argocd.argoproj.io/hook-delete-policy"] ?? "BeforeHookCreation").split(",").map((s) => s.trim());
+      for (const p of policies) if (!HOOK_DELETE_POLICIES.has(p)) add("waves", o.file, `hook-delete-policy ${p} is not one ArgoCD knows`);
+      if (asObj(o.object.metadata).generateName === undefined && !policies.includes("BeforeHookCreation")) add("waves", o.file, "a hook with a fixed name runs once unless it uses BeforeHookCreation or generateName");
+    }
+    const syncOptions = annotations["argocd.argoproj.io/sync-options"];
+    if (syncOptions !== undefined) for (const s of String(syncOptions).split(",").map((x) => x.trim())) if (!ALLOWED_SYNC_OPTIONS.resource.has(s)) add("sync-options", o.file, `sync-options annotation ${s} is not a resource-level option`);
+    // An Application CR inside a synced folder with a wave implies cross-app ordering, which needs the health Lua.
+    if (o.object.kind === "Application" && wave !== undefined && asObj(argocdCm?.object.data)[HEALTH_KEY] === undefined) add("waves", o.file, `a sync-wave on an Application orders nothing without ${HEALTH_KEY} in argocd-cm`);
+  }
+  if (ofKind("ApplicationSet").length === 0 && cmdParams === undefined) add("progressive-sync", "argocd-cmd-params-cm", "not emitted");
+  return { apps, findings };
+}
