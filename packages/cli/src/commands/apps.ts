@@ -6,6 +6,8 @@ import { EXIT, ExitError } from "../exit-codes.ts";
 
 export interface AppsReport {
   readonly apps: readonly ExpandedApp[];
+  /** RollingSync steps across the ApplicationSets (a step with no app yet is one an environment without services has). */
+  readonly steps: number;
   readonly findings: readonly ArgoFinding[];
   /** Cluster name by API server, from the estate's accounts (the clusters registered in ArgoCD). */
   readonly clusters: ReadonlyMap<string, string>;
@@ -21,7 +23,8 @@ export async function appsReport(root: string): Promise<AppsReport> {
   const { estate, objects, files } = result.build;
   const { apps, findings } = checkArgo({ objects, files, clusters: estate.accounts.map((a) => a.cluster), argocdNamespace: estate.argocdNamespace, root: OUTPUT_DIR });
   const sorted = [...apps].sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { apps: sorted, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])) };
+  const steps = objects.filter((o) => o.object.kind === "ApplicationSet").reduce((n, o) => n + (((o.object.spec as { strategy?: { rollingSync?: { steps?: unknown[] } } }).strategy?.rollingSync?.steps?.length) ?? 0), 0);
+  return { apps: sorted, steps, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])) };
 }
 
 const waveOf = (a: ExpandedApp) => (a.annotations[WAVE_ANNOTATION] === undefined ? null : Number(a.annotations[WAVE_ANNOTATION]));
@@ -32,7 +35,7 @@ export const appsCommand: Command = {
   usage: "gitops apps [--json]\n  --json  one object: applications (each with its rendered Application) and findings",
   options: { json: { type: "boolean" } },
   async run({ root, values, out }) {
-    const { apps, findings, clusters } = await appsReport(root);
+    const { apps, steps, findings, clusters } = await appsReport(root);
     if (values.json) {
       const applications = apps.map((a) => ({
         name: a.name,
@@ -60,8 +63,8 @@ export const appsCommand: Command = {
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
-    const steps = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
-    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy.`);
+    const used = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
+    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${used} of ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy.`);
     if (findings.length > 0) {
       out("");
       for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
