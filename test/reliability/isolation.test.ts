@@ -1,16 +1,16 @@
 /**
  * What the generator executes: only environments/*.ts and services/<name>/service.ts (and what those import) — never
  * a stray .ts elsewhere, never anything under generated/ or the scratch folders, never a file reached through a
- * symbolic link. Each booby-trapped file writes a marker if it is ever executed. Checked on both loading paths:
- * the one-bundle fast path, and the file-by-file fallback a broken file forces. (That file-system order never changes
- * the output is proved in test/determinism.test.ts.)
+ * symbolic link — and what it reaches: never the network. Each booby-trapped file writes a marker if it is ever
+ * executed, on both loading paths: the one-bundle fast path, and the file-by-file fallback a broken file forces.
+ * (That file-system order never changes the output is proved in test/determinism.test.ts.)
  */
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { build, generate } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
-import { estate } from "../support/estate.ts";
+import { estate, gitops } from "../support/estate.ts";
 
 /** A module that leaves a marker named after itself if it ever runs. */
 const trap = (root: string, file: string) =>
@@ -76,5 +76,22 @@ describe("what the generator executes", () => {
       expect(lines.some((l) => l.startsWith(`${file}: (file): is a symbolic link`)), `${file}\n${lines.join("\n")}`).toBe(true);
     expect(markers(root)).toEqual([]);
     expect(existsSync(join(root, "generated/README.md"))).toBe(false);
+  });
+
+  it("never reaches the network: generate and check run with every socket, DNS, http and fetch refused", async () => {
+    const root = estate("repo");
+    const log = join(root, "network.log");
+    const env = { NODE_OPTIONS: `--require ${join(import.meta.dirname, "support/no-network.cjs")}`, NO_NETWORK_LOG: log };
+    const generated = await gitops(root, ["generate"], env, { timeout: 60_000 });
+    expect(generated.code, generated.stdout + generated.stderr).toBe(0);
+    const checked = await gitops(root, ["check"], env, { timeout: 60_000 });
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0);
+    expect(existsSync(log) ? readFileSync(log, "utf8") : "").toBe("");
+    // The preload is live: the same refusal a config file meets if it tries.
+    writeFileSync(join(root, "services/payments/service.ts"), `void fetch("https://example.com/config.json");\nexport default {};\n`);
+    const refused = await gitops(root, ["generate"], env, { timeout: 60_000 });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/^services\/payments\/service\.ts: \(file\): could not be loaded: network access \(fetch\) during a gitops run — /m);
+    expect(readFileSync(log, "utf8")).toContain("fetch");
   });
 });
