@@ -67,7 +67,7 @@ export async function generate(root: string, options: { check?: boolean } = {}):
 }
 
 /**
- * Two runs must never interleave their swaps: the writer holds `.generated.lock` (holding its pid). The lock is
+ * Two runs must never interleave their swaps: the writer holds `.generated.lock` (its pid, boot id and start time). The lock is
  * created whole (a temp file hard-linked into place: O_EXCL semantics, never seen empty). A lock whose process is
  * gone (a crash, SIGKILL) is stale and taken over, but only by the one run that creates `.generated.lock.takeover`,
  * and only if the lock still holds what it read: two runs that both saw the same stale lock can never remove each
@@ -84,10 +84,10 @@ export function acquireLock(root: string): (() => void) | number {
     if (createWhole(path)) return release;
     const held = readPid(path);
     if (!held) continue; // released meanwhile
-    if (held.pid !== process.pid && alive(held.pid)) return held.pid;
+    if (held.pid !== process.pid && holds(held)) return held.pid;
     if (!createWhole(guard)) {
       const taker = readPid(guard);
-      if (taker && taker.pid !== process.pid && alive(taker.pid)) return taker.pid;
+      if (taker && taker.pid !== process.pid && holds(taker)) return taker.pid;
       if (taker) rmSync(guard, { force: true }); // its taker was killed mid-takeover
       continue;
     }
@@ -101,10 +101,27 @@ export function acquireLock(root: string): (() => void) | number {
   throw new Error(`could not take ${path}`);
 }
 
-/** Creates `path` holding our pid, complete from the first moment it exists; false if it already exists. */
+/**
+ * Who we are, as a lock records it: pid, boot id and start time (Linux). Pids are reused (soon, in containers, which
+ * count from 1 again), so a lock left by a killed run may name a pid that now belongs to another live process; the
+ * boot and start time tell the two apart. Elsewhere, the pid alone.
+ */
+function identity(pid: number): { boot: string; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return start && boot ? { boot, start } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates `path` holding our identity, complete from the first moment it exists; false if it already exists. */
 function createWhole(path: string): boolean {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, String(process.pid));
+  const me = identity(process.pid);
+  writeFileSync(tmp, me ? `${process.pid} ${me.boot} ${me.start}` : String(process.pid));
   try {
     linkSync(tmp, path);
     return true;
@@ -116,16 +133,26 @@ function createWhole(path: string): boolean {
   }
 }
 
-/** The lock file's text and pid, or undefined when it does not exist. */
-function readPid(path: string): { text: string; pid: number } | undefined {
+/** The lock file's text, pid and (when recorded) boot and start time, or undefined when it does not exist. */
+function readPid(path: string): { text: string; pid: number; boot?: string; start?: string } | undefined {
   try {
     const text = readFileSync(path, "utf8");
-    const pid = Number(text);
-    return { text, pid: Number.isInteger(pid) && pid > 0 ? pid : 0 };
+    const [first, boot, start] = text.split(" ");
+    const pid = Number(first);
+    return { text, pid: Number.isInteger(pid) && pid > 0 ? pid : 0, ...(boot && start ? { boot, start } : {}) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+/** Whether the process a lock names still runs: its pid is alive and, when recorded, it is the same process. */
+function holds(held: { pid: number; boot?: string; start?: string }): boolean {
+  if (!alive(held.pid)) return false;
+  if (held.boot === undefined) return true; // pid-only lock (another OS, or an older generator)
+  const now = identity(held.pid);
+  // Another boot (a lock from before a restart, or from another machine), or another process on a reused pid.
+  return now === undefined || (now.boot === held.boot && now.start === held.start);
 }
 
 function alive(pid: number): boolean {
