@@ -85,7 +85,7 @@ describe("determinism", () => {
     };
     const native = await built("native");
     expect(native.length).toBeGreaterThan(100);
-    for (const order of ["reversed", "shuffled", "shuffled"] as const) {
+    for (const order of ["reversed", "shuffled"] as const) {
       const calls = listing.calls;
       expect(await built(order), order).toEqual(native);
       expect(listing.calls, `${order}: the generator's listings went through the reordering`).toBeGreaterThan(calls);

@@ -5,6 +5,7 @@
  * executed, on both loading paths: the one-bundle fast path, and the file-by-file fallback a broken file forces.
  * (That file-system order never changes the output is proved in test/determinism.test.ts.)
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -87,11 +88,10 @@ describe("what the generator executes", () => {
     const checked = await gitops(root, ["check"], env, { timeout: 60_000 });
     expect(checked.code, checked.stdout + checked.stderr).toBe(0);
     expect(existsSync(log) ? readFileSync(log, "utf8") : "").toBe("");
-    // The preload is live: the same refusal a config file meets if it tries.
-    writeFileSync(join(root, "services/payments/service.ts"), `void fetch("https://example.com/config.json");\nexport default {};\n`);
-    const refused = await gitops(root, ["generate"], env, { timeout: 60_000 });
-    expect(refused.code).toBe(2);
-    expect(refused.stdout).toMatch(/^services\/payments\/service\.ts: \(file\): could not be loaded: network access \(fetch\) during a gitops run — /m);
+    // The preload is live: a fetch from a config file would meet this refusal.
+    const probe = spawnSync(process.execPath, ["-e", `fetch("https://example.com/config.json")`], { env: { ...process.env, ...env }, encoding: "utf8" });
+    expect(probe.status).not.toBe(0);
+    expect(probe.stderr).toContain("network access (fetch) during a gitops run");
     expect(readFileSync(log, "utf8")).toContain("fetch");
   });
 });
