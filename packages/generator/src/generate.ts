@@ -1,13 +1,14 @@
 /**
  * load → resolve → render → compare → write. `build` stops before touching the disk, so `check`, `diff`
- * and `apps` see exactly what `generate` would write.
+ * and `apps` see exactly what `generate` would write. `generate` itself writes through incremental.ts, which
+ * skips work an earlier run already did; `generate --check` always builds everything and compares file contents.
+ *
+ * The modules that load config and render are imported when first needed, so a no-op `generate` never pays for them.
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { codeowners, estateReadme } from "@gitops/docs";
-import { resolve, type Problem, type ResolvedEstate } from "@gitops/model";
-import { load } from "./load.ts";
-import { renderFiles, renderObjects, type RenderedObject } from "./render.ts";
+import type { Problem, ResolvedEstate } from "@gitops/model";
+import type { RenderedObject } from "./render.ts";
 import { diffTrees, isEmptyDiff, OUTPUT_DIR, readTree, recover, writeTree, type TreeDiff } from "./tree.ts";
 
 export interface Build {
@@ -22,6 +23,12 @@ export interface Build {
 export type BuildResult = { ok: true; build: Build } | { ok: false; problems: Problem[] };
 
 export async function build(root: string): Promise<BuildResult> {
+  const [{ load }, { resolve }, { renderFiles, renderObjects }, { codeowners, estateReadme }] = await Promise.all([
+    import("./load.ts"),
+    import("@gitops/model"),
+    import("./render.ts"),
+    import("@gitops/docs"),
+  ]);
   const loaded = await load(root);
   if (!loaded.sources) return { ok: false, problems: loaded.problems };
   const resolution = resolve(loaded.sources);
@@ -51,15 +58,22 @@ export type GenerateResult =
   | { kind: "busy"; pid: number }
   | { kind: "ok"; summary: GenerateSummary };
 
-/** Generates into `root/generated`; with `check`, only compares and reports a stale tree. */
-export async function generate(root: string, options: { check?: boolean } = {}): Promise<GenerateResult> {
-  const result = await build(root);
-  if (!result.ok) return { kind: "invalid", problems: result.problems };
-  const { estate, objects, files, rootFiles } = result.build;
-  if (options.check) return compareAndWrite(root, result.build, true);
+/**
+ * Generates into `root/generated`; with `check`, only compares and reports a stale tree. With `cache: false`, a
+ * run ignores and leaves alone everything incremental.ts remembers, and writes the whole tree like `writeTree`.
+ */
+export async function generate(root: string, options: { check?: boolean; cache?: boolean } = {}): Promise<GenerateResult> {
+  if (options.check) {
+    const result = await build(root);
+    if (!result.ok) return { kind: "invalid", problems: result.problems };
+    return compareAndWrite(root, result.build, true);
+  }
   const lock = acquireLock(root);
   if (typeof lock === "number") return { kind: "busy", pid: lock };
   try {
+    if (options.cache !== false) return await (await import("./incremental.ts")).generateIncremental(root);
+    const result = await build(root);
+    if (!result.ok) return { kind: "invalid", problems: result.problems };
     return compareAndWrite(root, result.build, false);
   } finally {
     lock();

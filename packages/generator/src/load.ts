@@ -13,6 +13,11 @@ export const ESTATE_FILE = "environments/estate.ts";
 export interface Loaded {
   readonly sources: Sources | undefined;
   readonly problems: Problem[];
+  /**
+   * Every file the config bundle read (esbuild's metafile, paths relative to the root), when all config was loaded
+   * as one bundle; absent when it was imported file by file. `generate` fingerprints these to skip no-op runs.
+   */
+  readonly inputs?: readonly string[];
 }
 
 /** Lists the config files under `root`, sorted, as repository-relative paths. */
@@ -33,7 +38,7 @@ export function discover(root: string): { estate: string; environments: string[]
  * a missing default export — returns undefined, and `load` falls back to importing file by file, which names
  * the file that failed.
  */
-async function loadBundled(root: string, files: readonly string[]): Promise<Map<string, unknown> | undefined> {
+async function loadBundled(root: string, files: readonly string[], stalled: () => Promise<typeof STALLED>): Promise<{ values: Map<string, unknown>; inputs: string[] } | undefined> {
   if (files.some((f) => !existsSync(join(root, f)))) return undefined;
   try {
     const { build } = await import("esbuild");
@@ -47,18 +52,40 @@ async function loadBundled(root: string, files: readonly string[]): Promise<Map<
       write: false,
       logLevel: "silent",
       legalComments: "none",
+      metafile: true,
+      absWorkingDir: root,
     });
     const code = result.outputFiles[0]!.text;
-    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as Record<string, unknown>;
+    const loaded = await Promise.race([import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`), stalled()]);
+    if (loaded === STALLED) return undefined; // a top-level await that never settles: file by file names it
+    const mod = loaded as Record<string, unknown>;
     const out = new Map<string, unknown>();
     for (const [i, f] of files.entries()) {
       if (mod[`m${i}`] === undefined) return undefined;
       out.set(f, mod[`m${i}`]);
     }
-    return out;
+    return { values: out, inputs: Object.keys(result.metafile.inputs).filter((p) => p !== "gitops-config.ts" && !p.startsWith("<")) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A top-level await in a config file that never settles leaves the event loop nothing to do, and Node would end the
+ * process in the middle of loading. `beforeExit` says when that happens: the imports still pending then are stalled,
+ * and are given up on (the bundle) or reported (a file), instead.
+ */
+const STALLED = Symbol("stalled");
+function stallDetector(): { stalled: () => Promise<typeof STALLED>; stop: () => void } {
+  let wake: () => void = () => {};
+  let next = new Promise<typeof STALLED>((done) => (wake = () => done(STALLED)));
+  const onIdle = () => {
+    const current = wake;
+    next = new Promise<typeof STALLED>((done) => (wake = () => done(STALLED)));
+    current();
+  };
+  process.on("beforeExit", onIdle);
+  return { stalled: () => next, stop: () => process.off("beforeExit", onIdle) };
 }
 
 /**
@@ -87,15 +114,24 @@ export async function load(root: string): Promise<Loaded> {
 }
 
 async function loadFiles(root: string): Promise<Loaded> {
+  const detector = stallDetector();
+  try {
+    return await loadAll(root, detector.stalled);
+  } finally {
+    detector.stop();
+  }
+}
+
+async function loadAll(root: string, stalled: () => Promise<typeof STALLED>): Promise<Loaded> {
   const files = discover(root);
   const problems: Problem[] = [];
   const linked = symlinked(root, [files.estate, ...files.environments, ...files.services], problems);
-  const bundled = await loadBundled(root, [files.estate, ...files.environments, ...files.services].filter((f) => !linked.has(f)));
+  const bundled = await loadBundled(root, [files.estate, ...files.environments, ...files.services].filter((f) => !linked.has(f)), stalled);
   const read = async (file: string): Promise<SourceFile | undefined> => {
     if (linked.has(file)) return undefined;
     // Boxed: an async function returning the export itself would look for its `then` (a proxy may throw there,
     // a promise would be awaited).
-    const box = bundled ? { value: bundled.get(file) } : await importFile(file);
+    const box = bundled ? { value: bundled.values.get(file) } : await importFile(file);
     if (box === undefined) return undefined;
     // Read the export into plain data now, while process.exit is guarded: a getter runs here, once, or never.
     const data = plain(file, box.value);
@@ -111,7 +147,12 @@ async function loadFiles(root: string): Promise<Loaded> {
     try {
       // The content hash in the URL makes a long-lived process (promote, tests) see edits: ESM caches by URL.
       const version = createHash("sha1").update(readFileSync(path)).digest("hex").slice(0, 12);
-      const mod = (await import(`${pathToFileURL(path).href}?content=${version}`)) as { default?: unknown };
+      const loaded = await Promise.race([import(`${pathToFileURL(path).href}?content=${version}`), stalled()]);
+      if (loaded === STALLED) {
+        problems.push(problem(file, [], "never finished loading: a top-level await in it never settles — a config file only exports its definition; remove the await or make sure it settles"));
+        return undefined;
+      }
+      const mod = loaded as { default?: unknown };
       if (mod.default === undefined) {
         problems.push(problem(file, [], "has no default export — export the definition with `export default define…({ … })`"));
         return undefined;
@@ -133,6 +174,7 @@ async function loadFiles(root: string): Promise<Loaded> {
   return {
     sources: { estate: estate ?? { file: files.estate, value: undefined }, environments, services, unloaded: estate ? unloaded : [files.estate, ...unloaded] },
     problems,
+    ...(bundled && linked.size === 0 ? { inputs: bundled.inputs } : {}),
   };
 }
 

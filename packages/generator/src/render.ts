@@ -3,7 +3,7 @@
  * once and serialized once; every folder gets a kustomization.yaml listing its files, so ArgoCD renders it
  * with kustomize exactly as `kubectl kustomize` does here.
  */
-import { App } from "cdk8s";
+import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from "cdk8s";
 import { bases } from "@gitops/bases";
 import { argocdObjects } from "@gitops/argocd";
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
@@ -30,10 +30,58 @@ export function fileName(kind: string, name: string, service: string, namespace:
 export function renderDeployment(d: ResolvedDeployment): RenderedObject[] {
   const app = new App();
   const chart = new bases[d.kind](app, d);
+  const plainResolvers = app.resolvers.every((r) => BUILT_IN_RESOLVERS.has(r.constructor));
   return chart.apiObjects.map((o) => {
-    const object = o.toJson() as Record<string, unknown>;
+    const object = plainResolvers ? objectJson(o) : (o.toJson() as Record<string, unknown>);
     return { file: `${folderOf(d)}/${fileName(o.kind, o.name, d.service, d.namespace)}`, object, sources: d.sources };
   });
+}
+
+const BUILT_IN_RESOLVERS = new Set<unknown>([LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver]);
+const NOT_PLAIN = Symbol("not plain data");
+
+/**
+ * `o.toJson()` without its per-value resolver walk: what cdk8s produces for an object built from plain data, which
+ * is what every base passes (no Lazy values, no tokens, no JSON patches). cdk8s's toJson resolves every value
+ * through the app's resolvers (each lookup walking the construct tree), then sanitizes (keys sorted, null and
+ * undefined dropped) and puts apiVersion, kind and metadata first. For plain data the resolvers change nothing,
+ * so this does the sanitizing and ordering directly; anything else (a Lazy, an object with resolve(), a class
+ * instance, a patch) goes through cdk8s itself. render-json tests compare both on every object.
+ */
+export function objectJson(o: ApiObject): Record<string, unknown> {
+  const internals = o as unknown as { props?: Record<string, unknown>; patches?: readonly unknown[] };
+  if (process.env.CDK8S_DISABLE_SORT || internals.props === undefined || internals.patches === undefined || internals.patches.length > 0)
+    return o.toJson() as Record<string, unknown>;
+  try {
+    const json = sanitize({ ...internals.props, metadata: o.metadata.toJson() }) as Record<string, unknown>;
+    const result: Record<string, unknown> = {};
+    for (const k of ["apiVersion", "kind", "metadata", ...Object.keys(json)]) if (k in json) result[k] = json[k];
+    return result;
+  } catch (error) {
+    if (error === NOT_PLAIN) return o.toJson() as Record<string, unknown>;
+    throw error;
+  }
+}
+
+/** cdk8s's resolve followed by sanitizeValue({ sortKeys: true }), for plain data only (else NOT_PLAIN). */
+function sanitize(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== "object") {
+    if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") throw NOT_PLAIN;
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype || "value" in value || "resolve" in value) throw NOT_PLAIN;
+    return value.map(sanitize);
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, "constructor") || typeof (value as { resolve?: unknown }).resolve === "function")
+    throw NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = sanitize((value as Record<string, unknown>)[key]);
+    if (v !== null && v !== undefined) out[key] = v;
+  }
+  return out;
 }
 
 export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
@@ -44,10 +92,22 @@ export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
 /** Files (path relative to generated/ → content), kustomizations included, in sorted path order. */
 export function renderFiles(objects: readonly RenderedObject[]): Map<string, string> {
   const files = new Map<string, string>();
-  const folders = new Map<string, { resources: string[]; sources: Set<string> }>();
   for (const o of objects) {
     if (files.has(o.file)) throw new Error(`two objects render to ${o.file}`);
     files.set(o.file, toYaml(o.object, o.sources));
+  }
+  for (const [path, content] of kustomizations(objects)) files.set(path, content);
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * One kustomization.yaml per folder, listing the folder's files (sorted) under the sources of its objects, in the
+ * order the objects come: path → content. Shared by renderFiles and the incremental generate, which knows the
+ * files of unchanged deployments without their content.
+ */
+export function kustomizations(objects: readonly { readonly file: string; readonly sources: readonly string[] }[]): Map<string, string> {
+  const folders = new Map<string, { resources: string[]; sources: Set<string> }>();
+  for (const o of objects) {
     const at = o.file.lastIndexOf("/");
     const folder = o.file.slice(0, at);
     const entry = folders.get(folder) ?? { resources: [], sources: new Set() };
@@ -55,9 +115,10 @@ export function renderFiles(objects: readonly RenderedObject[]): Map<string, str
     for (const s of o.sources) entry.sources.add(s);
     folders.set(folder, entry);
   }
+  const out = new Map<string, string>();
   for (const [folder, { resources, sources }] of folders) {
     const kustomization = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: resources.sort() };
-    files.set(`${folder}/kustomization.yaml`, toYaml(kustomization, [...sources]));
+    out.set(`${folder}/kustomization.yaml`, toYaml(kustomization, [...sources]));
   }
-  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return out;
 }

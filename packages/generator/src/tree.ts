@@ -4,8 +4,9 @@
  * or undoes an interrupted swap before doing anything else. Nothing outside generated/ and its two
  * scratch folders is ever written or removed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { entryOf, hashText, sameStat, type FileEntry } from "./cache.ts";
 
 export const OUTPUT_DIR = "generated";
 const STAGING = ".generated.staging";
@@ -76,4 +77,199 @@ export function writeTree(root: string, files: ReadonlyMap<string, string>): voi
   if (existsSync(target)) renameSync(target, join(root, PREVIOUS));
   renameSync(staging, target);
   rmSync(join(root, PREVIOUS), { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Incremental writing. The new tree is still complete before it is swapped in with the same two renames; only the
+// way it is built changes: the previous tree (kept in the cache as a "spare") is patched where it differs, and
+// files whose content was not rendered this run are hard-linked from generated/, whose content was verified.
+
+/** What a tree on disk holds: per file its content hash and stat fields, as found now. */
+export interface ScannedTree {
+  readonly files: Map<string, FileEntry>;
+  /** Every file matched the manifest (by stat, or by content when racy), and none was missing or extra. */
+  readonly clean: boolean;
+  /** Files whose stat did not match the manifest, or that it does not list: their hash was read from content. */
+  readonly dirty: readonly string[];
+  /** Entries that are not regular files (symlinks): never reused, always replaced. */
+  readonly irregular: ReadonlySet<string>;
+}
+
+/**
+ * Walks `dir` and says what each file holds. A file the manifest lists with the same size, mtime and inode, and an
+ * mtime older than `racyFromMs` (when the manifest was written), is taken to hold the hash the manifest records;
+ * every other file is read and hashed.
+ */
+export function scanTree(dir: string, manifest: ReadonlyMap<string, FileEntry> | undefined, racyFromMs: number): ScannedTree {
+  const files = new Map<string, FileEntry>();
+  const dirty: string[] = [];
+  const irregular = new Set<string>();
+  const walk = (rel: string) => {
+    const abs = rel ? join(dir, rel) : dir;
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        walk(path);
+        continue;
+      }
+      const full = join(abs, entry.name);
+      const st = statSync(full);
+      const known = manifest?.get(path);
+      if (!entry.isFile()) irregular.add(path);
+      if (known && entry.isFile() && sameStat(known, st) && st.mtimeMs < racyFromMs && st.ctimeMs < racyFromMs) {
+        files.set(path, known);
+        continue;
+      }
+      const hash = hashText(readFileSync(full));
+      files.set(path, entryOf(hash, st));
+      if (!known || known.hash !== hash || !entry.isFile()) dirty.push(path);
+    }
+  };
+  if (existsSync(dir)) walk("");
+  const missing = manifest ? [...manifest.keys()].some((p) => !files.has(p)) : existsSync(dir);
+  return { files, clean: manifest !== undefined && dirty.length === 0 && !missing && irregular.size === 0, dirty, irregular };
+}
+
+/** A file of the new tree: its hash and size, and its content when it was rendered this run. */
+export interface TargetFile {
+  readonly hash: string;
+  readonly size: number;
+  readonly content?: string;
+}
+
+export interface Spare {
+  /** Folder name under the cache. */
+  readonly dir: string;
+  readonly files: ReadonlyMap<string, FileEntry>;
+}
+
+/**
+ * Checks the spare tree against its manifest by stat, as generated/ is checked: a file whose size, mtime, ctime or
+ * inode moved (an edit, also one made in place to a generated file that shares the inode through a hard link), or
+ * that changed at or after the manifest was written, is removed, so it is never reused.
+ */
+export function verifySpare(cache: string, spare: Spare, racyFromMs: number): Spare {
+  const files = new Map<string, FileEntry>();
+  for (const [path, known] of spare.files) {
+    const full = join(cache, spare.dir, path);
+    try {
+      const st = statSync(full);
+      if (st.isFile() && sameStat(known, st) && st.ctimeMs < racyFromMs) {
+        files.set(path, known);
+        continue;
+      }
+    } catch {
+      continue; // missing
+    }
+    rmSync(full, { force: true, recursive: true });
+  }
+  return { dir: spare.dir, files };
+}
+
+/**
+ * Builds the new tree in the staging folder and swaps it in: from the spare when there is one (patching only what
+ * differs), else from scratch. Files with content are written; files without (unchanged deployments) are hard-linked
+ * from generated/, where `current` shows they hold that hash. Then generated/ → previous, staging → generated/
+ * (the same two renames as writeTree), and the previous tree becomes the next spare. Returns the new tree's
+ * manifest and the new spare.
+ */
+export function stageAndSwap(
+  root: string,
+  cache: string,
+  target: ReadonlyMap<string, TargetFile>,
+  current: ScannedTree,
+  spare: Spare | null,
+): { tree: Map<string, FileEntry>; spare: Spare | null } {
+  const staging = join(root, STAGING);
+  const output = join(root, OUTPUT_DIR);
+  let have = new Map<string, FileEntry>();
+  if (spare) {
+    renameSync(join(cache, spare.dir), staging);
+    have = new Map(spare.files);
+  } else mkdirSync(staging, { recursive: true });
+
+  // Folders of the new tree (every ancestor of every file).
+  const dirs = new Set<string>([""]);
+  for (const path of target.keys()) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) dirs.add(path.slice(0, at));
+  // The tree that becomes the next spare: generated/ as found. A hard link added to or removed from one of its
+  // inodes changes that inode's ctime, so such entries are stat'ed again (`restat`) to stay verifiable.
+  const nextSpare = new Map([...current.files].filter(([path]) => !current.irregular.has(path)));
+  const restat = (path: string) => {
+    const known = nextSpare.get(path);
+    if (!known) return;
+    try {
+      nextSpare.set(path, entryOf(known.hash, statSync(join(output, path))));
+    } catch {
+      nextSpare.delete(path);
+    }
+  };
+  const unlinkStaged = (path: string) => {
+    const shared = have.get(path)?.ino === nextSpare.get(path)?.ino;
+    rmSync(join(staging, path), { force: true });
+    if (shared) restat(path);
+  };
+  if (spare) {
+    // Drop what the new tree does not hold: whole folders first, then single files.
+    const prune = (rel: string) => {
+      for (const entry of readdirSync(rel ? join(staging, rel) : staging, { withFileTypes: true })) {
+        const path = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (dirs.has(path)) prune(path);
+          // (Files in it that share an inode with generated/ leave stale ctimes in the next spare's manifest:
+          // verifySpare then drops them, which costs a rewrite, never a wrong file.)
+          else rmSync(join(staging, path), { recursive: true, force: true });
+        } else if (!target.has(path) || !have.has(path)) unlinkStaged(path);
+      }
+    };
+    prune("");
+    for (const path of [...have.keys()]) if (!target.has(path)) have.delete(path);
+  }
+
+  const made = new Set<string>();
+  const parent = (path: string) => {
+    const at = path.lastIndexOf("/");
+    if (at < 0) return;
+    const dir = path.slice(0, at);
+    if (!made.has(dir)) mkdirSync(join(staging, dir), { recursive: true }), made.add(dir);
+  };
+  const tree = new Map<string, FileEntry>();
+  for (const [path, t] of target) {
+    const existing = have.get(path);
+    if (existing && existing.hash === t.hash) {
+      tree.set(path, existing);
+      continue;
+    }
+    const full = join(staging, path);
+    if (existing) unlinkStaged(path);
+    else parent(path);
+    let linked = false;
+    if (t.content !== undefined) {
+      writeFileSync(full, t.content);
+    } else {
+      const source = current.files.get(path);
+      if (!source || source.hash !== t.hash || current.irregular.has(path)) throw new Error(`internal: no verified copy of ${path} to reuse`);
+      try {
+        linkSync(join(output, path), full);
+        linked = true;
+      } catch {
+        copyFileSync(join(output, path), full);
+      }
+    }
+    // Stat after writing: a hard link changes the inode's ctime, for generated/'s name of it too.
+    const entry = entryOf(t.hash, statSync(full));
+    tree.set(path, entry);
+    if (linked && nextSpare.has(path)) nextSpare.set(path, entry);
+  }
+
+  const hadOutput = existsSync(output);
+  if (hadOutput) renameSync(output, join(root, PREVIOUS));
+  renameSync(staging, output);
+  let result: Spare | null = null;
+  if (hadOutput) {
+    const dir = `spare-${process.pid}-${Date.now().toString(36)}`;
+    mkdirSync(cache, { recursive: true });
+    renameSync(join(root, PREVIOUS), join(cache, dir));
+    result = { dir, files: nextSpare };
+  }
+  return { tree, spare: result };
 }

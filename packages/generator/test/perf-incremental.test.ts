@@ -1,0 +1,229 @@
+/**
+ * The incremental generate (incremental.ts, cache.ts, tree.ts) must always leave generated/ exactly as a full,
+ * cache-free build would write it: after edits to config, after hand edits to generated/ (including ones that hide
+ * behind an unchanged size or a restored mtime), with the spare tree tampered by shared inodes, and with a stale,
+ * corrupt or missing cache. Timings are the benchmark's business: nothing here is timed.
+ */
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { build, generate } from "../src/generate.ts";
+import { CACHE_DIR } from "../src/cache.ts";
+import { readTree } from "../src/tree.ts";
+
+const REPO = resolve(import.meta.dirname, "../../..");
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A temp root holding the minimal fixture estate. */
+function estate(): string {
+  const root = mkdtempSync(join(tmpdir(), "gitops-incremental-"));
+  made.push(root);
+  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
+  for (const dir of ["environments", "services"]) cpSync(join(REPO, "test/fixtures/minimal", dir), join(root, dir), { recursive: true });
+  return root;
+}
+
+/** generated/ and CODEOWNERS exactly as a full build writes them, compared byte for byte. */
+async function expectExact(root: string) {
+  const result = await build(root);
+  if (!result.ok) throw new Error(`does not build: ${JSON.stringify(result.problems.slice(0, 2))}`);
+  const onDisk = readTree(join(root, "generated"));
+  expect([...onDisk.keys()].sort()).toEqual([...result.build.files.keys()].sort());
+  for (const [path, content] of result.build.files) expect(onDisk.get(path), path).toBe(content);
+  for (const [path, content] of result.build.rootFiles) expect(readFileSync(join(root, path), "utf8"), path).toBe(content);
+  expect(existsSync(join(root, ".generated.staging"))).toBe(false);
+  expect(existsSync(join(root, ".generated.previous"))).toBe(false);
+}
+
+async function run(root: string) {
+  const result = await generate(root);
+  if (result.kind !== "ok") throw new Error(`generate: ${result.kind}`);
+  return result.summary;
+}
+
+const edit = (root: string, file: string, from: string | RegExp, to: string) => {
+  const path = join(root, file);
+  const before = readFileSync(path, "utf8");
+  const after = before.replace(from, to);
+  expect(after, `${file} must contain ${from}`).not.toBe(before);
+  writeFileSync(path, after);
+};
+
+/** Inode and mtime of every generated file: proof that a run rewrote nothing. */
+const stamps = (root: string) => {
+  const out = new Map<string, string>();
+  for (const path of readTree(join(root, "generated")).keys()) {
+    const st = statSync(join(root, "generated", path));
+    out.set(path, `${st.ino}:${st.mtimeMs}`);
+  }
+  return out;
+};
+
+describe("incremental generate", () => {
+  it("writes what a full build writes, then a no-op run touches nothing", async () => {
+    const root = estate();
+    const first = await run(root);
+    expect(first.written).toBe(true);
+    await expectExact(root);
+    const before = stamps(root);
+    const again = await run(root);
+    expect(again.written).toBe(false);
+    expect(again.diff.unchanged).toBe(readTree(join(root, "generated")).size);
+    expect(again.objects).toBe(first.objects);
+    expect(stamps(root)).toEqual(before);
+    expect(existsSync(join(root, CACHE_DIR, "state.json"))).toBe(true);
+  });
+
+  it("follows a sequence of config edits, reporting exactly the files that changed each time", async () => {
+    const root = estate();
+    await run(root);
+    const steps: [string, string | RegExp, string][] = [
+      ["services/api/service.ts", 'version: "1.0.0"', 'version: "1.0.1"'],
+      ["services/worker/service.ts", /team: "[^"]+"/, 'team: "other-team"'],
+      ["services/api/service.ts", 'version: "1.0.1"', 'version: "1.0.0"'], // back: the spare holds the old files
+      ["environments/staging.ts", 'tier: "staging"', 'tier: "staging", domain: "staging.example.org"'],
+      ["services/api/service.ts", 'version: "1.0.0"', 'version: "2.0.0"'],
+    ];
+    for (const [file, from, to] of steps) {
+      const oldTree = readTree(join(root, "generated"));
+      if (typeof from === "string" ? !readFileSync(join(root, file), "utf8").includes(from) : !from.test(readFileSync(join(root, file), "utf8"))) continue;
+      edit(root, file, from, to);
+      const summary = await run(root);
+      await expectExact(root);
+      const newTree = readTree(join(root, "generated"));
+      const changed = [...newTree].filter(([p, c]) => oldTree.has(p) && oldTree.get(p) !== c).map(([p]) => p);
+      expect([...summary.diff.changed].sort(), `${file}: ${String(to)}`).toEqual(changed.sort());
+      expect([...summary.diff.added].sort()).toEqual([...newTree.keys()].filter((p) => !oldTree.has(p)).sort());
+      expect([...summary.diff.removed].sort()).toEqual([...oldTree.keys()].filter((p) => !newTree.has(p)).sort());
+    }
+  });
+
+  it("adds and removes services and environments", async () => {
+    const root = estate();
+    await run(root);
+    cpSync(join(root, "services/api"), join(root, "services/api-two"), { recursive: true });
+    edit(root, "services/api-two/service.ts", /name: "api"/, 'name: "api-two"');
+    edit(root, "services/api-two/service.ts", /host: "api"/, 'host: "api-two"');
+    await run(root);
+    await expectExact(root);
+    rmSync(join(root, "services/worker"), { recursive: true });
+    await run(root);
+    await expectExact(root);
+    expect(readdirSync(join(root, "generated/nonprod/dev"))).not.toContain("worker");
+    rmSync(join(root, "services/api-two"), { recursive: true });
+    await run(root);
+    await expectExact(root);
+  });
+
+  it("repairs hand edits to generated/: appended, same size, mtime restored, deleted, replaced, stray files and folders", async () => {
+    const root = estate();
+    await run(root);
+    // Make a spare tree exist (it shares inodes with generated/ through hard links), then go back.
+    edit(root, "services/api/service.ts", 'version: "1.0.0"', 'version: "1.0.1"');
+    await run(root);
+    edit(root, "services/api/service.ts", 'version: "1.0.1"', 'version: "1.0.0"');
+    await run(root);
+    const g = (p: string) => join(root, "generated", p);
+    const files = [...readTree(join(root, "generated")).keys()].filter((p) => p.endsWith(".yaml"));
+    const [a, b, c, d, e] = files;
+    appendFileSync(g(a!), "extra: true\n");
+    // Same size, and the mtime put back: only the ctime (and the content) tell.
+    const st = statSync(g(b!));
+    const text = readFileSync(g(b!), "utf8");
+    writeFileSync(g(b!), text.replace(/[a-z]/, (ch) => (ch === "a" ? "b" : "a")));
+    utimesSync(g(b!), st.atime, st.mtime);
+    rmSync(g(c!));
+    rmSync(g(d!)), writeFileSync(g(d!), "kind: Replaced\n");
+    writeFileSync(g("nonprod/dev/stray.yaml"), "kind: Stray\n");
+    mkdirSync(g("retired/dev/old"), { recursive: true });
+    writeFileSync(g("retired/dev/old/deployment.yaml"), "kind: Deployment\n");
+    symlinkSync(g(e!), g("nonprod/link.yaml"));
+    const summary = await run(root);
+    expect(summary.written).toBe(true);
+    expect(summary.diff.changed).toEqual(expect.arrayContaining([a, b, d]));
+    expect(summary.diff.added).toEqual([c]);
+    expect(summary.diff.removed).toEqual(expect.arrayContaining(["nonprod/dev/stray.yaml", "retired/dev/old/deployment.yaml", "nonprod/link.yaml"]));
+    await expectExact(root);
+    // And the next change, built from the spare tree those edits touched through shared inodes, is exact too.
+    edit(root, "services/api/service.ts", 'version: "1.0.0"', 'version: "1.0.1"');
+    await run(root);
+    await expectExact(root);
+    edit(root, "services/api/service.ts", 'version: "1.0.1"', 'version: "1.0.0"');
+    await run(root);
+    await expectExact(root);
+  });
+
+  it("is exact whatever happened to the cache: deleted, corrupt, stale, parts missing, spare tampered", async () => {
+    const root = estate();
+    const cache = join(root, CACHE_DIR);
+    await run(root);
+    const mutations: [string, () => void][] = [
+      ["cache deleted", () => rmSync(cache, { recursive: true, force: true })],
+      ["state.json corrupt", () => writeFileSync(join(cache, "state.json"), "{ not json")],
+      ["tree manifest truncated", () => {
+        const tree = readdirSync(cache).find((f) => f.startsWith("tree-"))!;
+        writeFileSync(join(cache, tree), readFileSync(join(cache, tree), "utf8").slice(0, 200));
+      }],
+      ["deployments cache claims other hashes", () => {
+        const head = JSON.parse(readFileSync(join(cache, "state.json"), "utf8")) as { deploymentsFile: string };
+        const text = readFileSync(join(cache, head.deploymentsFile), "utf8").replace(/"([A-Za-z0-9_-]{27})"/g, '"AAAAAAAAAAAAAAAAAAAAAAAAAAA"');
+        writeFileSync(join(cache, head.deploymentsFile), text);
+      }],
+      ["code fingerprint of another version", () => {
+        const head = JSON.parse(readFileSync(join(cache, "state.json"), "utf8")) as { code: string };
+        head.code = "another";
+        writeFileSync(join(cache, "state.json"), JSON.stringify(head));
+      }],
+      ["spare files emptied", () => {
+        for (const dir of readdirSync(cache).filter((f) => f.startsWith("spare-") && !f.endsWith(".tsv")))
+          for (const path of readTree(join(cache, dir)).keys()) writeFileSync(join(cache, dir, path), "");
+      }],
+    ];
+    let version = 0;
+    for (const [name, mutate] of mutations) {
+      edit(root, "services/api/service.ts", /version: "[^"]+"/, `version: "1.0.${++version}"`);
+      await run(root);
+      mutate();
+      edit(root, "services/api/service.ts", /version: "[^"]+"/, `version: "1.0.${++version}"`);
+      const summary = await run(root);
+      expect(summary.written, name).toBe(true);
+      await expectExact(root);
+      const quiet = await run(root);
+      expect(quiet.diff.added.length + quiet.diff.changed.length + quiet.diff.removed.length, name).toBe(0);
+      await expectExact(root);
+    }
+  });
+
+  it("never skips a run whose config imports a changed file from outside environments/ and services/", async () => {
+    const root = estate();
+    mkdirSync(join(root, "shared"));
+    writeFileSync(join(root, "shared/versions.json"), JSON.stringify({ version: "1.0.0" }));
+    edit(root, "services/api/service.ts", 'version: "1.0.0"', "version: helper.version");
+    writeFileSync(join(root, "services/api/service.ts"), `import helper from "../../shared/versions.json" with { type: "json" };\n${readFileSync(join(root, "services/api/service.ts"), "utf8")}`);
+    await run(root);
+    await run(root);
+    expect((await run(root)).written).toBe(false);
+    writeFileSync(join(root, "shared/versions.json"), JSON.stringify({ version: "3.1.4" }));
+    const summary = await run(root);
+    expect(summary.written).toBe(true);
+    await expectExact(root);
+    expect(readFileSync(join(root, "generated/nonprod/dev/api/deployment.yaml"), "utf8")).toContain(":3.1.4\n");
+  });
+
+  it("with cache: false writes the whole tree and leaves the cache alone", async () => {
+    const root = estate();
+    await run(root);
+    const state = readFileSync(join(root, CACHE_DIR, "state.json"), "utf8");
+    rmSync(join(root, "generated"), { recursive: true });
+    const result = await generate(root, { cache: false });
+    expect(result.kind).toBe("ok");
+    await expectExact(root);
+    expect(readFileSync(join(root, CACHE_DIR, "state.json"), "utf8")).toBe(state);
+    // The cache's manifest no longer matches generated/ (new inodes): the next run verifies by content, writes nothing.
+    const summary = await run(root);
+    expect(summary.written).toBe(false);
+    await expectExact(root);
+  });
+});
