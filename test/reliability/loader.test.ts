@@ -61,6 +61,7 @@ const CASES: Case[] = [
   { name: "bytes that are not UTF-8", content: () => Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x0a, 0xc3, 0x28]) },
   { name: "process.exit(0) at import", content: (n) => `process.exit(0);\n${valid(n)}` , only: "service" },
   { name: "process.exit(1) in a getter", content: () => `export default { get name(): string { process.exit(1); } };\n` },
+  { name: "a top-level await that never settles", content: (n) => `await new Promise(() => {});\n${valid(n)}`, only: "service" },
   { name: "a timer left running", content: (n) => `${valid(n)}setInterval(() => {}, 1000);\n`, ok: true, only: "service" },
   { name: "a byte-order mark and CRLF line endings", content: (n) => `\ufeff${valid(n).replaceAll("\n", "\r\n")}`, ok: true, only: "service" },
 ];
@@ -138,6 +139,8 @@ describe("bad config files through the real CLI", () => {
     async ({ cases, ok }) => {
       const root = tempRoot();
       for (const dir of ["environments", "services", "generated", ".github"]) cpSync(join(template, dir), join(root, dir), { recursive: true });
+      // ES modules, as in the repository (its package.json says "type": "module"): top-level await is allowed.
+      writeFileSync(join(root, "package.json"), `{ "private": true, "type": "module" }\n`);
       for (const c of cases) {
         const name = c.file.startsWith("services/") ? c.file.split("/")[1]! : c.file.slice("environments/".length, -3);
         mkdirSync(join(root, c.file, ".."), { recursive: true });
