@@ -195,6 +195,9 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
         for (const d of (asObj(g.git).directories as { path: string; exclude?: boolean }[] | undefined) ?? []) {
           if (d.path.startsWith("/")) add("git-patterns", subject, `${d.path}: a leading / never matches`);
           if (d.path.includes("**")) add("git-patterns", subject, `${d.path}: ** is not recursive under path.Match`);
+          // Rendered with each parameter set of the first matrix child; across them all it must match something
+          // (one environment without services yet legitimately matches nothing).
+          let matchedAny = false;
           for (const p of params) {
             let pattern: string;
             try {
@@ -204,8 +207,9 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
               continue;
             }
             if (goPathMatch(pattern, "").error) add("git-patterns", subject, `${pattern}: not a valid path.Match pattern`);
-            else if (!d.exclude && !dirs.some((x) => goPathMatch(pattern, x).matched)) add("git-patterns", subject, `${pattern} matches no generated folder`);
+            else if (dirs.some((x) => goPathMatch(pattern, x).matched)) matchedAny = true;
           }
+          if (!matchedAny) add("git-patterns", subject, `${d.path} matches no generated folder`);
         }
         if (asObj(g.git).files !== undefined) add("git-patterns", subject, "git files generators are outside the checked subset");
       }

@@ -28,4 +28,4 @@ export {
   type PathMatchResult,
 } from "./match.ts";
 export { isArgoKind, validateArgoObject, type SchemaProblem } from "./validate.ts";
-export { checkArgo, ALLOWED_SYNC_OPTIONS, type ArgoCheckInput, type ArgoFinding } from "./checks.ts";
+export { ALLOWED_SYNC_OPTIONS, checkArgo, policyProblem, type ArgoCheckInput, type ArgoFinding } from "./checks.ts";
