@@ -13,7 +13,10 @@ export interface ArgoObject {
   readonly sources: readonly string[];
 }
 
-/** A rendered workload object, path relative to generated/ (`<account>/<env>/<service>/<file>`). */
+/**
+ * A rendered workload object, path relative to generated/ (`<account>/<env>/<service>/<file>`). Only the path,
+ * `apiVersion` and `kind` are read, so a cached stub of the object will do.
+ */
 export interface EmittedObject {
   readonly file: string;
   readonly object: Readonly<Record<string, unknown>>;
