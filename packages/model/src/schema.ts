@@ -83,7 +83,10 @@ export const waiverSchema = z.strictObject({
 export const serviceSchema = z
   .strictObject({
     // "default-deny" names the namespace's deny-all NetworkPolicy, beside the service's own policy named after it.
-    name: nameSchema(40).refine((n) => n !== "default-deny", { message: "is reserved (the default-deny network policy) — pick another name" }),
+    name: nameSchema(40)
+      .refine((n) => n !== "default-deny", { message: "is reserved (the default-deny network policy) — pick another name" })
+      // ArgoCD's own objects live in generated/<account>/<env>/argocd/, beside the service folders.
+      .refine((n) => n !== "argocd", { message: "is reserved (ArgoCD's own folder) — pick another name" }),
     kind: z.enum(["http", "worker", "job"]),
     description: z.string().min(1, "is empty — say in one line what the service does"),
     team: nameSchema(63),
