@@ -41,9 +41,14 @@ describe.runIf(linux)("the generate lock and reused pids", () => {
   it("takes over the lock of a killed run whose pid now belongs to another live process", async () => {
     const root = estate("minimal");
     // A run takes the lock and is killed while holding it.
-    const run = spawn(process.execPath, ["--import", "tsx", "-e", `import("@gitops/generator").then((g) => { g.acquireLock(process.cwd()); process.stdout.write("held"); setInterval(() => {}, 1000); });`], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    const run = spawn(process.execPath, ["--import", "tsx", "-e", `import("@gitops/generator").then((g) => { g.acquireLock(process.cwd()); process.stdout.write("held"); setInterval(() => {}, 1000); });`], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     children.push(run);
-    await new Promise<void>((done) => run.stdout!.once("data", () => done()));
+    let stderr = "";
+    run.stderr!.on("data", (d) => (stderr += d));
+    await new Promise<void>((done, fail) => {
+      run.stdout!.once("data", () => done());
+      run.once("exit", (code) => fail(new Error(`the lock holder exited (${code}) before taking the lock: ${stderr}`)));
+    });
     run.kill("SIGKILL");
     await new Promise((done) => run.once("exit", done));
     const left = readFileSync(join(root, ".generated.lock"), "utf8");

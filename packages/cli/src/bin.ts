@@ -2,12 +2,12 @@
 import { EXIT } from "./exit-codes.ts";
 import { main } from "./main.ts";
 
-// Config is code and runs in this process. If it ends the process before the command has finished (process.exit
-// from a timer or getter, or a top-level await that never settles), the exit code must not be one it chose:
-// 0 would pass a CI gate that never ran.
+// Config is code and runs in this process. If it ends the process with success before the command has finished
+// (process.exit(0) from a timer, or a top-level await that never settles), that must not pass a CI gate that never
+// ran. (Any other early end already fails: an uncaught error exits 1 with its stack, as the bug it is.)
 let finished = false;
-process.on("exit", () => {
-  if (finished) return;
+process.on("exit", (code) => {
+  if (finished || (code !== 0 && code !== 13)) return;
   process.stderr.write(
     "gitops: the command was ended before it finished, by config code calling process.exit or by a top-level await in a config file that never settles — a config file only exports its definition; remove the call or the await\n",
   );
