@@ -2,10 +2,14 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { commands } from "./commands/index.ts";
+import type { Command } from "./command.ts";
+import { lazyCommands } from "./commands/lazy.ts";
 import { EXIT, ExitError } from "./exit-codes.ts";
 
-const help = () =>
+/** Every command (imports every command's dependencies: only for help and names the fast table does not know). */
+const allCommands = async (): Promise<readonly Command[]> => (await import("./commands/index.ts")).commands;
+
+const help = (commands: readonly Command[]) =>
   [
     "gitops: typed estate config in, committed generated/ out.",
     "",
@@ -29,11 +33,14 @@ export function findRoot(cwd: string): string {
 export async function main(argv: string[], cwd: string, out: (line: string) => void, err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    out(help());
+    out(help(await allCommands()));
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = commands.find((c) => c.name === name);
+  // The frequent commands load only their own modules (start-up is most of a no-op generate); the rest load all.
+  const lazy = Object.hasOwn(lazyCommands, name) ? lazyCommands[name] : undefined;
+  const command = lazy ? await lazy() : (await allCommands()).find((c) => c.name === name);
   if (!command) {
+    const commands = await allCommands();
     err(`Unknown command "${name}". Commands: ${commands.map((c) => c.name).join(", ")}. Run \`pnpm gitops --help\`.`);
     return EXIT.usage;
   }

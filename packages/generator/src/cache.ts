@@ -19,39 +19,23 @@
  * `generate --check` and `check` (what CI runs) never read the cache.
  */
 import { createHash } from "node:crypto";
+import { latestNs } from "./snapshot.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 1";
+const FORMAT = "gitops-generate-cache 2";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
 
 export const hashText = (text: string | Buffer): string => createHash("sha1").update(text).digest("base64url");
 
-/** A file as recorded: content hash, size in bytes, and the stat fields that show it was not touched since. */
+/** A file as recorded: its content hash, and its stat fields as a snapshot writes them (snapshot.ts). */
 export interface FileEntry {
   readonly hash: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  /** ctime cannot be set back by hand (utimes itself changes it), so an edit hidden by restoring mtime still shows. */
-  readonly ctimeMs: number;
-  readonly ino: number;
+  readonly stat: string;
 }
-
-/** A stat result as a FileEntry for content with `hash`. */
-export const entryOf = (hash: string, st: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileEntry => ({
-  hash,
-  size: st.size,
-  mtimeMs: st.mtimeMs,
-  ctimeMs: st.ctimeMs,
-  ino: st.ino,
-});
-
-/** Whether a stat result still matches what was recorded. */
-export const sameStat = (e: FileEntry, st: { size: number; mtimeMs: number; ctimeMs: number; ino: number }) =>
-  e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs && e.ino === st.ino;
 
 /** One deployment's rendered output: its files in render order, and each object's identity for ArgoCD's projects. */
 export interface DeploymentEntry {
@@ -61,7 +45,8 @@ export interface DeploymentEntry {
   readonly objects: readonly (readonly [string, string, string, string, string])[];
 }
 
-export interface State {
+export interface StateHead {
+  readonly format: string;
   readonly code: string;
   /** Fingerprint of every input file, or null when the inputs could not be enumerated (no no-op shortcut). */
   readonly inputs: string | null;
@@ -70,35 +55,26 @@ export interface State {
   readonly summary: { readonly environments: number; readonly services: number; readonly objects: number };
   /** Files generated outside generated/ (.github/CODEOWNERS): path → content hash. */
   readonly rootFiles: Readonly<Record<string, string>>;
-  /** generated/ as last written. */
-  readonly tree: ReadonlyMap<string, FileEntry>;
-  /** The previous tree, kept to be patched into the next one: its folder under the cache and its files. */
-  readonly spare: { readonly dir: string; readonly files: ReadonlyMap<string, FileEntry> } | null;
-  readonly deployments: ReadonlyMap<string, DeploymentEntry>;
-  /** mtime of the state file: files modified at or after it are verified by content. */
-  readonly writtenAtMs: number;
+  /** generated/'s snapshot as written, its manifest (hashes), and the latest mtime/ctime in it (ns, decimal). */
+  readonly snapshot: { readonly file: string; readonly hash: string; readonly latestNs: string };
+  readonly tree: { readonly file: string; readonly hash: string };
+  /** The previous tree, kept to be patched into the next one: its folder under the cache and its manifest. */
+  readonly spare: { readonly dir: string; readonly file: string; readonly hash: string } | null;
+  readonly deployments: { readonly file: string; readonly hash: string };
 }
 
-interface StateHead {
-  format: string;
-  code: string;
-  inputs: string | null;
-  extraInputs: string[];
-  summary: State["summary"];
-  rootFiles: Record<string, string>;
-  treeFile: string;
-  treeHash: string;
-  spare: { dir: string; file: string; hash: string } | null;
-  deploymentsFile: string;
-  deploymentsHash: string;
+export interface State {
+  readonly head: StateHead;
+  /** mtime of state.json (ns): a file modified at or after it may have been modified unseen, and is read. */
+  readonly writtenAtNs: bigint;
 }
 
 const stateFile = (root: string) => join(root, CACHE_DIR, "state.json");
 
-/** Manifests are tab-separated lines (path, hash, size, mtime, ctime, inode): quick to parse for 60,000 files. */
+/** Manifests are tab-separated lines `path\thash\tstat`: quick to write and parse for 60,000 files. */
 function formatManifest(files: ReadonlyMap<string, FileEntry>): string {
   let out = "";
-  for (const [path, e] of files) out += `${path}\t${e.hash}\t${e.size}\t${e.mtimeMs}\t${e.ctimeMs}\t${e.ino}\n`;
+  for (const [path, e] of files) out += `${path}\t${e.hash}\t${e.stat}\n`;
   return out;
 }
 
@@ -106,66 +82,83 @@ function parseManifest(text: string): Map<string, FileEntry> {
   const out = new Map<string, FileEntry>();
   for (const line of text.split("\n")) {
     if (!line) continue;
-    const [path, hash, size, mtimeMs, ctimeMs, ino] = line.split("\t");
-    if (!path || !hash || ino === undefined) throw new Error("malformed manifest line");
-    out.set(path, { hash, size: Number(size), mtimeMs: Number(mtimeMs), ctimeMs: Number(ctimeMs), ino: Number(ino) });
+    const a = line.indexOf("\t");
+    const b = line.indexOf("\t", a + 1);
+    if (a <= 0 || b < 0) throw new Error("malformed manifest line");
+    out.set(line.slice(0, a), { hash: line.slice(a + 1, b), stat: line.slice(b + 1) });
   }
   return out;
 }
 
 /** Reads one part of the state, checking it is the part the state file names (same hash): else the cache is unusable. */
-function readPart(root: string, name: string, hash: string): string {
-  const text = readFileSync(join(root, CACHE_DIR, name), "utf8");
-  if (hashText(text) !== hash) throw new Error(`${name} does not match state.json`);
+export function readPart(root: string, part: { readonly file: string; readonly hash: string }): string {
+  const text = readFileSync(join(root, CACHE_DIR, part.file), "utf8");
+  if (hashText(text) !== part.hash) throw new Error(`${part.file} does not match state.json`);
   return text;
 }
 
-/** The state of the last successful run, or undefined when there is none or it cannot be trusted whole. */
-export function readState(root: string, parts: { deployments?: boolean; spare?: boolean } = {}): State | undefined {
+/** The head of the last successful run's state, or undefined when there is none or it is unreadable. */
+export function readState(root: string): State | undefined {
   try {
-    const path = stateFile(root);
-    const text = readFileSync(path, "utf8");
-    const head = JSON.parse(text) as StateHead;
+    const head = JSON.parse(readFileSync(stateFile(root), "utf8")) as StateHead;
     if (head.format !== FORMAT) return undefined;
-    const tree = parseManifest(readPart(root, head.treeFile, head.treeHash));
-    let spare: State["spare"] = null;
-    if (parts.spare && head.spare && existsSync(join(root, CACHE_DIR, head.spare.dir)))
-      spare = { dir: head.spare.dir, files: parseManifest(readPart(root, head.spare.file, head.spare.hash)) };
-    const deployments = new Map<string, DeploymentEntry>();
-    if (parts.deployments)
-      for (const [key, entry] of Object.entries(JSON.parse(readPart(root, head.deploymentsFile, head.deploymentsHash)) as Record<string, DeploymentEntry>))
-        deployments.set(key, entry);
-    return {
-      code: head.code,
-      inputs: head.inputs,
-      extraInputs: head.extraInputs,
-      summary: head.summary,
-      rootFiles: head.rootFiles,
-      tree,
-      spare,
-      deployments,
-      writtenAtMs: statSync(path).mtimeMs,
-    };
+    return { head, writtenAtNs: statSync(stateFile(root), { bigint: true }).mtimeNs };
   } catch {
     return undefined;
   }
 }
 
+/** The parts a changing run needs; undefined parts could not be read whole (they are then rebuilt). */
+export function readParts(root: string, head: StateHead): { tree?: Map<string, FileEntry>; spare?: Map<string, FileEntry>; deployments?: Map<string, DeploymentEntry> } {
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    tree: attempt(() => parseManifest(readPart(root, head.tree))),
+    spare: head.spare && existsSync(join(root, CACHE_DIR, head.spare.dir)) ? attempt(() => parseManifest(readPart(root, head.spare!))) : undefined,
+    deployments: attempt(() => new Map(Object.entries(JSON.parse(readPart(root, head.deployments)) as Record<string, DeploymentEntry>))),
+  };
+}
+
 /**
  * Writes the state: each part under a new name first, then state.json (naming the parts and their hashes) by an
- * atomic rename, so a crash leaves either the old state or the new one. Parts no longer named are removed.
+ * atomic rename, so a crash leaves either the old state or the new one. Whatever else is in the cache folder (older
+ * parts, spare trees of crashed runs) is removed.
  */
-export function writeState(root: string, state: Omit<State, "writtenAtMs">): void {
+export function writeState(
+  root: string,
+  state: {
+    code: string;
+    inputs: string | null;
+    extraInputs: readonly string[];
+    summary: StateHead["summary"];
+    rootFiles: Record<string, string>;
+    snapshot: string;
+    tree: ReadonlyMap<string, FileEntry>;
+    spare: { dir: string; files: ReadonlyMap<string, FileEntry> } | null;
+    deployments: ReadonlyMap<string, DeploymentEntry>;
+  },
+): void {
   const dir = join(root, CACHE_DIR);
   mkdirSync(dir, { recursive: true });
   const id = `${process.pid}-${Date.now().toString(36)}`;
-  const part = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
-    return { name, hash: hashText(text) };
+  const part = (file: string, text: string) => {
+    writeFileSync(join(dir, file), text);
+    return { file, hash: hashText(text) };
   };
   for (const path of state.tree.keys()) if (/[\t\n]/.test(path)) return; // not representable; the next run starts cold
+  let latest = 0n;
+  for (const e of state.tree.values()) {
+    const ns = latestNs(e.stat);
+    if (ns > latest) latest = ns;
+  }
+  const snapshot = part(`snapshot-${id}.txt`, state.snapshot);
   const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
-  const spare = state.spare ? part(`spare-${id}.tsv`, formatManifest(state.spare.files)) : null;
+  const spare = state.spare ? { dir: state.spare.dir, ...part(`spare-${id}.tsv`, formatManifest(state.spare.files)) } : null;
   const deployments = part(`deployments-${id}.json`, JSON.stringify(Object.fromEntries(state.deployments)));
   const head: StateHead = {
     format: FORMAT,
@@ -174,22 +167,15 @@ export function writeState(root: string, state: Omit<State, "writtenAtMs">): voi
     extraInputs: [...state.extraInputs],
     summary: state.summary,
     rootFiles: state.rootFiles,
-    treeFile: tree.name,
-    treeHash: tree.hash,
-    spare: state.spare && spare ? { dir: state.spare.dir, file: spare.name, hash: spare.hash } : null,
-    deploymentsFile: deployments.name,
-    deploymentsHash: deployments.hash,
+    snapshot: { ...snapshot, latestNs: String(latest) },
+    tree,
+    spare,
+    deployments,
   };
   writeFileSync(`${stateFile(root)}.tmp`, JSON.stringify(head));
   renameSync(`${stateFile(root)}.tmp`, stateFile(root));
-  const keep = new Set([tree.name, deployments.name, "state.json", ...(spare ? [spare.name] : []), ...(state.spare ? [state.spare.dir] : [])]);
-  removeUnreferenced(root, keep);
-}
-
-/** Removes whatever in the cache folder the current state does not name (older parts, spare trees of crashed runs). */
-function removeUnreferenced(root: string, keep: ReadonlySet<string>): void {
-  const dir = join(root, CACHE_DIR);
-  if (existsSync(dir)) for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  const keep = new Set(["state.json", snapshot.file, tree.file, deployments.file, ...(spare ? [spare.file, spare.dir] : [])]);
+  for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 /** Every file under `dir` (recursively), repository-relative, sorted. */
@@ -225,16 +211,36 @@ function fingerprintFiles(base: string, paths: readonly string[]): string {
 
 let codeFingerprintMemo: string | undefined;
 /**
- * The generator's own code and dependencies, as turbo.json's `generate` inputs name them: packages/*\/src,
- * packages/*\/templates, packages/*\/package.json, package.json and pnpm-lock.yaml, plus the Node version.
+ * The code that decides what `generate` writes: this package and the workspace packages it depends on
+ * (transitively, from package.json `dependencies`), each one's src/, templates/ and package.json, plus the root
+ * package.json, the lockfile (every other dependency's version) and the Node version. An edit to a package
+ * generate does not use (policy, cli) leaves it unchanged.
  */
 export function codeFingerprint(): string {
   if (codeFingerprintMemo) return codeFingerprintMemo;
+  const folders = new Map<string, string>();
+  for (const dir of readdirSync(join(CODE_ROOT, "packages"))) {
+    try {
+      const name = (JSON.parse(readFileSync(join(CODE_ROOT, "packages", dir, "package.json"), "utf8")) as { name?: string }).name;
+      if (name) folders.set(name, dir);
+    } catch {
+      // not a package
+    }
+  }
+  const used = new Set<string>();
+  const visit = (name: string) => {
+    const dir = folders.get(name);
+    if (!dir || used.has(dir)) return;
+    used.add(dir);
+    const pkg = JSON.parse(readFileSync(join(CODE_ROOT, "packages", dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
+  };
+  visit("@gitops/generator");
   const paths: string[] = [];
-  for (const pkg of readdirSync(join(CODE_ROOT, "packages")).sort()) {
-    filesUnder(CODE_ROOT, `packages/${pkg}/src`, paths);
-    filesUnder(CODE_ROOT, `packages/${pkg}/templates`, paths);
-    paths.push(`packages/${pkg}/package.json`);
+  for (const dir of [...used].sort()) {
+    filesUnder(CODE_ROOT, `packages/${dir}/src`, paths);
+    filesUnder(CODE_ROOT, `packages/${dir}/templates`, paths);
+    paths.push(`packages/${dir}/package.json`);
   }
   paths.push("package.json", "pnpm-lock.yaml");
   return (codeFingerprintMemo = `${FORMAT}/${process.version}/${fingerprintFiles(CODE_ROOT, paths)}`);

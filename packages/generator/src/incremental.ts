@@ -11,9 +11,23 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import { serialize as v8Serialize } from "node:v8";
 import type { ResolvedDeployment } from "@gitops/model";
-import { CACHE_DIR, codeFingerprint, extraInputsOf, hashText, inputFingerprint, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
+import { CACHE_DIR, codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
+import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
-import { OUTPUT_DIR, recover, scanTree, stageAndSwap, verifySpare, type ScannedTree, type TargetFile, type TreeDiff } from "./tree.ts";
+import { OUTPUT_DIR, recover, scanTree, stageAndSwap, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
+
+/**
+ * With GITOPS_TIMING=1, each phase's wall time goes to stderr (what the README's "where the time goes" quotes);
+ * the benchmark times whole runs.
+ */
+const started = performance.now();
+let lastLap = started;
+export function lap(phase: string): void {
+  if (!process.env.GITOPS_TIMING) return;
+  const now = performance.now();
+  process.stderr.write(`gitops timing: ${phase.padEnd(34)} ${(now - lastLap).toFixed(0).padStart(6)} ms  (${(now - started).toFixed(0)} ms since import)\n`);
+  lastLap = now;
+}
 
 /** Generated files outside generated/ (GitHub reads CODEOWNERS only from .github/). */
 export const ROOT_FILES = [".github/CODEOWNERS"] as const;
@@ -23,18 +37,34 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   recover(root);
   // A run killed inside writeAtomically leaves its temp file; nothing else would ever remove it.
   for (const path of ROOT_FILES) rmSync(join(root, `${path}.tmp`), { force: true });
-  const cache = join(root, CACHE_DIR);
+  const output = join(root, OUTPUT_DIR);
+  lap("start (modules loaded)");
+  // The snapshot of generated/ is taken beside this process while it fingerprints the inputs.
+  const snapshotting = snapshot(output);
   const state = readState(root);
   const code = codeFingerprint();
+  lap("code fingerprint");
   // Fingerprinted before anything is loaded: an edit made while this run loads makes the next run do the work again.
-  const inputs = inputFingerprint(root, state?.extraInputs ?? []);
-  const current = scanTree(join(root, OUTPUT_DIR), state?.tree, state?.writtenAtMs ?? 0);
-
-  if (state && state.code === code && state.inputs !== null && state.inputs === inputs && current.clean && rootFilesMatch(root, state.rootFiles)) {
-    const diff: TreeDiff = { added: [], changed: [], removed: [], unchanged: current.files.size };
-    return { kind: "ok", summary: { ...state.summary, diff, rootChanged: [], written: false } };
+  const inputs = inputFingerprint(root, state?.head.extraInputs ?? []);
+  lap("inputs fingerprint");
+  const now = await snapshotting;
+  lap("snapshot of generated/ (waited)");
+  if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === inputs && rootFilesMatch(root, state.head.rootFiles)) {
+    let recorded: string | undefined;
+    try {
+      recorded = readPart(root, state.head.snapshot);
+    } catch {
+      recorded = undefined;
+    }
+    // Equal snapshots: no file added, removed, replaced or written since the last run wrote them (and none of
+    // them changed in the same instant as the manifest was written, when a stat could not tell).
+    lap("recorded snapshot read");
+    if (recorded === now && BigInt(state.head.snapshot.latestNs) < state.writtenAtNs) {
+      const diff: TreeDiff = { added: [], changed: [], removed: [], unchanged: now ? now.split("\n").length - 1 : 0 };
+      return { kind: "ok", summary: { ...state.head.summary, diff, rootChanged: [], written: false } };
+    }
   }
-  return changed(root, cache, code, inputs, state, current);
+  return changed(root, code, inputs, state, now);
 }
 
 function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>): boolean {
@@ -47,15 +77,27 @@ function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>
   });
 }
 
-async function changed(root: string, cache: string, code: string, inputsBefore: string, previous: State | undefined, current: ScannedTree): Promise<GenerateResult> {
-  const extraBefore = previous?.extraInputs ?? [];
+async function changed(root: string, code: string, inputsBefore: string, previous: State | undefined, outputSnapshot: string): Promise<GenerateResult> {
+  const cache = join(root, CACHE_DIR);
+  const extraBefore = previous?.head.extraInputs ?? [];
+  const parts = previous ? readParts(root, previous.head) : {};
+  const racyFrom = previous?.writtenAtNs ?? 0n;
+  // The spare's snapshot is taken beside this process while it loads config and renders.
+  const spareDir = previous?.head.spare && parts.spare ? previous.head.spare.dir : undefined;
+  const spareSnapshotting = spareDir ? snapshot(join(cache, spareDir)) : undefined;
+  const current = scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
+  lap("cache parts read, generated/ scanned");
+
   const [{ load }, { resolve }] = await Promise.all([import("./load.ts"), import("@gitops/model")]);
+  lap("import load, model");
   const loaded = await load(root);
+  lap("load config (bundle + evaluate)");
   if (!loaded.sources) return { kind: "invalid", problems: loaded.problems };
   const resolution = resolve(loaded.sources);
   const problems = [...loaded.problems, ...(resolution.ok ? [] : resolution.problems)];
   if (!resolution.ok || problems.length > 0) return { kind: "invalid", problems };
   const estate = resolution.estate;
+  lap("resolve");
 
   const [{ renderDeployment, kustomizations }, { toYaml }, { argocdObjects }, { codeowners, estateReadme }] = await Promise.all([
     import("./render.ts"),
@@ -64,10 +106,10 @@ async function changed(root: string, cache: string, code: string, inputsBefore: 
     import("@gitops/docs"),
   ]);
 
+  lap("import render, argocd, docs");
   // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
-  const state = previous ? readState(root, { deployments: true, spare: true }) : undefined;
-  let spare = state?.spare ?? null;
-  if (spare) spare = verifySpare(cache, spare, state!.writtenAtMs);
+  let spare: Spare | null = spareDir && spareSnapshotting ? verifySpare(cache, { dir: spareDir, files: parts.spare! }, await spareSnapshotting, racyFrom) : null;
+  lap("spare verified");
   const available = (path: string, hash: string) => current.files.get(path)?.hash === hash || spare?.files.get(path)?.hash === hash;
   const target = new Map<string, TargetFile>();
   const deployments = new Map<string, DeploymentEntry>();
@@ -77,13 +119,15 @@ async function changed(root: string, cache: string, code: string, inputsBefore: 
     if (target.has(path)) throw new Error(`two objects render to ${path}`);
     target.set(path, t);
   };
+  let rendered = 0;
   for (const d of estate.deployments) {
     const key = deploymentKey(code, d);
-    let entry = state?.deployments.get(key);
+    let entry = parts.deployments?.get(key);
     if (entry && !entry.files.every(([path, hash]) => available(path, hash))) entry = undefined;
     if (entry) {
       for (const [path, hash, size] of entry.files) put(path, { hash, size });
     } else {
+      rendered++;
       const files: [string, string, number][] = [];
       const objects: [string, string, string, string, string][] = [];
       for (const o of renderDeployment(d)) {
@@ -102,6 +146,7 @@ async function changed(root: string, cache: string, code: string, inputsBefore: 
       workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
     }
   }
+  lap(`deployments (${rendered} rendered)`);
   const argo = argocdObjects(estate, workloads);
   for (const o of argo) {
     const content = toYaml(o.object, o.sources);
@@ -113,6 +158,7 @@ async function changed(root: string, cache: string, code: string, inputsBefore: 
   const readme = estateReadme(estate);
   put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
   const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  lap("argocd, kustomizations, README");
 
   const diff = diffAgainst(current, sorted);
   const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
@@ -120,8 +166,11 @@ async function changed(root: string, cache: string, code: string, inputsBefore: 
   const treeChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
 
   let tree = current.files;
-  if (treeChanged) ({ tree, spare } = stageAndSwap(root, cache, sorted, current, spare));
+  let treeSnapshot = outputSnapshot;
+  lap("diff");
+  if (treeChanged) ({ tree, snapshot: treeSnapshot, spare } = stageAndSwap(root, cache, sorted, current, spare));
   for (const path of rootChanged) writeAtomically(join(root, path), rootContent.get(path)!);
+  lap("tree staged and swapped");
 
   const summary: GenerateSummary = {
     environments: estate.environments.length,
@@ -140,10 +189,12 @@ async function changed(root: string, cache: string, code: string, inputsBefore: 
     extraInputs: extra ?? [],
     summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
     rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
+    snapshot: treeSnapshot,
     tree,
     spare,
     deployments,
   });
+  lap("state written");
   return { kind: "ok", summary };
 }
 

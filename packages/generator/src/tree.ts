@@ -4,9 +4,10 @@
  * or undoes an interrupted swap before doing anything else. Nothing outside generated/ and its two
  * scratch folders is ever written or removed.
  */
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { entryOf, hashText, sameStat, type FileEntry } from "./cache.ts";
+import { hashText, type FileEntry } from "./cache.ts";
+import { latestNs, parseSnapshot, snapshotSync, statText } from "./snapshot.ts";
 
 export const OUTPUT_DIR = "generated";
 const STAGING = ".generated.staging";
@@ -84,50 +85,47 @@ export function writeTree(root: string, files: ReadonlyMap<string, string>): voi
 // way it is built changes: the previous tree (kept in the cache as a "spare") is patched where it differs, and
 // files whose content was not rendered this run are hard-linked from generated/, whose content was verified.
 
-/** What a tree on disk holds: per file its content hash and stat fields, as found now. */
+/** What a tree on disk holds: per file its content hash and stat, as found now. */
 export interface ScannedTree {
   readonly files: Map<string, FileEntry>;
-  /** Every file matched the manifest (by stat, or by content when racy), and none was missing or extra. */
-  readonly clean: boolean;
   /** Files whose stat did not match the manifest, or that it does not list: their hash was read from content. */
   readonly dirty: readonly string[];
   /** Entries that are not regular files (symlinks): never reused, always replaced. */
   readonly irregular: ReadonlySet<string>;
+  /** Manifest entries no longer on disk. */
+  readonly missing: number;
 }
 
 /**
- * Walks `dir` and says what each file holds. A file the manifest lists with the same size, mtime and inode, and an
- * mtime older than `racyFromMs` (when the manifest was written), is taken to hold the hash the manifest records;
- * every other file is read and hashed.
+ * What each file of `dir` holds, from its snapshot (snapshot.ts). A file the manifest lists with the same stat, last
+ * changed before `racyFromNs` (when the manifest was written), holds the hash the manifest records; every other
+ * file is read and hashed.
  */
-export function scanTree(dir: string, manifest: ReadonlyMap<string, FileEntry> | undefined, racyFromMs: number): ScannedTree {
+export function scanTree(dir: string, snapshotText: string, manifest: ReadonlyMap<string, FileEntry> | undefined, racyFromNs: bigint): ScannedTree {
+  const lines = parseSnapshot(snapshotText) ?? parseSnapshot(snapshotSync(dir))!;
   const files = new Map<string, FileEntry>();
   const dirty: string[] = [];
   const irregular = new Set<string>();
-  const walk = (rel: string) => {
-    const abs = rel ? join(dir, rel) : dir;
-    for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      const path = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        walk(path);
-        continue;
-      }
-      const full = join(abs, entry.name);
-      const st = statSync(full);
-      const known = manifest?.get(path);
-      if (!entry.isFile()) irregular.add(path);
-      if (known && entry.isFile() && sameStat(known, st) && st.mtimeMs < racyFromMs && st.ctimeMs < racyFromMs) {
-        files.set(path, known);
-        continue;
-      }
-      const hash = hashText(readFileSync(full));
-      files.set(path, entryOf(hash, st));
-      if (!known || known.hash !== hash || !entry.isFile()) dirty.push(path);
+  for (const { type, path, stat } of lines) {
+    const known = manifest?.get(path);
+    if (type !== "f") irregular.add(path);
+    if (known && type === "f" && known.stat === stat && latestNs(stat) < racyFromNs) {
+      files.set(path, known);
+      continue;
     }
-  };
-  if (existsSync(dir)) walk("");
-  const missing = manifest ? [...manifest.keys()].some((p) => !files.has(p)) : existsSync(dir);
-  return { files, clean: manifest !== undefined && dirty.length === 0 && !missing && irregular.size === 0, dirty, irregular };
+    let hash: string;
+    try {
+      hash = hashText(readFileSync(join(dir, path)));
+    } catch {
+      hash = "unreadable";
+      irregular.add(path);
+    }
+    files.set(path, { hash, stat });
+    if (!known || known.hash !== hash || type !== "f") dirty.push(path);
+  }
+  let missing = 0;
+  if (manifest) for (const path of manifest.keys()) if (!files.has(path)) missing++;
+  return { files, dirty, irregular, missing };
 }
 
 /** A file of the new tree: its hash and size, and its content when it was rendered this run. */
@@ -144,24 +142,18 @@ export interface Spare {
 }
 
 /**
- * Checks the spare tree against its manifest by stat, as generated/ is checked: a file whose size, mtime, ctime or
- * inode moved (an edit, also one made in place to a generated file that shares the inode through a hard link), or
- * that changed at or after the manifest was written, is removed, so it is never reused.
+ * Checks the spare tree against its manifest by its snapshot, as generated/ is checked: a file whose stat moved (an
+ * edit, also one made in place to a generated file that shares the inode through a hard link), that changed at or
+ * after the manifest was written, or that the manifest does not know, is removed, so it is never reused.
  */
-export function verifySpare(cache: string, spare: Spare, racyFromMs: number): Spare {
+export function verifySpare(cache: string, spare: Spare, snapshotText: string, racyFromNs: bigint): Spare {
+  const dir = join(cache, spare.dir);
+  const lines = parseSnapshot(snapshotText) ?? parseSnapshot(snapshotSync(dir))!;
   const files = new Map<string, FileEntry>();
-  for (const [path, known] of spare.files) {
-    const full = join(cache, spare.dir, path);
-    try {
-      const st = statSync(full);
-      if (st.isFile() && sameStat(known, st) && st.ctimeMs < racyFromMs) {
-        files.set(path, known);
-        continue;
-      }
-    } catch {
-      continue; // missing
-    }
-    rmSync(full, { force: true, recursive: true });
+  for (const { type, path, stat } of lines) {
+    const known = spare.files.get(path);
+    if (known && type === "f" && known.stat === stat && latestNs(stat) < racyFromNs) files.set(path, known);
+    else rmSync(join(dir, path), { force: true, recursive: true });
   }
   return { dir: spare.dir, files };
 }
@@ -171,7 +163,7 @@ export function verifySpare(cache: string, spare: Spare, racyFromMs: number): Sp
  * differs), else from scratch. Files with content are written; files without (unchanged deployments) are hard-linked
  * from generated/, where `current` shows they hold that hash. Then generated/ → previous, staging → generated/
  * (the same two renames as writeTree), and the previous tree becomes the next spare. Returns the new tree's
- * manifest and the new spare.
+ * manifest and snapshot, and the new spare.
  */
 export function stageAndSwap(
   root: string,
@@ -179,50 +171,53 @@ export function stageAndSwap(
   target: ReadonlyMap<string, TargetFile>,
   current: ScannedTree,
   spare: Spare | null,
-): { tree: Map<string, FileEntry>; spare: Spare | null } {
+): { tree: Map<string, FileEntry>; snapshot: string; spare: Spare | null } {
   const staging = join(root, STAGING);
   const output = join(root, OUTPUT_DIR);
-  let have = new Map<string, FileEntry>();
-  if (spare) {
-    renameSync(join(cache, spare.dir), staging);
-    have = new Map(spare.files);
-  } else mkdirSync(staging, { recursive: true });
+  const have = new Map<string, FileEntry>(spare?.files ?? []);
+  if (spare) renameSync(join(cache, spare.dir), staging);
+  else mkdirSync(staging, { recursive: true });
 
-  // Folders of the new tree (every ancestor of every file).
-  const dirs = new Set<string>([""]);
-  for (const path of target.keys()) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) dirs.add(path.slice(0, at));
   // The tree that becomes the next spare: generated/ as found. A hard link added to or removed from one of its
-  // inodes changes that inode's ctime, so such entries are stat'ed again (`restat`) to stay verifiable.
+  // inodes changes that inode's ctime, so such entries are stat'ed again to stay verifiable.
   const nextSpare = new Map([...current.files].filter(([path]) => !current.irregular.has(path)));
   const restat = (path: string) => {
     const known = nextSpare.get(path);
     if (!known) return;
     try {
-      nextSpare.set(path, entryOf(known.hash, statSync(join(output, path))));
+      nextSpare.set(path, { hash: known.hash, stat: statText(lstatSync(join(output, path), { bigint: true })) });
     } catch {
       nextSpare.delete(path);
     }
   };
   const unlinkStaged = (path: string) => {
-    const shared = have.get(path)?.ino === nextSpare.get(path)?.ino;
+    const shared = have.get(path)?.stat.split("\t")[3] === nextSpare.get(path)?.stat.split("\t")[3];
     rmSync(join(staging, path), { force: true });
+    have.delete(path);
     if (shared) restat(path);
   };
-  if (spare) {
-    // Drop what the new tree does not hold: whole folders first, then single files.
-    const prune = (rel: string) => {
-      for (const entry of readdirSync(rel ? join(staging, rel) : staging, { withFileTypes: true })) {
-        const path = rel ? `${rel}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) {
-          if (dirs.has(path)) prune(path);
-          // (Files in it that share an inode with generated/ leave stale ctimes in the next spare's manifest:
-          // verifySpare then drops them, which costs a rewrite, never a wrong file.)
-          else rmSync(join(staging, path), { recursive: true, force: true });
-        } else if (!target.has(path) || !have.has(path)) unlinkStaged(path);
+
+  // Drop what the new tree does not hold: folders no target file lives in, then single files.
+  const dirs = new Set<string>();
+  for (const path of target.keys()) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) dirs.add(path.slice(0, at));
+  const gone = new Set<string>();
+  for (const path of [...have.keys()]) {
+    if (target.has(path)) continue;
+    let top: string | undefined;
+    for (let at = path.indexOf("/"); at > 0; at = path.indexOf("/", at + 1)) {
+      const dir = path.slice(0, at);
+      if (!dirs.has(dir)) {
+        top = dir;
+        break;
       }
-    };
-    prune("");
-    for (const path of [...have.keys()]) if (!target.has(path)) have.delete(path);
+    }
+    if (top === undefined) unlinkStaged(path);
+    else {
+      // (Files in it that share an inode with generated/ leave stale ctimes in the next spare's manifest: the next
+      // verifySpare drops them, which costs a rewrite, never a wrong file.)
+      if (!gone.has(top)) rmSync(join(staging, top), { recursive: true, force: true }), gone.add(top);
+      have.delete(path);
+    }
   }
 
   const made = new Set<string>();
@@ -256,7 +251,7 @@ export function stageAndSwap(
       }
     }
     // Stat after writing: a hard link changes the inode's ctime, for generated/'s name of it too.
-    const entry = entryOf(t.hash, statSync(full));
+    const entry = { hash: t.hash, stat: statText(lstatSync(full, { bigint: true })) };
     tree.set(path, entry);
     if (linked && nextSpare.has(path)) nextSpare.set(path, entry);
   }
@@ -271,5 +266,6 @@ export function stageAndSwap(
     renameSync(join(root, PREVIOUS), join(cache, dir));
     result = { dir, files: nextSpare };
   }
-  return { tree, spare: result };
+  const snapshot = [...tree].map(([path, e]) => `f\t${path}\t${e.stat}\n`).join("");
+  return { tree, snapshot, spare: result };
 }

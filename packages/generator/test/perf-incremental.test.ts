@@ -5,12 +5,14 @@
  * corrupt or missing cache. Timings are the benchmark's business: nothing here is timed.
  */
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { build, generate } from "../src/generate.ts";
 import { CACHE_DIR } from "../src/cache.ts";
 import { readTree } from "../src/tree.ts";
+import { snapshot, snapshotSync } from "../src/snapshot.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const made: string[] = [];
@@ -60,6 +62,21 @@ const stamps = (root: string) => {
   }
   return out;
 };
+
+describe("snapshot", () => {
+  it("find | sort and the in-process walk write the same text", async () => {
+    const root = estate();
+    await run(root);
+    const dir = join(root, "generated");
+    symlinkSync(join(dir, "README.md"), join(dir, "nonprod/link.md"));
+    writeFileSync(join(dir, "nonprod/dev/api/z.yaml"), "x");
+    const text = snapshotSync(dir);
+    expect(await snapshot(dir)).toBe(text);
+    expect(text).toMatch(/^l\tnonprod\/link\.md\t/m);
+    expect(text.split("\n").filter(Boolean).length).toBe(readTree(dir).size);
+    expect(await snapshot(join(root, "missing"))).toBe("");
+  });
+});
 
 describe("incremental generate", () => {
   it("writes what a full build writes, then a no-op run touches nothing", async () => {
@@ -167,9 +184,16 @@ describe("incremental generate", () => {
         writeFileSync(join(cache, tree), readFileSync(join(cache, tree), "utf8").slice(0, 200));
       }],
       ["deployments cache claims other hashes", () => {
-        const head = JSON.parse(readFileSync(join(cache, "state.json"), "utf8")) as { deploymentsFile: string };
-        const text = readFileSync(join(cache, head.deploymentsFile), "utf8").replace(/"([A-Za-z0-9_-]{27})"/g, '"AAAAAAAAAAAAAAAAAAAAAAAAAAA"');
-        writeFileSync(join(cache, head.deploymentsFile), text);
+        const head = JSON.parse(readFileSync(join(cache, "state.json"), "utf8")) as { deployments: { file: string } };
+        const text = readFileSync(join(cache, head.deployments.file), "utf8").replace(/"([A-Za-z0-9_-]{27})"/g, '"AAAAAAAAAAAAAAAAAAAAAAAAAAA"');
+        writeFileSync(join(cache, head.deployments.file), text);
+      }],
+      ["snapshot claims the current tree, manifest claims other hashes (part hashes fixed up)", () => {
+        const head = JSON.parse(readFileSync(join(cache, "state.json"), "utf8")) as { tree: { file: string; hash: string } };
+        const text = readFileSync(join(cache, head.tree.file), "utf8").replace(/\t[A-Za-z0-9_-]{27}\t/g, "\tAAAAAAAAAAAAAAAAAAAAAAAAAAA\t");
+        writeFileSync(join(cache, head.tree.file), text);
+        head.tree.hash = createHash("sha1").update(text).digest("base64url");
+        writeFileSync(join(cache, "state.json"), JSON.stringify(head));
       }],
       ["code fingerprint of another version", () => {
         const head = JSON.parse(readFileSync(join(cache, "state.json"), "utf8")) as { code: string };

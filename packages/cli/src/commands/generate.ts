@@ -1,5 +1,6 @@
-import { generate, type TreeDiff } from "@gitops/generator";
-import { formatProblem, sortProblems } from "@gitops/model";
+// The generator's light entry point (no config loading or rendering modules until a run needs them).
+import { generate } from "@gitops/generator/generate";
+import type { TreeDiff } from "@gitops/generator";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit-codes.ts";
 
@@ -13,6 +14,7 @@ export const generateCommand: Command = {
     const check = values.check === true;
     const result = await generate(root, { check });
     if (result.kind === "invalid") {
+      const { formatProblem, sortProblems } = await import("@gitops/model");
       for (const p of sortProblems(result.problems)) out(formatProblem(p));
       out(`\n${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in the config; nothing was written.`);
       return EXIT.invalid;
