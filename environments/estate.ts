@@ -30,4 +30,18 @@ export default defineEstate({
       secretStore: { name: "prod-vault" },
     },
   },
+  /**
+   * The platform every account runs, declared once in common and installed the same way into each cluster; common
+   * is the hub that keeps everyone's metrics, logs and traces. `config` is shared configuration, copied down into
+   * nonprod and prod by the same mechanism (never copied from prod to nonprod); `{domain}` is each environment's.
+   */
+  platform: {
+    team: "platform",
+    costCenter: "cc-0001",
+    config: {
+      ASSETS_CDN_URL: "https://assets.{domain}",
+      FEATURE_FLAGS_URL: "https://flags.{domain}/api",
+      DEFAULT_LOCALE: "en-GB",
+    },
+  },
 });

@@ -67,11 +67,11 @@ describe("rendered output per kind and tier (file snapshots)", () => {
 
   for (const tier of TIERS)
     for (const { kind, service } of KINDS)
-      it(`${kind} in ${tier}: workload, autoscaler, disruption budget, network policy`, async () => {
+      it(`${kind} in ${tier}: workload, autoscaler, disruption budget, network policy, monitoring`, async () => {
         const folder = `${FOLDER[tier]}/${service}`;
         const workload = kind === "job" ? "cronjob.yaml" : "deployment.yaml";
         let pinned = 0;
-        for (const file of [workload, "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "networkpolicy.yaml"]) {
+        for (const file of [workload, "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "networkpolicy.yaml", "configmap.yaml", "servicemonitor.yaml", "prometheusrule.yaml"]) {
           const text = minimal.files.get(`${folder}/${file}`);
           if (text === undefined) continue; // absence is pinned by the listing above and asserted below
           await expect(text).toMatchFileSnapshot(`__snapshots__/rendered/${tier}/${kind}/${file}`);
@@ -206,16 +206,29 @@ describe("tier data in the minimal fixture", () => {
       });
       // api is called by worker and job, and from the ingress controller (it is public).
       const api = object(minimal, `${FOLDER[tier]}/api/networkpolicy.yaml`)!;
+      const platform = (namespace: string, name: string) => ({
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": name } },
+      });
+      // The account's Prometheus may scrape the metrics port; nothing else may reach it.
+      const scrape = (port: number) => ({ from: [platform("monitoring", "prometheus")], ports: [{ protocol: "TCP", port }] });
+      // Every workload may reach its account's OTLP collector, on OTLP's two ports only.
+      const otlp = { to: [platform("observability", "opentelemetry-collector")], ports: [{ protocol: "TCP", port: 4317 }, { protocol: "TCP", port: 4318 }] };
       expect(api.spec.ingress).toEqual([
         {
           from: [peer("job"), peer("worker"), { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } }],
           ports: [{ protocol: "TCP", port: 8080 }],
         },
+        scrape(8080),
       ]);
-      // worker calls api and nothing calls worker.
+      // worker calls api and nothing calls worker but Prometheus, on its health port (which serves /metrics).
       const worker = object(minimal, `${FOLDER[tier]}/worker/networkpolicy.yaml`)!;
-      expect(worker.spec.ingress).toEqual([]);
-      expect(worker.spec.egress.slice(1)).toEqual([{ to: [peer("api")], ports: [{ protocol: "TCP", port: 8080 }] }]);
+      expect(worker.spec.ingress).toEqual([scrape(object(minimal, `${FOLDER[tier]}/worker/deployment.yaml`)!.spec.template.spec.containers[0].ports[0].containerPort)]);
+      expect(worker.spec.egress.slice(1)).toEqual([{ to: [peer("api")], ports: [{ protocol: "TCP", port: 8080 }] }, otlp]);
+      // A job serves nothing: no ingress at all, and it still ships telemetry.
+      const job = object(minimal, `${FOLDER[tier]}/job/networkpolicy.yaml`)!;
+      expect(job.spec.ingress).toEqual([]);
+      expect(job.spec.egress.at(-1)).toEqual(otlp);
       for (const { service } of KINDS)
         expect(object(minimal, `${FOLDER[tier]}/${service}/networkpolicy-default-deny.yaml`)!.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     }
@@ -261,11 +274,14 @@ describe.each([
       Ingress: "1",
       HorizontalPodAutoscaler: "1",
       PodDisruptionBudget: "1",
+      ServiceMonitor: "1",
+      PrometheusRule: "1",
     };
     const b = get();
     let seen = 0;
     for (const { path, o } of objects(b)) {
-      if (!o.metadata?.annotations?.["gitops.dev/base"]) continue;
+      // Services' bases; the platform's companion objects have their own order (after their chart, wave 1).
+      if (!o.metadata?.annotations?.["gitops.dev/base"]?.startsWith("@gitops/bases/")) continue;
       const wave = o.metadata.annotations["argocd.argoproj.io/sync-wave"];
       expect(typeof wave, path).toBe("string");
       expect(wave, path).toBe(expected[o.kind]);

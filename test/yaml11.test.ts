@@ -35,6 +35,13 @@ const CONFIG: Record<string, string> = {
   T_NUMBER: "42",
 };
 
+const OTEL = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector.observability.svc.cluster.local:4317",
+  OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+  OTEL_RESOURCE_ATTRIBUTES: "service.namespace=core,service.version=1.0.0",
+  OTEL_SERVICE_NAME: "flags",
+};
+
 const DATA_BLOCK = `data:
   A_YES: "yes"
   B_ON: "on"
@@ -51,6 +58,10 @@ const DATA_BLOCK = `data:
   L_OCTAL_12: "0o17"
   M_HEX: "0x1F"
   N_BASE_60: "12:30"
+  OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector.observability.svc.cluster.local:4317
+  OTEL_EXPORTER_OTLP_PROTOCOL: grpc
+  OTEL_RESOURCE_ATTRIBUTES: service.namespace=core,service.version=1.0.0
+  OTEL_SERVICE_NAME: flags
   O_DATE: "2001-12-14"
   P_INFINITY: ".inf"
   Q_EMPTY: ""
@@ -70,7 +81,7 @@ describe("YAML 1.1-safe serialization", () => {
         "kind: ConfigMap",
         "metadata:",
         "  name: traps",
-        DATA_BLOCK.replace("  LOG_LEVEL: debug\n", ""),
+        DATA_BLOCK.replace("  LOG_LEVEL: debug\n", "").replace(/^ {2}OTEL_.*\n/gm, ""),
       ].join("\n"),
     );
   });
@@ -94,7 +105,8 @@ describe("YAML 1.1-safe serialization", () => {
     const text = read(root, `${folder}/configmap.yaml`);
     expect(text.slice(text.indexOf("\ndata:\n") + 1)).toBe(DATA_BLOCK);
 
-    const expected = { ...CONFIG, LOG_LEVEL: "debug" };
+    // The platform's telemetry settings ride along in every workload's ConfigMap.
+    const expected = { ...CONFIG, LOG_LEVEL: "debug", ...OTEL };
     const asYaml11 = (parse(text, { version: "1.1" }) as { data: Record<string, unknown> }).data;
     const asYaml12 = (parse(text) as { data: Record<string, unknown> }).data;
     expect(asYaml11).toStrictEqual(expected);

@@ -12,6 +12,7 @@ export default defineService({
   public: { host: "api" },
   dependsOn: ["accounts", "payments"],
   config: { HTTP_TIMEOUT_MS: 5000, CORS_ENABLED: true, FEATURE_BULK_EXPORT: "off" },
+  sharedConfig: ["DEFAULT_LOCALE", "FEATURE_FLAGS_URL"],
   urls: { PUBLIC_BASE_URL: "https://api.{domain}" },
   secrets: {
     DATABASE_URL: { key: "public-api/database", property: "url" },

@@ -13,7 +13,7 @@ export default defineService({
   public: { host: "www" },
   dependsOn: ["public-api"],
   config: { NODE_ENV: "production", RENDER_CACHE_SECONDS: 60 },
-  urls: { ASSETS_CDN_URL: "https://assets.{domain}" },
+  sharedConfig: ["ASSETS_CDN_URL", "FEATURE_FLAGS_URL"],
   secrets: { SESSION_SECRET: { key: "web-frontend/session", property: "secret" } },
   environments: {
     dev: { version: "5.4.0-rc.1" },

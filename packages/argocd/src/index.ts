@@ -13,6 +13,7 @@ export {
   type ArgoObject,
   type EmittedObject,
 } from "./objects.ts";
+export { APPLICATION_HEALTH_LUA, COMPONENT_LABEL, platformProjectName, type PlatformApp } from "./platform.ts";
 export { directoriesOf, expandApplicationSet, mergeParams, renderDeep, sanitizeName, selectingSteps, strategicMerge, type ExpandedApp } from "./expand.ts";
 export { goFloat, goJson, goPrint, isTemplated, renderTemplate, templateOptions, type MissingKey, type TemplateOptions } from "./template.ts";
 export {

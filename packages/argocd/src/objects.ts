@@ -4,7 +4,8 @@
  * health-gated RollingSync steps, the controller settings those steps need, and the root Application a person
  * applies once. Every difference between environments comes from estate, environment and tier data.
  */
-import type { ResolvedAccount, ResolvedEnvironment, ResolvedEstate } from "@gitops/model";
+import { components, type ResolvedAccount, type ResolvedEnvironment, type ResolvedEstate } from "@gitops/model";
+import { APPLICATION_HEALTH_LUA, platformApplication, platformProject, type PlatformApp } from "./platform.ts";
 
 /** One object bound for generated/: path relative to generated/, body, and the sources it came from. */
 export interface ArgoObject {
@@ -121,8 +122,8 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
       metadata: {
         name: account.name,
         namespace: estate.argocdNamespace,
-        // Before the ApplicationSet (wave 0) that refers to the project.
-        annotations: { [SYNC_WAVE]: "-1" },
+        // Before the platform (waves -5…-3) and the ApplicationSet (wave 0) that refer to projects.
+        annotations: { [SYNC_WAVE]: "-10" },
         // ArgoCD refuses to delete a project while Applications still use it (argocd.md §8).
         finalizers: [RESOURCES_FINALIZER],
       },
@@ -253,7 +254,7 @@ function cmdParams(estate: ResolvedEstate): ArgoObject {
         name: "argocd-cmd-params-cm",
         namespace: estate.argocdNamespace,
         labels: { "app.kubernetes.io/name": "argocd-cmd-params-cm", "app.kubernetes.io/part-of": "argocd" },
-        annotations: { [SYNC_WAVE]: "-2" },
+        annotations: { [SYNC_WAVE]: "-20" },
       },
       data: {
         "applicationsetcontroller.enable.progressive.syncs": "true",
@@ -262,6 +263,25 @@ function cmdParams(estate: ResolvedEstate): ArgoObject {
         // ...while a set's own syncPolicy.applicationsSync still decides (ours says the same).
         "applicationsetcontroller.enable.policy.override": "true",
       },
+    },
+  };
+}
+
+/** argocd-cm with the Application health check the root app's waves need (see platform.ts). */
+function argocdCm(estate: ResolvedEstate): ArgoObject {
+  return {
+    file: `${argocdFolder(estate)}/configmap-argocd-cm.yaml`,
+    sources: [estate.file],
+    object: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "argocd-cm",
+        namespace: estate.argocdNamespace,
+        labels: { "app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd" },
+        annotations: { [SYNC_WAVE]: "-20" },
+      },
+      data: { "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA },
     },
   };
 }
@@ -297,16 +317,27 @@ function rootApp(estate: ResolvedEstate): ArgoObject {
  * project's resource whitelists). An account gets a project once something is deployed to it (or it runs
  * ArgoCD): a project with nothing to permit would need an empty whitelist, which ArgoCD reads as "nothing".
  */
-export function argocdObjects(estate: ResolvedEstate, rendered: readonly EmittedObject[]): ArgoObject[] {
+export function argocdObjects(estate: ResolvedEstate, rendered: readonly EmittedObject[], platform: readonly PlatformApp[] = []): ArgoObject[] {
   const folder = argocdFolder(estate);
   const taken = rendered.find((o) => o.file.startsWith(`${folder}/`));
   if (taken) throw new Error(`${taken.file}: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
   const host = argocdAccount(estate);
-  const others = [applicationSet(estate, rolloutEnvironments(estate)), cmdParams(estate), rootApp(estate)];
+  const platformApps: ArgoObject[] = platform.map((app) => ({
+    file: `${folder}/application-${app.release.name}.yaml`,
+    sources: [estate.file],
+    object: platformApplication(estate, app, components[app.release.component].podSecurity, RETRY),
+  }));
+  const platformProjects: ArgoObject[] = [...new Set(platform.map((a) => a.release.account))].sort().map((account) => ({
+    file: `${folder}/appproject-${account}-platform.yaml`,
+    sources: [estate.file],
+    object: platformProject(estate, account, platform.filter((a) => a.release.account === account)),
+  }));
+  const others = [applicationSet(estate, rolloutEnvironments(estate)), cmdParams(estate), ...(platform.length > 0 ? [argocdCm(estate)] : []), rootApp(estate), ...platformProjects, ...platformApps];
   const projects = estate.accounts
     .filter((a) => a.name === host.name || estate.deployments.some((d) => d.account === a.name))
     .map((a) => {
-      const own = rendered.filter((o) => o.file.startsWith(`${a.name}/`)).map((o) => o.object);
+      // The account's platform folder belongs to its platform project, not to the account's project.
+      const own = rendered.filter((o) => o.file.startsWith(`${a.name}/`) && !o.file.startsWith(`${a.name}/platform/`)).map((o) => o.object);
       // The account running ArgoCD also deploys ArgoCD's own objects, projects included, through the root app.
       const argo = a.name === host.name ? [...others.map((o) => o.object), { apiVersion: API, kind: "AppProject" }] : [];
       return appProject(estate, a, [...own, ...argo], a.name === host.name);

@@ -26,6 +26,7 @@ export class HttpService extends Workload {
         ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" as const }],
       },
     });
+    this.renderObservability("http");
     if (d.ingress) {
       this.add(waves.after, {
         apiVersion: "networking.k8s.io/v1",

@@ -24,5 +24,6 @@ export class ScheduledJob extends Workload {
         },
       },
     });
+    this.renderObservability();
   }
 }

@@ -1,8 +1,11 @@
 import type { Construct } from "constructs";
 import type { ResolvedDeployment } from "@gitops/model";
-import { Workload } from "./workload.ts";
+import { NAME_LABEL, Workload, waves } from "./workload.ts";
 
-/** A background consumer: a Deployment with a health port for probes, and no Service — nothing calls it. */
+/**
+ * A background consumer: a Deployment with a health port for probes. Nothing calls it, so its Service exists only
+ * for Prometheus to find the metrics endpoint (served on the health port), and the network policy admits only that.
+ */
 export class Worker extends Workload {
   constructor(scope: Construct, d: ResolvedDeployment) {
     super(scope, d, "worker");
@@ -12,5 +15,17 @@ export class Worker extends Workload {
       ports: [{ name: "health", containerPort: d.health!.port, protocol: "TCP" }],
       ...this.probes("health"),
     });
+    if (d.observability.metrics) {
+      this.add(waves.workload, {
+        apiVersion: "v1",
+        kind: "Service",
+        spec: {
+          type: "ClusterIP",
+          selector: { [NAME_LABEL]: d.service },
+          ports: [{ name: "metrics", port: d.observability.metrics.port, targetPort: "health", protocol: "TCP" as const }],
+        },
+      });
+    }
+    this.renderObservability("metrics");
   }
 }

@@ -130,6 +130,13 @@ export abstract class Workload extends Chart {
         to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }],
         ports: [{ protocol: "TCP", port: 443 }],
       });
+    // Telemetry: every workload may reach its account's OTLP collector (OTEL_EXPORTER_OTLP_ENDPOINT points there).
+    const { collector, scraper, metrics } = d.observability;
+    const platformPeer = (namespace: string, podLabels: Readonly<Record<string, string>>) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+      podSelector: { matchLabels: { ...podLabels } },
+    });
+    egress.push({ to: [platformPeer(collector.namespace, collector.podLabels)], ports: collector.ports.map((port) => ({ protocol: "TCP" as const, port })) });
     const ingress: INetworkPolicyIngressRule[] = [];
     if (d.port !== undefined) {
       const from = d.dependents.map((p) => inNamespace(p.namespace, p.service));
@@ -137,6 +144,8 @@ export abstract class Workload extends Chart {
         from.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": d.ingress.controllerNamespace } }, podSelector: { matchLabels: { [NAME_LABEL]: "ingress-nginx" } } });
       if (from.length > 0) ingress.push({ from, ports: [{ protocol: "TCP", port: d.port }] });
     }
+    // The account's Prometheus scrapes the metrics port, and nothing else may.
+    if (metrics) ingress.push({ from: [platformPeer(scraper.namespace, scraper.podLabels)], ports: [{ protocol: "TCP", port: metrics.port }] });
     this.add(waves.config, {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
@@ -240,6 +249,10 @@ export abstract class Workload extends Chart {
         // With an autoscaler the HPA owns the count; a fixed replicas field would fight it on every sync.
         ...(d.autoscaling ? {} : { replicas: d.replicas }),
         revisionHistoryLimit: 5,
+        // What "healthy" means to ArgoCD and so to RollingSync: pods ready for minReadySeconds; a stalled rollout
+        // turns Degraded after the deadline instead of leaving the step Progressing forever.
+        minReadySeconds: d.minReadySeconds,
+        progressDeadlineSeconds: d.progressDeadlineSeconds,
         selector: { matchLabels: this.selector() },
         strategy: {
           type: "RollingUpdate",
@@ -267,6 +280,56 @@ export abstract class Workload extends Chart {
         spec: { maxUnavailable: d.disruptionBudget.maxUnavailable, selector: { matchLabels: this.selector() } },
       });
     }
+  }
+
+  /**
+   * Observability objects: a ServiceMonitor on the Service port that serves metrics, and the tier's alert rules
+   * (SLO breaches for http services; unavailable replicas and crash loops for every long-running workload; failed
+   * runs for jobs). Severity routes in the hub's Alertmanager: `page` wakes someone, `ticket` waits for the day.
+   */
+  protected renderObservability(metricsPortName?: string): void {
+    const d = this.d;
+    if (d.observability.metrics && metricsPortName) {
+      this.add(waves.after, {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        spec: {
+          selector: { matchLabels: this.selector() },
+          namespaceSelector: { matchNames: [d.namespace] },
+          endpoints: [{ port: metricsPortName, path: d.observability.metrics.path, interval: "30s" }],
+        },
+      });
+    }
+    const alerts = d.observability.alerts;
+    const sel = `namespace="${d.namespace}"`;
+    const labels = { severity: alerts.severity, service: d.service, team: d.team, environment: d.environment };
+    const rule = (alert: string, expr: string, summary: string) => ({ alert, expr, for: alerts.for, labels, annotations: { summary } });
+    const rules =
+      d.kind === "job"
+        ? [rule("ScheduledJobFailed", `kube_job_status_failed{${sel},job_name=~"${d.service}-.*"} > 0`, `A scheduled run of ${d.service} failed in ${d.environment}`)]
+        : [
+            ...(d.kind === "http"
+              ? [
+                  rule(
+                    "ServiceErrorRateHigh",
+                    `sum(rate(http_server_request_duration_seconds_count{${sel},service="${d.service}",http_response_status_code=~"5.."}[5m])) / sum(rate(http_server_request_duration_seconds_count{${sel},service="${d.service}"}[5m])) * 100 > ${d.slo.errorRatePercent}`,
+                    `${d.service} fails more than ${d.slo.errorRatePercent} % of requests in ${d.environment}`,
+                  ),
+                  rule(
+                    "ServiceLatencyHigh",
+                    `histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{${sel},service="${d.service}"}[5m]))) * 1000 > ${d.slo.latencyP99Ms}`,
+                    `${d.service}'s p99 latency is above ${d.slo.latencyP99Ms} ms in ${d.environment}`,
+                  ),
+                ]
+              : []),
+            rule("WorkloadReplicasUnavailable", `kube_deployment_status_replicas_unavailable{${sel},deployment="${d.service}"} > 0`, `${d.service} has unavailable replicas in ${d.environment}`),
+            rule("WorkloadCrashLooping", `increase(kube_pod_container_status_restarts_total{${sel},container="${d.service}"}[15m]) > 3`, `${d.service} keeps restarting in ${d.environment}`),
+          ];
+    this.add(waves.after, {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      spec: { groups: [{ name: `${d.service}.rules`, rules }] },
+    });
   }
 
   /** HTTP probes on a named port: readiness gates traffic and waves, liveness restarts, startup covers slow boots. */

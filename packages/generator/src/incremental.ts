@@ -99,10 +99,9 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const estate = resolution.estate;
   lap("resolve");
 
-  const [{ renderDeployment, kustomizations }, { toYaml }, { argocdObjects }, { codeowners, estateReadme }] = await Promise.all([
+  const [{ renderDeployment, kustomizations, estateObjects }, { toYaml }, { codeowners, estateReadme }] = await Promise.all([
     import("./render.ts"),
     import("./serialize.ts"),
-    import("@gitops/argocd"),
     import("@gitops/docs"),
   ]);
 
@@ -147,7 +146,7 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     }
   }
   lap(`deployments (${rendered} rendered)`);
-  const argo = argocdObjects(estate, workloads);
+  const argo = estateObjects(estate, workloads as never);
   for (const o of argo) {
     const content = toYaml(o.object, o.sources);
     put(o.file, { hash: hashText(content), size: Buffer.byteLength(content), content });

@@ -6,6 +6,7 @@
 import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from "cdk8s";
 import { bases } from "@gitops/bases";
 import { argocdObjects } from "@gitops/argocd";
+import { renderPlatform } from "@gitops/platform";
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
 import { toYaml } from "./serialize.ts";
 
@@ -86,7 +87,17 @@ function sanitize(value: unknown): unknown {
 
 export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
   const workloads = estate.deployments.flatMap(renderDeployment);
-  return [...workloads, ...argocdObjects(estate, workloads)];
+  return [...workloads, ...estateObjects(estate, workloads)];
+}
+
+/**
+ * What belongs to the estate rather than to one deployment: the platform's companion objects and ArgoCD's objects
+ * (which need the workloads for the projects' whitelists, and the platform builds for its Applications). Always
+ * rendered in full: it is small, and it depends on everything.
+ */
+export function estateObjects(estate: ResolvedEstate, workloads: readonly RenderedObject[]): RenderedObject[] {
+  const platform = renderPlatform(estate);
+  return [...platform.flatMap((b) => b.objects), ...argocdObjects(estate, workloads, platform)];
 }
 
 /** Files (path relative to generated/ → content), kustomizations included, in sorted path order. */

@@ -7,13 +7,27 @@ export type {
   Layer,
   Origin,
   Peer,
+  PlatformRelease,
   ResolvedAccount,
   ResolvedDeployment,
   ResolvedEnvironment,
   ResolvedEstate,
+  ResolvedPlatform,
   ResolvedService,
   WorkloadKind,
 } from "./resolved.ts";
 export { nameSchema } from "./schema.ts";
-export type { AccountInput, EnvironmentInput, EstateInput, OverrideInput, ServiceInput } from "./schema.ts";
-export { tierNames, tiers, type AntiAffinity, type LogLevel, type PodSecurityLevel, type Resources, type Tier, type TierName } from "./tiers.ts";
+export type { AccountInput, EnvironmentInput, EstateInput, OverrideInput, PlatformInput, ServiceInput } from "./schema.ts";
+export { componentNames, components, hubEndpoints, wellKnown, type ComponentName, type ComponentScope, type ComponentSpec, type HubEndpoint } from "./platform.ts";
+export {
+  tierNames,
+  tiers,
+  type AlertSeverity,
+  type AntiAffinity,
+  type LogLevel,
+  type PodSecurityLevel,
+  type Resources,
+  type Slo,
+  type Tier,
+  type TierName,
+} from "./tiers.ts";

@@ -5,10 +5,13 @@
 import type { z } from "zod";
 import { plain } from "./plain.ts";
 import { fromZod, problem, sortProblems, type Problem } from "./problems.ts";
+import { components, componentNames, hubEndpoints, wellKnown, type ComponentName, type HubEndpoint } from "./platform.ts";
 import type {
   Origin,
   Peer,
+  PlatformRelease,
   ResolvedAccount,
+  ResolvedPlatform,
   ResolvedDeployment,
   ResolvedEnvironment,
   ResolvedEstate,
@@ -94,7 +97,9 @@ export function resolve(sources: Sources): Resolution {
     environments: new Set(files.filter((f) => f.startsWith("environments/")).map(expectedName)),
     services: new Set(files.filter((f) => f.startsWith("services/")).map(expectedName)),
   };
-  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known);
+  const argocdEnvironment = estate.argocdEnvironment ?? [...envs.values()][0]?.name ?? "";
+  const platform = resolvePlatform(estate, envs, accounts, argocdEnvironment, sources.estate.file, problems);
+  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known, platform);
 
   const argocdEnv = estate.argocdEnvironment;
   if (argocdEnv !== undefined && !known.environments.has(argocdEnv))
@@ -131,11 +136,12 @@ export function resolve(sources: Sources): Resolution {
       registry: estate.registry,
       platformTeam: estate.platformTeam,
       argocdNamespace: estate.argocdNamespace ?? "argocd",
-      argocdEnvironment: estate.argocdEnvironment ?? [...envs.values()][0]!.name,
+      argocdEnvironment,
       accounts: [...accounts.values()].sort(byName),
       environments: [...envs.values()],
       services: resolvedServices,
       deployments,
+      platform: platform!,
     },
   };
 }
@@ -221,6 +227,67 @@ function resolveEnvironments(
   return out;
 }
 
+/**
+ * The platform: every `every`-scoped component in each account that has environments, the `hub`-scoped ones in
+ * the hub only. Each account's releases are sized by its platform tier, the tier of its last environment to roll
+ * out (nonprod runs its platform like staging, prod like prod): the same mechanism everywhere, different sizes.
+ */
+function resolvePlatform(
+  estate: Estate,
+  envs: ReadonlyMap<string, ResolvedEnvironment>,
+  accounts: ReadonlyMap<string, ResolvedAccount>,
+  argocdEnvironment: string,
+  file: string,
+  problems: Problem[],
+): ResolvedPlatform | undefined {
+  const p = estate.platform ?? {};
+  const hub = p.hub ?? envs.get(argocdEnvironment)?.account ?? [...accounts.keys()].sort()[0];
+  const hubAccount = hub === undefined ? undefined : accounts.get(hub);
+  if (!hubAccount) {
+    problems.push(problem(file, p.hub ? ["platform", "hub"] : ["accounts"], p.hub ? `is "${p.hub}", which is not an account — use one of ${[...accounts.keys()].sort().join(", ")}` : "defines no account to host the platform — add one"));
+    return undefined;
+  }
+  const releases: PlatformRelease[] = [];
+  for (const account of [...accounts.values()].sort(byName)) {
+    const own = [...envs.values()].filter((e) => e.account === account.name);
+    const last = own.at(-1);
+    if (!last) continue;
+    for (const component of componentNames) {
+      const spec = components[component];
+      if (spec.scope === "hub" && account.name !== hub) continue;
+      releases.push({
+        component,
+        account: account.name,
+        name: `platform-${account.name}-${component}`,
+        namespace: component === "ingress-nginx" ? account.ingress.namespace : spec.namespace,
+        chart: { repoURL: spec.repoURL, chart: spec.chart, version: p.charts?.[component] ?? spec.version },
+        wave: spec.wave,
+        tierName: last.tierName,
+        tier: last.tier,
+        hub: account.name === hub,
+      });
+    }
+  }
+  releases.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : a.wave - b.wave || (a.component < b.component ? -1 : 1)));
+  return {
+    team: p.team ?? "platform",
+    costCenter: p.costCenter ?? "platform",
+    hub: hubAccount.name,
+    vault: p.vault ?? `https://vault.${hubAccount.domain}`,
+    acmeEmail: p.acmeEmail ?? `platform@${hubAccount.domain}`,
+    retention: { metrics: p.retention?.metrics ?? "30d", logs: p.retention?.logs ?? "30d", traces: p.retention?.traces ?? "30d" },
+    endpoints: Object.fromEntries(hubEndpoints.map((e) => [e, `${e}.${hubAccount.domain}`])) as Record<HubEndpoint, string>,
+    config: Object.fromEntries(Object.entries(p.config ?? {}).map(([k, v]): [string, string] => [k, String(v)]).sort((x, y) => (x[0] < y[0] ? -1 : 1))),
+    releases,
+  };
+}
+
+/** The namespace a component runs in, in any account (ingress-nginx's is per account; the rest are fixed). */
+const componentNamespace = (c: ComponentName) => components[c].namespace;
+
+/** Comma-separated readiness URLs of a workload's dependencies, which its own readiness endpoint checks. */
+export const HEALTH_DEPENDENCIES = "HEALTH_DEPENDENCIES";
+
 const millicores = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
 const bytes = (q: string) => Number(q.slice(0, -2)) * 1024 ** ({ Ki: 1, Mi: 2, Gi: 3, Ti: 4 }[q.slice(-2)] ?? 0);
 
@@ -244,6 +311,7 @@ function resolveDeployments(
   estateFile: string,
   problems: Problem[],
   known: { environments: ReadonlySet<string>; services: ReadonlySet<string> },
+  platform: ResolvedPlatform | undefined,
 ): ResolvedDeployment[] {
   const byService = new Map<string, { src: SourceFile; svc: Service }>();
   for (const entry of parsed) {
@@ -323,6 +391,7 @@ function resolveDeployments(
       const config: Record<string, string> = {};
       for (const [k, v] of Object.entries(svc.config ?? {})) { config[k] = String(v); origins[`config.${k}`] = { layer: "service", file: src.file }; }
       for (const [k, v] of Object.entries(svc.urls ?? {})) config[k] = fill(from(`urls.${k}`, own(o.urls, k), v, v));
+      const readyDeps: string[] = [];
       for (const dep of svc.dependsOn ?? []) {
         const target = byService.get(dep);
         const key = `${screaming(dep)}_URL`;
@@ -330,6 +399,37 @@ function resolveDeployments(
         if (own(config, key) !== undefined || own(svc.secrets, key)) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config, urls or secrets also set — remove one of them`));
         config[key] = `http://${dep}.${namespaceOf(env.name, dep)}.svc.cluster.local`;
         origins[`config.${key}`] = { layer: "derived", file: src.file };
+        readyDeps.push(`${config[key]}${target.svc.health?.readiness ?? "/ready"}`);
+      }
+      // Readiness that reflects dependencies: the workload's own readiness endpoint checks these (the dependencies'
+      // readiness through their Services), so a RollingSync step advances only when what it calls is healthy too.
+      if (readyDeps.length > 0) {
+        if (own(config, HEALTH_DEPENDENCIES) !== undefined || own(svc.secrets, HEALTH_DEPENDENCIES))
+          problems.push(problem(src.file, ["dependsOn"], `sets ${HEALTH_DEPENDENCIES}, which config, urls or secrets also set — remove it there (it is derived from dependsOn)`));
+        config[HEALTH_DEPENDENCIES] = readyDeps.sort().join(",");
+        origins[`config.${HEALTH_DEPENDENCIES}`] = { layer: "derived", file: src.file };
+      }
+      for (const [i, key] of (svc.sharedConfig ?? []).entries()) {
+        const value = platform ? own(platform.config, key) : undefined;
+        if (value === undefined) {
+          if (platform) problems.push(problem(src.file, ["sharedConfig", i], `names ${key}, which ${estateFile} does not declare under platform.config — declare it there once, or remove it here`));
+          continue;
+        }
+        config[key] = fill(value);
+        origins[`config.${key}`] = { layer: "platform", file: estateFile };
+      }
+      // Every workload sends telemetry to its own account's collector: same address everywhere, so the code never
+      // learns where it runs. The environment is added by the collector (from pod labels), not told to the service.
+      const collector = wellKnown.collector;
+      const otel = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://${collector.service}.${componentNamespace(collector.component)}.svc.cluster.local:${collector.grpcPort}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${svc.team},service.version=${version}`,
+        OTEL_SERVICE_NAME: svc.name,
+      };
+      for (const [k, v] of Object.entries(otel)) {
+        config[k] = v;
+        origins[`config.${k}`] = { layer: "platform", file: estateFile };
       }
       config.LOG_LEVEL = logLevel;
       const secrets = Object.keys(svc.secrets ?? {}).sort().map((k) => {
@@ -351,6 +451,15 @@ function resolveDeployments(
 
       // A worker serves only its health endpoint: its port is the health port (what its container declares).
       const port = svc.kind === "job" ? undefined : svc.kind === "worker" ? (svc.health?.port ?? svc.port ?? 8080) : (svc.port ?? 8080);
+      const slo = {
+        errorRatePercent: from("slo.errorRatePercent", undefined, svc.slo?.errorRatePercent, t.alerting.slo.errorRatePercent),
+        latencyP99Ms: from("slo.latencyP99Ms", undefined, svc.slo?.latencyP99Ms, t.alerting.slo.latencyP99Ms),
+      };
+      if (slo.errorRatePercent > t.alerting.slo.errorRatePercent)
+        problems.push(problem(src.file, ["slo", "errorRatePercent"], `is ${slo.errorRatePercent} %, looser than the ${env.tierName} tier's ${t.alerting.slo.errorRatePercent} % — an SLO may only tighten the tier's; lower it`));
+      if (slo.latencyP99Ms > t.alerting.slo.latencyP99Ms)
+        problems.push(problem(src.file, ["slo", "latencyP99Ms"], `is ${slo.latencyP99Ms} ms, looser than the ${env.tierName} tier's ${t.alerting.slo.latencyP99Ms} ms — an SLO may only tighten the tier's; lower it`));
+      const metrics = port !== undefined && svc.metrics !== false ? { port, path: (svc.metrics || undefined)?.path ?? "/metrics" } : undefined;
       const namespace = namespaceOf(env.name, svc.name);
       out.push({
         service: svc.name,
@@ -388,6 +497,15 @@ function resolveDeployments(
         dependents: (dependents.get(`${env.name}/${svc.name}`) ?? []).sort((a, b) => (a.service < b.service ? -1 : 1)),
         ...(ingress ? { ingress } : {}),
         labels: { account: env.account, "cost-center": svc.costCenter, environment: env.name, team: svc.team },
+        minReadySeconds: t.health.minReadySeconds,
+        progressDeadlineSeconds: t.health.progressDeadlineSeconds,
+        slo,
+        observability: {
+          collector: { namespace: componentNamespace(collector.component), podLabels: { ...collector.podLabels }, ports: [collector.grpcPort, collector.httpPort] },
+          scraper: { namespace: componentNamespace(wellKnown.scraper.component), podLabels: { ...wellKnown.scraper.podLabels } },
+          ...(metrics ? { metrics } : {}),
+          alerts: { severity: t.alerting.severity, for: t.alerting.for },
+        },
         origins,
       });
     }

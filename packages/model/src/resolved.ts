@@ -2,7 +2,8 @@
  * The resolved model: tier defaults, account, environment, service and override merged into plain,
  * complete values. Bases and generators read only this; nothing downstream sees authored input.
  */
-import type { AntiAffinity, LogLevel, PodSecurityLevel, Resources, Tier, TierName } from "./tiers.ts";
+import type { ComponentName, HubEndpoint } from "./platform.ts";
+import type { AlertSeverity, AntiAffinity, LogLevel, PodSecurityLevel, Resources, Slo, Tier, TierName } from "./tiers.ts";
 
 export interface ResolvedAccount {
   readonly name: string;
@@ -24,7 +25,8 @@ export interface ResolvedEnvironment {
 }
 
 /** Where a resolved value came from, for `explain` and for errors that point back at the source. */
-export type Layer = "tier" | "account" | "environment" | "service" | "override" | "derived";
+/** `platform`: declared once in the estate's platform block (shared config, telemetry settings) and copied down. */
+export type Layer = "tier" | "account" | "platform" | "environment" | "service" | "override" | "derived";
 export interface Origin {
   readonly layer: Layer;
   readonly file: string;
@@ -106,8 +108,57 @@ export interface ResolvedDeployment {
   readonly ingress?: { readonly host: string; readonly path: string; readonly className: string; readonly clusterIssuer: string; readonly controllerNamespace: string };
   /** Cost and ownership labels carried by every object. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Rollout health from the tier: what a RollingSync step waits for (see Tier.health). */
+  readonly minReadySeconds: number;
+  readonly progressDeadlineSeconds: number;
+  /** The SLO alerts fire on: the tier's, tightened by the service. */
+  readonly slo: Slo;
+  /** How the workload is observed; the peers here are the account's platform releases. */
+  readonly observability: {
+    /** The account's OTLP collector, which every workload may reach (its OTEL_* settings point there). */
+    readonly collector: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly ports: readonly number[] };
+    /** The account's Prometheus, which may reach the metrics port. */
+    readonly scraper: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+    /** The scrape endpoint; absent for jobs and services with `metrics: false`. */
+    readonly metrics?: { readonly port: number; readonly path: string };
+    /** Alert rules: the tier's severity (the Alertmanager route) and how long a breach lasts before it fires. */
+    readonly alerts: { readonly severity: AlertSeverity; readonly for: string };
+  };
   /** Where each resolved value came from, keyed by field path. */
   readonly origins: Readonly<Record<string, Origin>>;
+}
+
+/** One platform component installed into one account's cluster, as an ArgoCD Application of its Helm chart. */
+export interface PlatformRelease {
+  readonly component: ComponentName;
+  readonly account: string;
+  /** The Application's name, `platform-<account>-<component>`. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly chart: { readonly repoURL: string; readonly chart: string; readonly version: string };
+  /** Sync wave of the Application CR in the root app (operators first, then what uses their CRDs). */
+  readonly wave: number;
+  /** The account's platform tier: the tier of its last environment to roll out, which sizes the release. */
+  readonly tierName: TierName;
+  readonly tier: Tier;
+  /** Whether the release runs in the hub (receives and stores) or in a spoke (ships to the hub). */
+  readonly hub: boolean;
+}
+
+export interface ResolvedPlatform {
+  readonly team: string;
+  readonly costCenter: string;
+  /** The account that receives everyone's telemetry. */
+  readonly hub: string;
+  readonly vault: string;
+  readonly acmeEmail: string;
+  readonly retention: { readonly metrics: string; readonly logs: string; readonly traces: string };
+  /** The hub's public hosts (`otlp.<hub domain>`, …), the only way spokes reach it. */
+  readonly endpoints: Readonly<Record<HubEndpoint, string>>;
+  /** Shared settings declared once in common, by name (values as written, `{domain}` unfilled). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Sorted by account, then wave, then component. */
+  readonly releases: readonly PlatformRelease[];
 }
 
 export interface ResolvedEstate {
@@ -126,4 +177,5 @@ export interface ResolvedEstate {
   readonly services: readonly ResolvedService[];
   /** Sorted by environment wave, environment name, then service name. */
   readonly deployments: readonly ResolvedDeployment[];
+  readonly platform: ResolvedPlatform;
 }

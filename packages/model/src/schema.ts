@@ -4,6 +4,7 @@
  * message says what is wrong and, after " — ", how to fix it.
  */
 import { z } from "zod";
+import { componentNames, components } from "./platform.ts";
 import { tierNames } from "./tiers.ts";
 
 /** Own entries only: a name such as "constructor" must not find what every object inherits. */
@@ -114,6 +115,25 @@ export const serviceSchema = z
     dependsOn: z.array(nameSchema(40)).optional(),
     public: z.strictObject({ host: nameSchema(63), path: z.string().regex(/^\//, "is not a path — start it with /").optional() }).optional(),
     resources: resourcesSchema.optional(),
+    /**
+     * Where Prometheus scrapes the service (http and worker only): default the serving port (a worker's health
+     * port) at /metrics; `false` when it exposes none (it may still push metrics over OTLP).
+     */
+    metrics: z
+      .union([
+        z.literal(false),
+        z.strictObject({ path: z.string().regex(/^\//, "is not a path — start it with /").optional() }),
+      ])
+      .optional(),
+    /** A stricter SLO than the tier's (alerts fire on it); default: the tier's. It may only tighten the tier's figures. */
+    slo: z
+      .strictObject({
+        errorRatePercent: z.number().gt(0, "must be above 0 — give a percentage such as 1 or 0.5").max(100, "is above 100 — give a percentage").optional(),
+        latencyP99Ms: z.int().min(1, "must be at least 1 ms").optional(),
+      })
+      .optional(),
+    /** Names of shared settings declared once in the estate (`platform.config`) that the service reads. */
+    sharedConfig: z.array(envVarKey).optional(),
     environments: z.record(nameSchema(20), overrideSchema),
     waivers: z.array(waiverSchema).optional(),
   })
@@ -136,6 +156,14 @@ export const serviceSchema = z
       }
     }
     if (names.has("LOG_LEVEL")) fault(["config", "LOG_LEVEL"], "is set by the tier — use logLevel in an environment override instead");
+    for (const [group, keys] of [["config", s.config], ["urls", s.urls], ["secrets", s.secrets]] as const)
+      for (const key of Object.keys(keys ?? {}))
+        if (key.startsWith("OTEL_")) fault([group, key], "is set by the platform (every workload sends telemetry to its account's collector) — remove it");
+    if (s.kind === "job" && s.metrics) fault(["metrics"], "jobs are not scraped (they push metrics over OTLP) — remove it");
+    for (const [i, key] of (s.sharedConfig ?? []).entries()) {
+      if (names.has(key)) fault(["sharedConfig", i], `${key} is also set in the service's own config, urls or secrets — take it from one place`);
+      else if (s.sharedConfig!.indexOf(key) < i) fault(["sharedConfig", i], `"${key}" is already listed — remove it`);
+    }
     for (const [env, o] of Object.entries(s.environments)) {
       for (const key of Object.keys(o.urls ?? {}))
         if (!has(s.urls, key)) fault(["environments", env, "urls", key], "is not declared in the service's urls — declare it once at the service level, then override it here");
@@ -152,7 +180,8 @@ export const serviceSchema = z
   });
 
 export const environmentSchema = z.strictObject({
-  name: nameSchema(20),
+  // generated/<account>/platform/ holds the platform's companion objects, beside the environments' folders.
+  name: nameSchema(20).refine((n) => n !== "platform", { message: "is reserved (the platform's folder in each account) — pick another name" }),
   account: nameSchema(20),
   tier: z.enum(tierNames as [string, ...string[]]),
   /** Rollout order; lower waves go first. Default for dev 0, staging 1, prod 2, shared -1 (by convention, set explicitly). */
@@ -186,6 +215,37 @@ const accountSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+const chartVersion = z
+  .string()
+  .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, "is not an exact chart version — pin one release such as 1.16.2 (no ranges, no latest)");
+
+const duration = z.string().regex(/^[1-9][0-9]*(h|d)$/, "is not a retention — write hours or days, e.g. 72h or 30d");
+
+/**
+ * The shared platform, declared once in common and installed the same way into every account: only URLs, secret
+ * references and sizes differ between accounts, and those come from account and tier data.
+ */
+const platformSchema = z.strictObject({
+  /** Owner and cost labels of the platform's objects. Default: team "platform", cost center "platform". */
+  team: nameSchema(63).optional(),
+  costCenter: nameSchema(63).optional(),
+  /** The account that receives every account's telemetry and keeps the stores. Default: the account running ArgoCD. */
+  hub: nameSchema(20).optional(),
+  /** Chart versions, pinned; default: the versions @gitops/platform's values are written for. */
+  charts: z.strictObject(Object.fromEntries(componentNames.map((c) => [c, chartVersion.optional()])) as Record<keyof typeof components, z.ZodOptional<typeof chartVersion>>).optional(),
+  /** The secret manager every account's store reads from, each through its own mount. Default: https://vault.<hub domain>. */
+  vault: httpsUrl.optional(),
+  /** Contact for the ACME account behind every ClusterIssuer. Default: platform@<hub domain>. */
+  acmeEmail: z.email({ error: "is not an email address — e.g. platform@example.com" }).optional(),
+  /** How long the hub keeps what spokes ship. Default: 30d each (the seeds' operational retention). */
+  retention: z.strictObject({ metrics: duration.optional(), logs: duration.optional(), traces: duration.optional() }).optional(),
+  /**
+   * Settings every service may read (`sharedConfig` in its file), declared once here and copied down into every
+   * account the same way; `{domain}` becomes the environment's domain.
+   */
+  config: z.record(envVarKey, z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
 export const estateSchema = z.strictObject({
   repository: z.strictObject({
     url: z.string().regex(/^(https:\/\/|git@|ssh:\/\/)\S+$/, "is not a git URL — use https://… or git@…"),
@@ -201,6 +261,8 @@ export const estateSchema = z.strictObject({
   /** Environment whose cluster runs ArgoCD; its objects go to generated/<account>/<env>/argocd/. Default: the first wave's (common's shared). */
   argocdEnvironment: nameSchema(20).optional(),
   accounts: z.record(nameSchema(20), accountSchema),
+  /** The shared platform services; default: every component at its pinned version, hub = ArgoCD's account. */
+  platform: platformSchema.optional(),
 });
 
 export type EstateInput = z.input<typeof estateSchema>;
@@ -209,3 +271,4 @@ export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type ServiceInput = z.input<typeof serviceSchema>;
 export type OverrideInput = z.input<typeof overrideSchema>;
 export type WaiverInput = z.input<typeof waiverSchema>;
+export type PlatformInput = z.input<typeof platformSchema>;

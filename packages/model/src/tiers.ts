@@ -23,6 +23,21 @@ export type PodSecurityLevel = "baseline" | "restricted";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/**
+ * Who hears about a breach. Every tier renders the same alert rules (parity: dev runs what prod runs); the
+ * severity decides the route in the hub's Alertmanager: `info` is recorded and notifies nobody, `ticket` waits for
+ * working hours, `page` wakes someone.
+ */
+export type AlertSeverity = "info" | "ticket" | "page";
+
+/** A service-level objective: alert (and, later, canary analysis) thresholds. The seeds' figures: 5 % errors, 500 ms. */
+export interface Slo {
+  /** Share of requests that may fail (HTTP 5xx), in percent. */
+  readonly errorRatePercent: number;
+  /** 99th-percentile request latency, in milliseconds. */
+  readonly latencyP99Ms: number;
+}
+
 export interface Tier {
   readonly description: string;
   /** Replica bounds; the default replica count is `min`. */
@@ -43,6 +58,14 @@ export interface Tier {
   /** PodDisruptionBudget applied whenever a workload runs more than one replica. */
   readonly disruptionBudget: { readonly maxUnavailable: number };
   readonly logLevel: LogLevel;
+  /**
+   * What "healthy" means for a rollout, which is what a RollingSync step waits for: a new pod must stay ready
+   * `minReadySeconds` before it counts, and a rollout that has not progressed in `progressDeadlineSeconds` turns
+   * the Deployment (so the Application) Degraded instead of Progressing forever.
+   */
+  readonly health: { readonly minReadySeconds: number; readonly progressDeadlineSeconds: number };
+  /** Alert rules: severity, the default SLO a service may tighten, and how long a breach lasts before it fires. */
+  readonly alerting: { readonly severity: AlertSeverity; readonly slo: Slo; readonly for: string };
   /** ArgoCD sync behaviour for the environment's Applications. */
   readonly sync: {
     readonly allowEmpty: boolean;
@@ -69,6 +92,8 @@ export const tiers = {
     rollingUpdate: { maxSurge: "1", maxUnavailable: "1" },
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "debug",
+    health: { minReadySeconds: 0, progressDeadlineSeconds: 300 },
+    alerting: { severity: "info", slo: { errorRatePercent: 5, latencyP99Ms: 500 }, for: "15m" },
     sync: { allowEmpty: true, syncOptions: devSyncOptions, maxUpdate: "100%" },
   },
   staging: {
@@ -84,6 +109,8 @@ export const tiers = {
     rollingUpdate: { maxSurge: "1", maxUnavailable: "0" },
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "info",
+    health: { minReadySeconds: 10, progressDeadlineSeconds: 600 },
+    alerting: { severity: "ticket", slo: { errorRatePercent: 5, latencyP99Ms: 500 }, for: "10m" },
     sync: { allowEmpty: false, syncOptions: strictSyncOptions, maxUpdate: "100%" },
   },
   prod: {
@@ -99,6 +126,8 @@ export const tiers = {
     rollingUpdate: { maxSurge: "25%", maxUnavailable: "0" },
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "info",
+    health: { minReadySeconds: 30, progressDeadlineSeconds: 600 },
+    alerting: { severity: "page", slo: { errorRatePercent: 5, latencyP99Ms: 500 }, for: "5m" },
     sync: { allowEmpty: false, syncOptions: strictSyncOptions, maxUpdate: "25%" },
   },
 } as const satisfies Record<string, Tier>;

@@ -170,11 +170,15 @@ describe("resolve: dependencies", () => {
 
   it("gives each dependency a <NAME>_URL in the caller's environment, derived and recorded as such", () => {
     const mailer = at(estate, "mailer", "dev");
-    expect(mailer.config).toEqual({
+    const own = Object.fromEntries(Object.entries(mailer.config).filter(([k]) => !k.startsWith("OTEL_")));
+    expect(own).toEqual({
       ACCOUNTS_URL: "http://accounts.dev-accounts.svc.cluster.local",
+      // What the caller's readiness endpoint checks: each dependency's readiness, through its Service.
+      HEALTH_DEPENDENCIES: "http://accounts.dev-accounts.svc.cluster.local/ready,http://user-profile.dev-user-profile.svc.cluster.local/ready",
       LOG_LEVEL: "debug",
       USER_PROFILE_URL: "http://user-profile.dev-user-profile.svc.cluster.local",
     });
+    expect(mailer.origins["config.HEALTH_DEPENDENCIES"]).toEqual({ layer: "derived", file: "services/mailer/service.ts" });
     expect(mailer.origins["config.USER_PROFILE_URL"]).toEqual({ layer: "derived", file: "services/mailer/service.ts" });
     expect(at(estate, "nightly", "prod").config.ACCOUNTS_URL).toBe("http://accounts.prod-accounts.svc.cluster.local");
   });
@@ -222,7 +226,18 @@ describe("resolve: config, domains and ordering", () => {
 
   it("holds config as strings, sorted by name, with LOG_LEVEL from the tier", () => {
     const config = at(estate, "web", "staging").config;
-    expect(Object.keys(config)).toEqual(["ASSETS_URL", "FEATURE", "LOG_LEVEL", "MODE", "SELF_URL", "TIMEOUT_MS"]);
+    expect(Object.keys(config)).toEqual([
+      "ASSETS_URL",
+      "FEATURE",
+      "LOG_LEVEL",
+      "MODE",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_PROTOCOL",
+      "OTEL_RESOURCE_ATTRIBUTES",
+      "OTEL_SERVICE_NAME",
+      "SELF_URL",
+      "TIMEOUT_MS",
+    ]);
     expect(config).toMatchObject({ TIMEOUT_MS: "5000", FEATURE: "true", MODE: "on", LOG_LEVEL: "info" });
   });
 

@@ -97,7 +97,9 @@ export const networkPolicyRule = rule("isolation/network-policy", "Every namespa
     });
     if (!denyAll)
       out.push(ctx.finding("isolation/network-policy", { file: u.service.file, path: "" }, `namespace ${u.d.namespace} has no default-deny NetworkPolicy (podSelector {}, policyTypes Ingress and Egress, no rules) — render one (a base fix)`, { unit: u }));
-    const known = new Set(["kube-system", u.account.ingress.namespace, ...ctx.units.filter((x) => x.d.account === u.d.account).map((x) => x.d.namespace)]);
+    // The account's own platform namespaces (its collector, its Prometheus) are peers too; another account's never are.
+    const platform = ctx.estate.platform.releases.filter((r) => r.account === u.d.account).map((r) => r.namespace);
+    const known = new Set(["kube-system", u.account.ingress.namespace, ...platform, ...ctx.units.filter((x) => x.d.account === u.d.account).map((x) => x.d.namespace)]);
     for (const p of policies) {
       const spec = asObj(p.object.spec);
       for (const [direction, peersKey] of [["ingress", "from"], ["egress", "to"]] as const) {

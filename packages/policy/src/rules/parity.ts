@@ -56,7 +56,11 @@ export function classify(field: string, d: ResolvedDeployment): ParityKind | nul
       return leaf === "key" || leaf === "property" ? "secret ref" : null;
     case "config":
       if (sub === "LOG_LEVEL") return "log level";
+      // The platform's telemetry attributes carry the image version (service.version) and nothing else that varies.
+      if (sub === "OTEL_RESOURCE_ATTRIBUTES") return "version";
       if (sub && (d.origins[`urls.${sub}`] || d.origins[`config.${sub}`]?.layer === "derived")) return "url";
+      // Shared config from the platform block is the same everywhere but for {domain}: a URL difference.
+      if (sub && d.origins[`config.${sub}`]?.layer === "platform") return "url";
       return null;
     case "ingress":
       return sub === "host" ? "url" : "placement";
@@ -66,7 +70,12 @@ export function classify(field: string, d: ResolvedDeployment): ParityKind | nul
     case "debug":
     case "rollingUpdate":
     case "disruptionBudget":
+    case "minReadySeconds":
+    case "progressDeadlineSeconds":
+    case "slo":
       return "tier";
+    case "observability":
+      return sub === "alerts" ? "tier" : null;
     case "environment":
     case "account":
     case "namespace":

@@ -17,6 +17,8 @@ import { rule, type Rule } from "../rule.ts";
 const crdPackages: Readonly<Record<string, string>> = {
   "external-secrets.io": "@kubernetes-models/external-secrets",
   "argoproj.io": "@kubernetes-models/argo-cd",
+  "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+  "cert-manager.io": "@kubernetes-models/cert-manager",
 };
 
 interface ModelClass {

@@ -1,0 +1,347 @@
+/**
+ * One base per platform component: the Helm values its chart gets in one account, and the objects that configure
+ * it beside the chart. Every account gets the same values from the same code; what differs comes from the context
+ * (sizes from the tier, the account's store, issuer and labels, and whether the release is the hub's).
+ * Charts run under predictable names (`fullnameOverride`), which is what services' OTLP endpoint and network
+ * policies rely on (`wellKnown` in @gitops/model).
+ */
+import { wellKnown, type ComponentName } from "@gitops/model";
+import {
+  externalSecret,
+  hours,
+  hubIngress,
+  HUB_CREDENTIALS_KEY,
+  HUB_CREDENTIALS_SECRET,
+  HUB_HTPASSWD_KEY,
+  HUB_HTPASSWD_SECRET,
+  type CompanionObject,
+  type ComponentBase,
+  type ReleaseContext,
+} from "./context.ts";
+
+const size = (ctx: ReleaseContext) => ({ replicaCount: ctx.replicas, resources: ctx.resources });
+/** A disruption budget wherever the tier runs more than one replica, like services'. */
+const pdb = (ctx: ReleaseContext) => ({ enabled: ctx.replicas > 1, maxUnavailable: 1 });
+/** A spoke's credentials for the hub, from its own account's store. */
+const hubCredentials = (ctx: ReleaseContext) => externalSecret(ctx, HUB_CREDENTIALS_SECRET, HUB_CREDENTIALS_KEY, ["username", "password", "basic"]);
+const htpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_HTPASSWD_SECRET, HUB_HTPASSWD_KEY, ["auth"]);
+
+/** In-cluster addresses inside the hub. */
+const hubServices = {
+  prometheus: { service: "kube-prometheus-stack-prometheus", port: 9090 },
+  alertmanager: { service: "kube-prometheus-stack-alertmanager", port: 9093 },
+  lokiGateway: { service: "loki-gateway", port: 80 },
+  tempo: { service: "tempo", port: 4317 },
+  collector: { service: wellKnown.collector.service, port: wellKnown.collector.grpcPort },
+} as const;
+const local = (ns: string, s: { service: string; port: number }) => `${s.service}.${ns}.svc.cluster.local:${s.port}`;
+
+const certManager: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "cert-manager",
+    // Leader election in its own namespace, not kube-system, which no platform project may deploy to.
+    global: { commonLabels: { ...ctx.labels }, leaderElection: { namespace: ctx.release.namespace } },
+    crds: { enabled: true, keep: true },
+    ...size(ctx),
+    podDisruptionBudget: pdb(ctx),
+    webhook: { ...size(ctx), podDisruptionBudget: pdb(ctx) },
+    cainjector: { ...size(ctx), podDisruptionBudget: pdb(ctx) },
+    prometheus: { enabled: true, servicemonitor: { enabled: true } },
+  }),
+  // The issuer every public host's certificate comes from (services' Ingresses name it).
+  objects: (ctx) => [
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      name: ctx.account.ingress.clusterIssuer,
+      clusterScoped: true,
+      body: {
+        spec: {
+          acme: {
+            server: "https://acme-v02.api.letsencrypt.org/directory",
+            email: ctx.platform.acmeEmail,
+            privateKeySecretRef: { name: `${ctx.account.ingress.clusterIssuer}-account-key` },
+            solvers: [{ http01: { ingress: { ingressClassName: ctx.account.ingress.className } } }],
+          },
+        },
+      },
+    },
+  ],
+};
+
+const externalSecrets: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "external-secrets",
+    commonLabels: { ...ctx.labels },
+    installCRDs: true,
+    ...size(ctx),
+    podDisruptionBudget: pdb(ctx),
+    webhook: { ...size(ctx), podDisruptionBudget: pdb(ctx) },
+    certController: { ...size(ctx), podDisruptionBudget: pdb(ctx) },
+    serviceMonitor: { enabled: true },
+  }),
+  /**
+   * The account's one store. Every account reads the same secret manager (in common) through its own mount and its
+   * own auth role, so a nonprod cluster can never read prod's secrets, whatever an ExternalSecret asks for. A
+   * namespaced SecretStore (`secretStore.kind`) is the account's to provide in each namespace; none is rendered.
+   */
+  objects: (ctx) =>
+    ctx.account.secretStore.kind !== "ClusterSecretStore"
+      ? []
+      : [
+          {
+            apiVersion: "external-secrets.io/v1",
+            kind: "ClusterSecretStore",
+            name: ctx.account.secretStore.name,
+            clusterScoped: true,
+            body: {
+              spec: {
+                provider: {
+                  vault: {
+                    server: ctx.platform.vault,
+                    path: ctx.account.name,
+                    version: "v2",
+                    auth: {
+                      kubernetes: {
+                        mountPath: `kubernetes-${ctx.account.name}`,
+                        role: "external-secrets",
+                        serviceAccountRef: { name: "external-secrets", namespace: ctx.release.namespace },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+};
+
+/**
+ * Prometheus in every cluster: it scrapes the ServiceMonitors and evaluates the PrometheusRules of its own
+ * account, keeps a day locally, remote-writes everything to the hub and sends alerts to the hub's Alertmanager.
+ * The hub keeps the metrics for the platform's retention and routes alerts by severity.
+ */
+const kubePrometheusStack: ComponentBase = {
+  values: (ctx) => {
+    const { hub, endpoints, retention } = { hub: ctx.release.hub, endpoints: ctx.platform.endpoints, retention: ctx.platform.retention };
+    const spoke = !hub;
+    return {
+      fullnameOverride: "kube-prometheus-stack",
+      commonLabels: { ...ctx.labels },
+      crds: { enabled: true },
+      // Managed control planes hide these; the chart would otherwise put Services into kube-system.
+      kubeEtcd: { enabled: false },
+      kubeScheduler: { enabled: false },
+      kubeControllerManager: { enabled: false },
+      kubeProxy: { enabled: false },
+      coreDns: { enabled: false },
+      grafana: hub
+        ? { enabled: true, replicas: ctx.replicas, resources: ctx.resources, admin: { existingSecret: "grafana-admin", userKey: "username", passwordKey: "password" } }
+        : { enabled: false },
+      alertmanager: hub
+        ? {
+            enabled: true,
+            alertmanagerSpec: { replicas: ctx.replicas, resources: ctx.resources, secrets: ["alertmanager-receivers"] },
+            config: {
+              route: {
+                receiver: "null",
+                group_by: ["alertname", "account", "environment", "service"],
+                routes: [
+                  { matchers: ['severity="page"'], receiver: "pager" },
+                  { matchers: ['severity="ticket"'], receiver: "tickets" },
+                  // info: recorded in Alertmanager (and Grafana), routed to nobody.
+                ],
+              },
+              receivers: [
+                { name: "null" },
+                { name: "pager", webhook_configs: [{ url_file: "/etc/alertmanager/secrets/alertmanager-receivers/pager-url" }] },
+                { name: "tickets", webhook_configs: [{ url_file: "/etc/alertmanager/secrets/alertmanager-receivers/tickets-url" }] },
+              ],
+            },
+          }
+        : { enabled: false },
+      prometheus: {
+        prometheusSpec: {
+          replicas: ctx.replicas,
+          resources: ctx.resources,
+          retention: spoke ? "24h" : retention.metrics,
+          externalLabels: { account: ctx.account.name },
+          // Pick up every ServiceMonitor and PrometheusRule in the cluster, not only the chart's own.
+          serviceMonitorSelectorNilUsesHelmValues: false,
+          podMonitorSelectorNilUsesHelmValues: false,
+          ruleSelectorNilUsesHelmValues: false,
+          ...(spoke
+            ? {
+                secrets: [HUB_CREDENTIALS_SECRET],
+                remoteWrite: [
+                  {
+                    url: `https://${endpoints.metrics}/api/v1/write`,
+                    basicAuth: { username: { name: HUB_CREDENTIALS_SECRET, key: "username" }, password: { name: HUB_CREDENTIALS_SECRET, key: "password" } },
+                  },
+                ],
+                additionalAlertManagerConfigs: [
+                  {
+                    scheme: "https",
+                    static_configs: [{ targets: [`${endpoints.alertmanager}:443`] }],
+                    basic_auth: { username: ctx.account.name, password_file: `/etc/prometheus/secrets/${HUB_CREDENTIALS_SECRET}/password` },
+                  },
+                ],
+              }
+            : { enableRemoteWriteReceiver: true }),
+        },
+      },
+    };
+  },
+  objects: (ctx) =>
+    ctx.release.hub
+      ? [
+          htpasswd(ctx),
+          externalSecret(ctx, "alertmanager-receivers", "platform/alertmanager-receivers", ["pager-url", "tickets-url"]),
+          externalSecret(ctx, "grafana-admin", "platform/grafana-admin", ["username", "password"]),
+          hubIngress(ctx, "metrics", ctx.platform.endpoints.metrics, hubServices.prometheus),
+          hubIngress(ctx, "alertmanager", ctx.platform.endpoints.alertmanager, hubServices.alertmanager),
+        ]
+      : [hubCredentials(ctx)],
+};
+
+const ingressNginx: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "ingress-nginx",
+    commonLabels: { ...ctx.labels },
+    controller: {
+      ...size(ctx),
+      ingressClass: ctx.account.ingress.className,
+      ingressClassResource: { name: ctx.account.ingress.className, default: true },
+      minAvailable: ctx.replicas > 1 ? ctx.replicas - 1 : 0,
+      metrics: { enabled: true, serviceMonitor: { enabled: true } },
+      admissionWebhooks: { enabled: true },
+    },
+  }),
+  objects: () => [],
+};
+
+/**
+ * The collector every workload sends OTLP to. It adds the account and, from pod labels, the environment, team and
+ * service (so services never state where they run); a spoke forwards to the hub's collector, and the hub's feeds
+ * Tempo, Prometheus and Loki.
+ */
+const openTelemetryCollector: ComponentBase = {
+  values: (ctx) => {
+    const hub = ctx.release.hub;
+    const pipeline = (exporter: string) => ({ receivers: ["otlp"], processors: ["memory_limiter", "k8sattributes", "resource", "batch"], exporters: [exporter] });
+    return {
+      fullnameOverride: wellKnown.collector.service,
+      mode: "deployment",
+      image: { repository: "otel/opentelemetry-collector-contrib" },
+      ...size(ctx),
+      podDisruptionBudget: pdb(ctx),
+      presets: { kubernetesAttributes: { enabled: true } },
+      ...(hub ? {} : { extraEnvs: [{ name: "HUB_BASIC_AUTH", valueFrom: { secretKeyRef: { name: HUB_CREDENTIALS_SECRET, key: "basic" } } }] }),
+      config: {
+        receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${wellKnown.collector.grpcPort}` }, http: { endpoint: `0.0.0.0:${wellKnown.collector.httpPort}` } } } },
+        processors: {
+          batch: {},
+          memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
+          k8sattributes: {
+            extract: {
+              labels: [
+                { tag_name: "deployment.environment.name", key: "environment", from: "pod" },
+                { tag_name: "service.owner", key: "team", from: "pod" },
+              ],
+            },
+          },
+          resource: { attributes: [{ key: "deployment.account", value: ctx.account.name, action: "upsert" }] },
+        },
+        exporters: hub
+          ? {
+              "otlp/tempo": { endpoint: local("tracing", hubServices.tempo), tls: { insecure: true } },
+              prometheusremotewrite: { endpoint: `http://${local("monitoring", hubServices.prometheus)}/api/v1/write` },
+              "otlphttp/loki": { endpoint: `http://${local("logging", hubServices.lokiGateway)}/otlp` },
+            }
+          : { "otlp/hub": { endpoint: `${ctx.platform.endpoints.otlp}:443`, headers: { authorization: "Basic ${env:HUB_BASIC_AUTH}" } } },
+        service: {
+          pipelines: hub
+            ? { traces: pipeline("otlp/tempo"), metrics: pipeline("prometheusremotewrite"), logs: pipeline("otlphttp/loki") }
+            : { traces: pipeline("otlp/hub"), metrics: pipeline("otlp/hub"), logs: pipeline("otlp/hub") },
+        },
+      },
+    };
+  },
+  objects: (ctx) =>
+    ctx.release.hub
+      ? [htpasswd(ctx), hubIngress(ctx, "otlp", ctx.platform.endpoints.otlp, hubServices.collector, { "nginx.ingress.kubernetes.io/backend-protocol": "GRPC" })]
+      : [hubCredentials(ctx)],
+};
+
+/** Log shipping: every node's container logs, labelled with the account, to the hub's Loki. */
+const fluentBit: ComponentBase = {
+  values: (ctx) => {
+    const hub = ctx.release.hub;
+    const output = hub
+      ? ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${hubServices.lokiGateway.service}.logging.svc.cluster.local`, `    Port ${hubServices.lokiGateway.port}`]
+      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.platform.endpoints.logs}`, "    Port 443", "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
+    return {
+      fullnameOverride: "fluent-bit",
+      resources: ctx.resources,
+      ...(hub
+        ? {}
+        : {
+            env: [
+              { name: "HUB_USERNAME", valueFrom: { secretKeyRef: { name: HUB_CREDENTIALS_SECRET, key: "username" } } },
+              { name: "HUB_PASSWORD", valueFrom: { secretKeyRef: { name: HUB_CREDENTIALS_SECRET, key: "password" } } },
+            ],
+          }),
+      config: {
+        outputs: [...output, `    Labels account=${ctx.account.name}, namespace=$kubernetes['namespace_name'], app=$kubernetes['labels']['app.kubernetes.io/name']`, "    Line_Format json", ""].join("\n"),
+      },
+    };
+  },
+  objects: (ctx) => (ctx.release.hub ? [] : [hubCredentials(ctx)]),
+};
+
+/** The hub's log store: one tenant per account (`X-Scope-OrgID`), kept for the platform's log retention. */
+const loki: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "loki",
+    deploymentMode: "SingleBinary",
+    loki: {
+      auth_enabled: false,
+      commonConfig: { replication_factor: 1 },
+      storage: { type: "filesystem" },
+      schemaConfig: { configs: [{ from: "2024-04-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }] },
+      limits_config: { retention_period: hours(ctx.platform.retention.logs) },
+      compactor: { retention_enabled: true, delete_request_store: "filesystem" },
+    },
+    // Filesystem storage runs one replica; object storage is what lets it scale (see packages/platform/README.md).
+    singleBinary: { replicas: 1, resources: ctx.resources, persistence: { enabled: true, size: "50Gi" } },
+    read: { replicas: 0 },
+    write: { replicas: 0 },
+    backend: { replicas: 0 },
+    chunksCache: { enabled: false },
+    resultsCache: { enabled: false },
+  }),
+  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.platform.endpoints.logs, hubServices.lokiGateway)],
+};
+
+/** The hub's trace store. */
+const tempo: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "tempo",
+    tempo: { retention: hours(ctx.platform.retention.traces), resources: ctx.resources, receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${hubServices.tempo.port}` } } } } },
+    persistence: { enabled: true, size: "50Gi" },
+  }),
+  objects: () => [],
+};
+
+export const componentBases: Record<ComponentName, ComponentBase> = {
+  "cert-manager": certManager,
+  "external-secrets": externalSecrets,
+  "fluent-bit": fluentBit,
+  "ingress-nginx": ingressNginx,
+  "kube-prometheus-stack": kubePrometheusStack,
+  loki,
+  "opentelemetry-collector": openTelemetryCollector,
+  tempo,
+};
+
+export type { CompanionObject };

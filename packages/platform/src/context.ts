@@ -1,0 +1,90 @@
+/**
+ * What a platform component's base sees for one account: the release (chart, namespace, tier), the account, and
+ * the platform as a whole (hub endpoints, vault, retention). Bases read only this: nothing here knows an account's
+ * name beyond using it as a label or a path, and hub or spoke is the release's `hub` flag, set by the estate.
+ */
+import type { PlatformRelease, ResolvedAccount, ResolvedPlatform, Resources } from "@gitops/model";
+
+export interface ReleaseContext {
+  readonly release: PlatformRelease;
+  readonly account: ResolvedAccount;
+  readonly platform: ResolvedPlatform;
+  /** The hub account (where `platform.endpoints` live). */
+  readonly hub: ResolvedAccount;
+  /** Sizes from the account's platform tier: its minimum replica count and its resource floor. */
+  readonly replicas: number;
+  readonly resources: Resources;
+  /** Ownership and cost labels for everything the release creates. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A Kubernetes object body; the renderer adds name, namespace, labels and annotations. */
+export interface CompanionObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Cluster-scoped objects (ClusterIssuer, ClusterSecretStore) have none; default: the release's namespace. */
+  readonly clusterScoped?: boolean;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** One platform component: its chart values, and the objects that configure it beside the chart. */
+export interface ComponentBase {
+  values(ctx: ReleaseContext): Record<string, unknown>;
+  objects(ctx: ReleaseContext): CompanionObject[];
+}
+
+/** Where a spoke's credentials for the hub live in its own account's store (one path, the same in every account). */
+export const HUB_CREDENTIALS_KEY = "platform/hub-credentials";
+/** The Secret each spoke component reads those credentials from. */
+export const HUB_CREDENTIALS_SECRET = "hub-credentials";
+/** In the hub: htpasswd lines for the spokes, which the hub's ingresses check. */
+export const HUB_HTPASSWD_KEY = "platform/hub-htpasswd";
+export const HUB_HTPASSWD_SECRET = "hub-basic-auth";
+
+/** An ExternalSecret from the account's own store: how every credential the platform needs arrives. */
+export function externalSecret(ctx: ReleaseContext, name: string, key: string, properties: readonly string[]): CompanionObject {
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    name,
+    body: {
+      spec: {
+        refreshInterval: "1h",
+        secretStoreRef: { kind: ctx.account.secretStore.kind, name: ctx.account.secretStore.name },
+        target: { name, creationPolicy: "Owner", deletionPolicy: "Retain" },
+        data: properties.map((p) => ({ secretKey: p, remoteRef: { key, property: p } })),
+      },
+    },
+  };
+}
+
+/**
+ * A public host of the hub, with TLS from the account's issuer and basic auth against the spokes' htpasswd: the
+ * only way a spoke reaches the hub.
+ */
+export function hubIngress(ctx: ReleaseContext, name: string, host: string, backend: { service: string; port: number }, extra: Record<string, string> = {}): CompanionObject {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    name,
+    annotations: {
+      "cert-manager.io/cluster-issuer": ctx.account.ingress.clusterIssuer,
+      "nginx.ingress.kubernetes.io/auth-type": "basic",
+      "nginx.ingress.kubernetes.io/auth-secret": HUB_HTPASSWD_SECRET,
+      "nginx.ingress.kubernetes.io/auth-realm": "platform hub",
+      ...extra,
+    },
+    body: {
+      spec: {
+        ingressClassName: ctx.account.ingress.className,
+        tls: [{ hosts: [host], secretName: `${name}-tls` }],
+        rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: backend.service, port: { number: backend.port } } } }] } }],
+      },
+    },
+  };
+}
+
+/** "30d" → "720h": Loki and Tempo take hours. */
+export const hours = (retention: string) => (retention.endsWith("d") ? `${Number(retention.slice(0, -1)) * 24}h` : retention);
