@@ -38,7 +38,7 @@ const CONFIG: Record<string, string> = {
 const OTEL = {
   OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector.observability.svc.cluster.local:4317",
   OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
-  OTEL_RESOURCE_ATTRIBUTES: "service.namespace=core,service.version=1.0.0",
+  OTEL_RESOURCE_ATTRIBUTES: "service.namespace=core",
   OTEL_SERVICE_NAME: "flags",
 };
 
@@ -60,7 +60,7 @@ const DATA_BLOCK = `data:
   N_BASE_60: "12:30"
   OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector.observability.svc.cluster.local:4317
   OTEL_EXPORTER_OTLP_PROTOCOL: grpc
-  OTEL_RESOURCE_ATTRIBUTES: service.namespace=core,service.version=1.0.0
+  OTEL_RESOURCE_ATTRIBUTES: service.namespace=core
   OTEL_SERVICE_NAME: flags
   O_DATE: "2001-12-14"
   P_INFINITY: ".inf"

@@ -7,7 +7,7 @@
 import { parse } from "yaml";
 import { directoriesOf, expandApplicationSet, renderDeep, type ExpandedApp } from "./expand.ts";
 import { goPathMatch, isDestinationMatched, isGroupKindPermitted, isSourcePermitted, type Destination, type GroupKind } from "./match.ts";
-import { CLUSTER_SCOPED_KINDS } from "./objects.ts";
+import { ACCOUNT_LABEL, isClusterScoped } from "./objects.ts";
 import { renderTemplate, templateOptions } from "./template.ts";
 import { validateArgoObject } from "./validate.ts";
 
@@ -54,8 +54,12 @@ export interface ArgoCheckInput {
   readonly objects: readonly { readonly file: string; readonly object: Readonly<Record<string, unknown>> }[];
   /** Every generated file (path relative to the generated folder → content). */
   readonly files: ReadonlyMap<string, string>;
-  /** The clusters registered in ArgoCD, which destinations must resolve to (one per account). */
-  readonly clusters: readonly { readonly name: string; readonly server: string }[];
+  /**
+   * The clusters registered in ArgoCD, which destinations must resolve to (one per account). With `account`, an
+   * account's folders (`<root>/<account>/…`) and its Applications (labelled `gitops.dev/account`) must go to its
+   * cluster only, whatever their projects permit.
+   */
+  readonly clusters: readonly { readonly name: string; readonly server: string; readonly account?: string }[];
   /** ArgoCD's namespace, where every ArgoCD object must live. */
   readonly argocdNamespace: string;
   /** The generated folder's path in the repository, as ArgoCD sees it. Default `generated`. */
@@ -68,6 +72,40 @@ export interface ArgoFinding {
   /** The file or Application the finding is about. */
   readonly subject: string;
   readonly message: string;
+}
+
+/**
+ * An Application emitted as itself rather than by an ApplicationSet (the root app, the platform's), for
+ * `gitops apps` to list beside the expanded ones: ArgoCD syncs it by its own sync policy, in no RollingSync step.
+ */
+export interface StandaloneApp {
+  readonly name: string;
+  /** Its file, relative to the generated folder. */
+  readonly file: string;
+  readonly project: string;
+  readonly destination: { readonly server?: string; readonly name?: string; readonly namespace: string };
+  /** What ArgoCD renders, in order: a chart from a Helm repository, or a path in git, each. */
+  readonly sources: readonly { readonly repoURL: string; readonly targetRevision?: string; readonly chart?: string; readonly path?: string }[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly application: Json;
+}
+
+/**
+ * What a source is to ArgoCD: a chart from a Helm repository (`chart` set; nothing of it is in this repository),
+ * a path in git (no path is the repository's root), or only a `ref` that lends its files to the other sources.
+ */
+const sourceKind = (s: Json): "chart" | "path" | "ref" => (typeof s.chart === "string" && s.chart !== "" ? "chart" : s.path === undefined && typeof s.ref === "string" ? "ref" : "path");
+
+/**
+ * The sources ArgoCD renders for an Application (types.go `GetSources`): `sources` when it lists any, and then
+ * `source` is ignored; otherwise `source`. `problem` when it has neither, or both.
+ */
+function sourcesOf(spec: Json): { sources: Json[]; multiple: boolean; problem?: string } {
+  if (Array.isArray(spec.sources) && spec.sources.length > 0)
+    return { sources: spec.sources.map(asObj), multiple: true, ...(spec.source !== undefined ? { problem: "sets both source and sources: ArgoCD ignores source" } : {}) };
+  if (isObject(spec.source)) return { sources: [spec.source], multiple: false };
+  return { sources: [], multiple: false, problem: "has neither source nor sources: ArgoCD has nothing to render" };
 }
 
 interface AppUnderTest {
@@ -127,7 +165,7 @@ function* strings(v: unknown, path: string): Generator<[string, string]> {
  * findings. An empty `findings` means ArgoCD accepts the objects and behaves as they say, as far as can be
  * known without a cluster.
  */
-export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; findings: ArgoFinding[] } {
+export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standalone: StandaloneApp[]; findings: ArgoFinding[] } {
   const root = input.root ?? "generated";
   const findings: ArgoFinding[] = [];
   const add = (check: string, subject: string, message: string) => findings.push({ check, subject, message });
@@ -267,7 +305,28 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
       under.push({ name: a.name, subject: a.name, application: a.application, set: o.object as Json });
     }
   }
-  for (const o of ofKind("Application")) under.push({ name: String(asObj(o.object.metadata).name), subject: o.file, application: o.object as Json });
+  const standalone: StandaloneApp[] = [];
+  for (const o of ofKind("Application")) {
+    const app = o.object as Json;
+    const metadata = asObj(app.metadata);
+    const spec = asObj(app.spec);
+    const destination = asObj(spec.destination);
+    under.push({ name: String(metadata.name), subject: o.file, application: app });
+    standalone.push({
+      name: String(metadata.name),
+      file: o.file,
+      project: String(spec.project ?? ""),
+      destination: { ...(typeof destination.server === "string" ? { server: destination.server } : {}), ...(typeof destination.name === "string" ? { name: destination.name } : {}), namespace: String(destination.namespace ?? "") },
+      sources: sourcesOf(spec).sources.map((s) => ({
+        repoURL: String(s.repoURL ?? ""),
+        ...(s.targetRevision !== undefined ? { targetRevision: String(s.targetRevision) } : {}),
+        ...(sourceKind(s) === "chart" ? { chart: String(s.chart) } : s.path !== undefined ? { path: String(s.path) } : {}),
+      })),
+      labels: asObj(metadata.labels) as Record<string, string>,
+      annotations: asObj(metadata.annotations) as Record<string, string>,
+      application: app,
+    });
+  }
 
   // 3 Names, unique across every set and standalone app.
   const seen = new Map<string, string>();
@@ -279,8 +338,11 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
     seen.set(a.name, a.subject);
   }
 
-  // Per Application: schema, leftovers, projects, sync options, namespaces, source type.
+  // Per Application: schema, leftovers, sources, projects, sync options, namespaces, source types.
   const clustersMatching = (d: Json) => input.clusters.filter((c) => (typeof d.server === "string" && d.server === c.server) || (typeof d.name === "string" && d.name === c.name));
+  const accountCluster = new Map(input.clusters.filter((c) => c.account !== undefined).map((c) => [c.account!, c]));
+  /** Who creates each namespace with managedNamespaceMetadata, by cluster: ArgoCD re-applies it on every sync. */
+  const managedNamespaces = new Map<string, { subject: string; metadata: unknown }>();
   for (const a of under) {
     const app = a.application;
     const spec = asObj(app.spec);
@@ -289,16 +351,23 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
       for (const p of validateArgoObject(app)) add("schema", a.subject, `${p.path || "(object)"} ${p.message}`);
       if (text.includes("{{") || text.includes("<no value>")) add("expansion", a.subject, "renders with a leftover {{ or <no value>");
     }
-    const source = asObj(spec.source);
-    const tools = ["helm", "kustomize", "directory", "plugin"].filter((t) => source[t] !== undefined);
-    if (tools.length > 1) add("source-type", a.subject, `sets ${tools.join(" and ")}: multiple application sources defined`);
+    const { sources, multiple, problem } = sourcesOf(spec);
+    if (problem) add("source-type", a.subject, problem);
+    // Messages name the source only in a multi-source Application.
+    const which = (i: number) => (multiple ? `sources[${i}] ` : "");
+    for (const [i, s] of sources.entries()) {
+      const tools = ["helm", "kustomize", "directory", "plugin"].filter((t) => s[t] !== undefined);
+      if (tools.length > 1) add("source-type", a.subject, `${which(i)}sets ${tools.join(" and ")}: multiple application sources defined`);
+    }
+    if (sources.length > 0 && sources.every((s) => sourceKind(s) === "ref")) add("source-type", a.subject, "every source is only a ref: nothing renders manifests");
     const project = projects.get(String(spec.project));
     if (!project) {
       add("projects", a.subject, `project ${String(spec.project)} is not an emitted AppProject`);
       continue;
     }
     const pspec = asObj(project.object.spec);
-    if (!isSourcePermitted((pspec.sourceRepos as string[] | undefined) ?? [], String(source.repoURL))) add("projects", a.subject, `repoURL ${String(source.repoURL)} is not in project ${String(spec.project)}'s sourceRepos`);
+    for (const [i, s] of sources.entries())
+      if (!isSourcePermitted((pspec.sourceRepos as string[] | undefined) ?? [], String(s.repoURL))) add("projects", a.subject, `${which(i)}repoURL ${String(s.repoURL)} is not in project ${String(spec.project)}'s sourceRepos`);
     const destination = asObj(spec.destination);
     const clusters = clustersMatching(destination);
     if (clusters.length !== 1) {
@@ -310,42 +379,67 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
     for (const rules of ["v2.13", "v2.14+"] as const)
       if (!isDestinationMatched(destinations, { server: cluster.server, name: cluster.name, namespace: String(destination.namespace ?? "") }, rules))
         add("projects", a.subject, `project ${String(spec.project)} does not permit ${cluster.server} namespace ${String(destination.namespace)} (ArgoCD ${rules})`);
+    // An account's Applications go to its cluster only, whatever their project permits.
+    const labelled = asObj(asObj(app.metadata).labels)[ACCOUNT_LABEL];
+    const own = typeof labelled === "string" ? accountCluster.get(labelled) : undefined;
+    if (own && own.server !== cluster.server) add("projects", a.subject, `is labelled ${ACCOUNT_LABEL}: ${String(labelled)} but targets cluster ${cluster.name}, not ${own.name}`);
 
     const syncPolicy = asObj(spec.syncPolicy);
     const options = (syncPolicy.syncOptions as string[] | undefined) ?? [];
     for (const option of options) if (!ALLOWED_SYNC_OPTIONS.application.has(option)) add("sync-options", a.subject, `syncOptions ${JSON.stringify(option)} is not an app-level option ArgoCD knows (a typo does nothing)`);
     if (syncPolicy.managedNamespaceMetadata !== undefined && !options.includes("CreateNamespace=true")) add("sync-options", a.subject, "managedNamespaceMetadata has no effect without CreateNamespace=true");
-
-    // The folder the app syncs, and every object in it.
-    const folder = String(source.path).startsWith(`${root}/`) ? String(source.path).slice(root.length + 1) : undefined;
-    const inFolder = folder === undefined ? [] : input.objects.filter((o) => o.file.slice(0, o.file.lastIndexOf("/")) === folder);
-    const names = folder === undefined ? [] : [...input.files.keys()].filter((f) => f.startsWith(`${folder}/`));
-    if (folder === undefined || names.length === 0) {
-      add("expansion", a.subject, `path ${String(source.path)} is not a generated folder`);
-      continue;
+    if (syncPolicy.managedNamespaceMetadata !== undefined && options.includes("CreateNamespace=true")) {
+      const key = `${cluster.server} ${String(destination.namespace)}`;
+      const other = managedNamespaces.get(key);
+      if (!other) managedNamespaces.set(key, { subject: a.subject, metadata: syncPolicy.managedNamespaceMetadata });
+      else if (!sameJson(other.metadata, syncPolicy.managedNamespaceMetadata))
+        add("sync-options", a.subject, `its managedNamespaceMetadata for namespace ${String(destination.namespace)} differs from ${other.subject}'s: each app's sync undoes the other's labels and annotations`);
     }
-    const own = names.filter((f) => !f.slice(folder.length + 1).includes("/")).map((f) => f.slice(folder.length + 1));
-    const kustomize = own.some((f) => f === "kustomization.yaml" || f === "kustomization.yml" || f === "Kustomization");
-    if (own.some((f) => f.endsWith("Chart.yaml"))) add("source-type", a.subject, "a *Chart.yaml file makes ArgoCD treat the folder as Helm");
-    if (!kustomize && names.some((f) => f.slice(folder.length + 1).includes("/")) && asObj(source.directory).recurse !== true) add("source-type", a.subject, "a plain folder with subfolders needs directory.recurse");
+
+    // The folders its git sources sync (a chart has none here), and every object in them.
+    const folders: string[] = [];
+    for (const [i, s] of sources.entries()) {
+      if (sourceKind(s) !== "path") continue;
+      const path = String(s.path ?? "");
+      const folder = path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined;
+      const names = folder === undefined ? [] : [...input.files.keys()].filter((f) => f.startsWith(`${folder}/`));
+      if (folder === undefined || names.length === 0) {
+        add("expansion", a.subject, `${which(i)}path ${path || "(the repository root)"} is not a generated folder`);
+        continue;
+      }
+      folders.push(folder);
+      const ownFiles = names.filter((f) => !f.slice(folder.length + 1).includes("/")).map((f) => f.slice(folder.length + 1));
+      const kustomize = ownFiles.some((f) => f === "kustomization.yaml" || f === "kustomization.yml" || f === "Kustomization");
+      if (ownFiles.some((f) => f.endsWith("Chart.yaml"))) add("source-type", a.subject, `${which(i)}a *Chart.yaml file makes ArgoCD treat the folder as Helm`);
+      if (!kustomize && names.some((f) => f.slice(folder.length + 1).includes("/")) && asObj(s.directory).recurse !== true) add("source-type", a.subject, `${which(i)}a plain folder with subfolders needs directory.recurse`);
+      // generated/<account>/… is that account's: synced to its cluster only.
+      const folderCluster = accountCluster.get(folder.split("/")[0]!);
+      if (folderCluster && folderCluster.server !== cluster.server) add("projects", a.subject, `syncs ${path}, account ${folder.split("/")[0]}'s folder, into cluster ${cluster.name}`);
+    }
+    const inFolder = input.objects.filter((o) => folders.includes(o.file.slice(0, o.file.lastIndexOf("/"))));
     if (destination.namespace !== input.argocdNamespace && !options.includes("CreateNamespace=true") && !inFolder.some((o) => o.object.kind === "Namespace" && asObj(o.object.metadata).name === destination.namespace))
       add("sync-options", a.subject, `nothing creates namespace ${String(destination.namespace)}: no CreateNamespace=true and no Namespace object`);
     for (const o of inFolder) {
       const gk: GroupKind = { group: groupOf(o.object.apiVersion), kind: String(o.object.kind) };
-      const isNamespaced = !CLUSTER_SCOPED_KINDS.has(gk.kind);
-      if (!isGroupKindPermitted(pspec as never, gk, isNamespaced)) add("projects", o.file, `${gk.group || "core"}/${gk.kind} is not permitted by project ${String(spec.project)}`);
-      if (isNamespaced && !isDestinationMatched(destinations, { server: cluster.server, name: cluster.name, namespace: String(asObj(o.object.metadata).namespace ?? destination.namespace) }))
-        add("projects", o.file, `namespace ${String(asObj(o.object.metadata).namespace)} is not a destination of project ${String(spec.project)}`);
+      const named = `${gk.group || "core"}/${gk.kind}`;
+      const clusterScoped = isClusterScoped(gk);
+      const namespace = asObj(o.object.metadata).namespace;
+      // Without API discovery the scope comes from CLUSTER_SCOPED_KINDS; the object must agree with it.
+      if (clusterScoped && namespace !== undefined) add("projects", o.file, `${named} is cluster-scoped but sets metadata.namespace`);
+      if (!clusterScoped && namespace === undefined) add("projects", o.file, `${named} sets no metadata.namespace and is not in CLUSTER_SCOPED_KINDS: list it there if it is cluster-scoped, else give it its namespace`);
+      if (!isGroupKindPermitted(pspec as never, gk, !clusterScoped)) add("projects", o.file, `${named} is not permitted by project ${String(spec.project)}`);
+      if (!clusterScoped && !isDestinationMatched(destinations, { server: cluster.server, name: cluster.name, namespace: String(namespace ?? destination.namespace) }))
+        add("projects", o.file, `namespace ${String(namespace)} is not a destination of project ${String(spec.project)}`);
     }
     if (options.includes("CreateNamespace=true") && !isGroupKindPermitted(pspec as never, { group: "", kind: "Namespace" }, false)) add("projects", a.subject, "CreateNamespace=true needs Namespace in the project's clusterResourceWhitelist");
   }
 
-  // Coverage: every folder ArgoCD can render (it holds a kustomization) is the path of exactly one Application.
+  // Coverage: every folder ArgoCD can render (it holds a kustomization) is the path of exactly one Application,
+  // counting every git source of multi-source Applications.
   const paths = new Map<string, string[]>();
-  for (const a of under) {
-    const path = String(asObj(asObj(a.application.spec).source).path);
-    paths.set(path, [...(paths.get(path) ?? []), a.name]);
-  }
+  for (const a of under)
+    for (const path of new Set(sourcesOf(asObj(a.application.spec)).sources.filter((s) => sourceKind(s) === "path").map((s) => String(s.path ?? ""))))
+      paths.set(path, [...(paths.get(path) ?? []), a.name]);
   for (const file of input.files.keys()) {
     if (!file.endsWith("/kustomization.yaml")) continue;
     const path = `${root}/${file.slice(0, -"/kustomization.yaml".length)}`;
@@ -360,10 +454,14 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
     if (spec.namespaceResourceWhitelist === undefined) add("projects", o.file, "an omitted namespaceResourceWhitelist permits every namespaced kind");
     for (const d of (spec.destinations as Destination[] | undefined) ?? [])
       for (const v of [d.server, d.name]) if (v !== undefined && /[*!?[{]/.test(v)) add("projects", o.file, `destination ${v} is a pattern; list exact servers or names only`);
-    // One project, one cluster: no registered cluster but its own may match, whatever the namespace.
-    const probe = [...new Set([...under.map((a) => String(asObj(asObj(a.application.spec).destination).namespace)), "default", "kube-system", input.argocdNamespace])];
-    const reachable = input.clusters.filter((c) => probe.some((namespace) => isDestinationMatched((spec.destinations as Destination[] | undefined) ?? [], { server: c.server, name: c.name, namespace })));
+    // One project, exactly one cluster: no registered cluster but its own may match, whatever the namespace. Probed
+    // with every app's namespace, some ArgoCD-wide ones, and a sample of each of the project's own namespace globs.
+    const destinations = (spec.destinations as Destination[] | undefined) ?? [];
+    const samples = destinations.map((d) => d.namespace ?? "").filter((n) => !/^!|[?[{\\]/.test(n)).map((n) => n.replaceAll("*", "x"));
+    const probe = [...new Set([...under.map((a) => String(asObj(asObj(a.application.spec).destination).namespace)), ...samples, "default", "kube-system", input.argocdNamespace])];
+    const reachable = input.clusters.filter((c) => probe.some((namespace) => isDestinationMatched(destinations, { server: c.server, name: c.name, namespace })));
     if (reachable.length > 1) add("projects", o.file, `reaches ${reachable.length} clusters (${reachable.map((c) => c.name).join(", ")}); a project must reach only its account's`);
+    if (reachable.length === 0) add("projects", o.file, "reaches no registered cluster, so its Applications can deploy nowhere");
     for (const role of (spec.roles as Json[] | undefined) ?? []) {
       if (!/^[a-zA-Z0-9]([-_a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(String(role.name))) add("projects", o.file, `role name ${String(role.name)} is invalid`);
       for (const p of (role.policies as string[] | undefined) ?? []) {
@@ -392,5 +490,5 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; finding
     if (o.object.kind === "Application" && wave !== undefined && asObj(argocdCm?.object.data)[HEALTH_KEY] === undefined) add("waves", o.file, `a sync-wave on an Application orders nothing without ${HEALTH_KEY} in argocd-cm`);
   }
   if (ofKind("ApplicationSet").length === 0 && cmdParams === undefined) add("progressive-sync", "argocd-cmd-params-cm", "not emitted");
-  return { apps, findings };
+  return { apps, standalone, findings };
 }

@@ -6,6 +6,7 @@ export {
   argocdObjects,
   CLUSTER_SCOPED_KINDS,
   ENVIRONMENT_LABEL,
+  isClusterScoped,
   RESOURCES_FINALIZER,
   ROOT_APP_NAME,
   rolloutEnvironments,
@@ -29,4 +30,4 @@ export {
   type PathMatchResult,
 } from "./match.ts";
 export { isArgoKind, validateArgoObject, type SchemaProblem } from "./validate.ts";
-export { ALLOWED_SYNC_OPTIONS, checkArgo, policyProblem, type ArgoCheckInput, type ArgoFinding } from "./checks.ts";
+export { ALLOWED_SYNC_OPTIONS, checkArgo, policyProblem, type ArgoCheckInput, type ArgoFinding, type StandaloneApp } from "./checks.ts";

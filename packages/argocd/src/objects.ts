@@ -42,8 +42,36 @@ const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
  */
 const RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } } as const;
 
-/** Kinds that are cluster-scoped: these go in clusterResourceWhitelist, everything else in the namespaced list. */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ClusterSecretStore", "ClusterIssuer", "PriorityClass", "StorageClass", "IngressClass", "PersistentVolume", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]);
+/**
+ * The cluster-scoped kinds anything here renders, as Go's GroupKind.String() spells them (`Kind.group`, the core
+ * group bare): these go in clusterResourceWhitelist, everything else in the namespaced list. Qualified by group,
+ * because ArgoCD matches whitelists on group and kind and a custom resource may reuse a built-in kind's name.
+ * Without a cluster there is no API discovery to ask, so a new cluster-scoped kind must be added here; the checks
+ * report an object whose metadata.namespace disagrees with this list.
+ */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  "Namespace",
+  "PersistentVolume",
+  "ClusterRole.rbac.authorization.k8s.io",
+  "ClusterRoleBinding.rbac.authorization.k8s.io",
+  "CustomResourceDefinition.apiextensions.k8s.io",
+  "ValidatingWebhookConfiguration.admissionregistration.k8s.io",
+  "MutatingWebhookConfiguration.admissionregistration.k8s.io",
+  "ValidatingAdmissionPolicy.admissionregistration.k8s.io",
+  "ValidatingAdmissionPolicyBinding.admissionregistration.k8s.io",
+  "APIService.apiregistration.k8s.io",
+  "PriorityClass.scheduling.k8s.io",
+  "RuntimeClass.node.k8s.io",
+  "StorageClass.storage.k8s.io",
+  "IngressClass.networking.k8s.io",
+  // The platform's operators' own (packages/platform).
+  "ClusterIssuer.cert-manager.io",
+  "ClusterSecretStore.external-secrets.io",
+  "ClusterExternalSecret.external-secrets.io",
+]);
+
+/** Whether a group/kind is cluster-scoped (CLUSTER_SCOPED_KINDS); the core group is "". */
+export const isClusterScoped = (gk: { readonly group: string; readonly kind: string }): boolean => CLUSTER_SCOPED_KINDS.has(gk.group === "" ? gk.kind : `${gk.kind}.${gk.group}`);
 
 const environmentNamed = (estate: ResolvedEstate, name: string): ResolvedEnvironment => {
   const env = estate.environments.find((e) => e.name === name);
@@ -89,7 +117,7 @@ function kindsOf(objects: readonly Readonly<Record<string, unknown>>[]): { clust
   const seen = new Map<string, GroupKind>();
   for (const o of objects) seen.set(`${groupOf(o.apiVersion)}/${String(o.kind)}`, { group: groupOf(o.apiVersion), kind: String(o.kind) });
   const all = [...seen.values()].sort(byGroupKind);
-  return { cluster: all.filter((k) => CLUSTER_SCOPED_KINDS.has(k.kind)), namespaced: all.filter((k) => !CLUSTER_SCOPED_KINDS.has(k.kind)) };
+  return { cluster: all.filter(isClusterScoped), namespaced: all.filter((k) => !isClusterScoped(k)) };
 }
 
 /**
@@ -312,6 +340,22 @@ function rootApp(estate: ResolvedEstate): ArgoObject {
   };
 }
 
+/** Pod Security levels, strictest first. */
+const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
+
+/**
+ * The Pod Security level of each platform release's namespace. An Application with managedNamespaceMetadata
+ * applies it to its namespace on every sync, so releases that share a namespace (the hub's loki and fluent-bit
+ * share `logging`) must ask for the same labels, or each sync undoes the other's and a stricter level rejects the
+ * other release's pods. The shared namespace gets the most permissive level any of its releases needs.
+ */
+function namespacePodSecurity(platform: readonly PlatformApp[]): (app: PlatformApp) => string {
+  const level = new Map<string, number>();
+  const key = (a: PlatformApp) => `${a.release.account}/${a.release.namespace}`;
+  for (const a of platform) level.set(key(a), Math.max(level.get(key(a)) ?? 0, POD_SECURITY_LEVELS.indexOf(components[a.release.component].podSecurity)));
+  return (a) => POD_SECURITY_LEVELS[level.get(key(a))!]!;
+}
+
 /**
  * ArgoCD's objects for the estate, given the workload objects the generator rendered (which decide each
  * project's resource whitelists). An account gets a project once something is deployed to it (or it runs
@@ -322,10 +366,11 @@ export function argocdObjects(estate: ResolvedEstate, rendered: readonly Emitted
   const taken = rendered.find((o) => o.file.startsWith(`${folder}/`));
   if (taken) throw new Error(`${taken.file}: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
   const host = argocdAccount(estate);
+  const podSecurity = namespacePodSecurity(platform);
   const platformApps: ArgoObject[] = platform.map((app) => ({
     file: `${folder}/application-${app.release.name}.yaml`,
     sources: [estate.file],
-    object: platformApplication(estate, app, components[app.release.component].podSecurity, RETRY),
+    object: platformApplication(estate, app, podSecurity(app), RETRY),
   }));
   const platformProjects: ArgoObject[] = [...new Set(platform.map((a) => a.release.account))].sort().map((account) => ({
     file: `${folder}/appproject-${account}-platform.yaml`,

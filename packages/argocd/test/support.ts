@@ -20,13 +20,16 @@ export async function buildEstate(name: "repo" | "minimal" | "three-accounts"): 
   return result.build;
 }
 
+/** The clusters ArgoCD has registered, each with the account it belongs to. */
+export const clustersOf = (b: Build) => b.estate.accounts.map((a) => ({ ...a.cluster, account: a.name }));
+
 /**
  * The reference checks over a build; with `objects`, over those instead (files re-rendered from them), to prove
  * that a check catches a broken object.
  */
 export function check(b: Build, objects?: Build["objects"]): { apps: ExpandedApp[]; findings: ArgoFinding[] } {
   const files = objects ? renderFiles(objects) : b.files;
-  return checkArgo({ objects: objects ?? b.objects, files, clusters: b.estate.accounts.map((a) => a.cluster), argocdNamespace: b.estate.argocdNamespace });
+  return checkArgo({ objects: objects ?? b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
 }
 
 /** The checks' messages for one check id, for compact assertions. */

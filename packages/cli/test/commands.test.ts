@@ -154,7 +154,7 @@ describe("gitops diff", () => {
     const waived = await cli(root, "diff", "--base", "HEAD", "--format", "markdown");
     expect(waived.stdout).toContain("- search-experiment: `images/immutable` waived until 2027-01-31 (all environments): alpha images until the experiment ends");
 
-    writeFileSync(file, readFileSync(file, "utf8").replace("environments: { dev: {}, staging: {} }", "environments: { dev: {} }").replace('kind: "http"', 'kind: "worker"').replace("port: 8080,", "").replace('dependsOn: ["public-api"],', ""));
+    writeFileSync(file, readFileSync(file, "utf8").replace("environments: { dev: {}, staging: {} }", "environments: { dev: {} }").replace('kind: "http"', 'kind: "worker",\n  metrics: false').replace("port: 8080,", "").replace('dependsOn: ["public-api"],', ""));
     const removed = await cli(root, "diff", "--base", "HEAD", "--format", "markdown");
     expect(removed.stdout).toContain("**deletions**");
     expect(removed.stdout).toContain("- **removed** `Service/search-experiment`");

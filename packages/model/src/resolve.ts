@@ -424,7 +424,8 @@ function resolveDeployments(
       const otel = {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://${collector.service}.${componentNamespace(collector.component)}.svc.cluster.local:${collector.grpcPort}`,
         OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
-        OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${svc.team},service.version=${version}`,
+        // No version here: a version bump stays a one-line image change (the collector reads the image tag).
+        OTEL_RESOURCE_ATTRIBUTES: `service.namespace=${svc.team}`,
         OTEL_SERVICE_NAME: svc.name,
       };
       for (const [k, v] of Object.entries(otel)) {

@@ -244,6 +244,8 @@ const openTelemetryCollector: ComponentBase = {
           memory_limiter: { check_interval: "1s", limit_percentage: 80, spike_limit_percentage: 25 },
           k8sattributes: {
             extract: {
+              // The image tag is the service's version: services do not repeat it in their settings.
+              metadata: ["k8s.namespace.name", "k8s.pod.name", "k8s.deployment.name", "k8s.cronjob.name", "container.image.name", "container.image.tag"],
               labels: [
                 { tag_name: "deployment.environment.name", key: "environment", from: "pod" },
                 { tag_name: "service.owner", key: "team", from: "pod" },

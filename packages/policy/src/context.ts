@@ -9,6 +9,7 @@ import type {
   ResolvedEnvironment,
   ResolvedEstate,
   ResolvedService,
+  PlatformRelease,
   Tier,
 } from "@gitops/model";
 import { split, type Finding, type SourceRef } from "./finding.ts";
@@ -78,6 +79,36 @@ export function eachString(value: unknown, fn: (path: ObjPath, value: string) =>
   if (typeof value === "string") fn(path, value);
   else if (Array.isArray(value)) value.forEach((v, i) => eachString(v, fn, [...path, i]));
   else if (isObj(value)) for (const [k, v] of Object.entries(value)) eachString(v, fn, [...path, k]);
+}
+
+/**
+ * The folder under each account that holds the platform's companion objects (`generated/<account>/platform/…`);
+ * "platform" is a reserved environment name, so no environment's folder can be mistaken for it.
+ */
+export const PLATFORM_FOLDER = "platform";
+
+/** A reference to a secret store inside an External Secrets object, with its path. */
+export interface StoreRef {
+  readonly path: ObjPath;
+  readonly name: string | undefined;
+  readonly kind: string;
+}
+
+/**
+ * Every store an ExternalSecret reads: `spec.secretStoreRef`, and the per-entry `sourceRef.storeRef` of `data` and
+ * `dataFrom`, which override it (a secret could otherwise come from another store one key at a time).
+ */
+export function storeRefsOf(o: PolicyObject): StoreRef[] {
+  if (kindOf(o) !== "ExternalSecret") return [];
+  const spec = asObj(o.object.spec);
+  const ref = (path: ObjPath, v: unknown): StoreRef => ({ path, name: str(asObj(v).name), kind: str(asObj(v).kind) ?? "SecretStore" });
+  const out = [ref(["spec", "secretStoreRef"], spec.secretStoreRef)];
+  for (const field of ["data", "dataFrom"] as const)
+    asArr(spec[field]).forEach((e, i) => {
+      const storeRef = asObj(asObj(e).sourceRef).storeRef;
+      if (storeRef !== undefined) out.push(ref(["spec", field, i, "sourceRef", "storeRef"], storeRef));
+    });
+  return out;
 }
 
 /** A pod template inside a workload object (or a bare Pod). */
@@ -184,6 +215,34 @@ export class Context {
     return this.byFolder.get(o.file.slice(0, o.file.lastIndexOf("/")));
   }
 
+  /**
+   * The account an object is bound for: its unit's; the account whose platform folder holds it
+   * (`<account>/platform/…`); or, for a platform release's Application in ArgoCD's folder, the release's account
+   * (the cluster it installs into). Undefined for ArgoCD's own objects, which serve every account.
+   */
+  accountOf(o: PolicyObject): ResolvedAccount | undefined {
+    const unit = this.unitOf(o);
+    if (unit) return unit.account;
+    const [account, folder] = o.file.split("/");
+    const name = folder === PLATFORM_FOLDER ? account : this.releaseOf(o)?.account;
+    return this.estate.accounts.find((a) => a.name === name);
+  }
+
+  /** The platform release an Application installs, matched by the release's Application name. */
+  releaseOf(o: PolicyObject): PlatformRelease | undefined {
+    if (kindOf(o) !== "Application" || !apiVersionOf(o).startsWith("argoproj.io/")) return undefined;
+    return this.estate.platform.releases.find((r) => r.name === nameOf(o));
+  }
+
+  /** Objects bound for an account outside any unit: its platform folder and its platform Applications. */
+  platformObjects(): { o: PolicyObject; account: ResolvedAccount }[] {
+    return this.objects.flatMap((o) => {
+      if (this.unitOf(o)) return [];
+      const account = this.accountOf(o);
+      return account ? [{ o, account }] : [];
+    });
+  }
+
   /** The environment a generated path lies in (`<account>/<env>/…`), if it names one. */
   environmentOf(file: string): ResolvedEnvironment | undefined {
     const [account, env] = file.split("/");
@@ -214,6 +273,11 @@ export class Context {
         return this.tier(u);
       case "account":
         return { file: o.file, path: `accounts.${u.d.account}.${field}` };
+      case "platform": {
+        // Shared settings are declared under platform.config; the telemetry settings by the platform as a whole.
+        const key = field.startsWith("config.") ? field.slice("config.".length) : undefined;
+        return { file: o.file, path: key !== undefined && Object.hasOwn(this.estate.platform.config, key) ? `platform.config.${key}` : "platform" };
+      }
       case "environment":
         return { file: o.file, path: field.startsWith("ingress.") ? "domain" : field };
       case "derived":
@@ -266,6 +330,33 @@ export class Context {
       if (field === "readinessProbe" || field === "livenessProbe" || field === "startupProbe") return { file: u.service.file, path: "health" };
     }
     return { file: u.service.file, path: "" };
+  }
+
+  /**
+   * The typed source behind a path in any object: a unit's (see `locate`); for platform objects, the estate field
+   * the value comes from (the account's store, issuer or ingress class, the platform's vault, ACME contact or chart
+   * pins), else the platform block; for ArgoCD's own objects, their first source.
+   */
+  sourceOf(o: PolicyObject, path: ObjPath): SourceRef {
+    const unit = this.unitOf(o);
+    if (unit) return this.locate(unit, o, path);
+    const account = this.accountOf(o);
+    if (!account) return this.objectSource(o);
+    const file = this.estate.file;
+    const acc = (field: string) => ({ file, path: `accounts.${account.name}.${field}` });
+    const kind = kindOf(o);
+    const p = formatObjPath(path);
+    if (path.includes("secretStoreRef") || path.includes("storeRef")) return acc("secretStore");
+    if ((kind === "ClusterSecretStore" || kind === "SecretStore") && p === "metadata.name") return acc("secretStore");
+    if (p.startsWith("spec.provider.vault.server")) return { file, path: "platform.vault" };
+    if (kind === "ClusterIssuer" && p === "metadata.name") return acc("ingress.clusterIssuer");
+    if (kind === "ClusterIssuer" && p === "spec.acme.email") return { file, path: "platform.acmeEmail" };
+    if (p === 'metadata.annotations["cert-manager.io/cluster-issuer"]') return acc("ingress.clusterIssuer");
+    if (kind === "Ingress" && p === "spec.ingressClassName") return acc("ingress.className");
+    const release = this.releaseOf(o);
+    if (release && /^spec\.sources\[0\]\.targetRevision$/.test(p)) return { file, path: `platform.charts.${release.component}` };
+    if (release && p === "spec.destination.server") return acc("cluster.server");
+    return { file, path: "platform" };
   }
 
   /** Builds a finding from "what is wrong — how to fix it", located at `at` and, optionally, at an object path. */

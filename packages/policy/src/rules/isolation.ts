@@ -1,54 +1,83 @@
 /**
  * Accounts are blast radii: nothing rendered for one account names another's hosts, URLs, cluster or secret
  * store; network policies never open to other accounts' namespaces or to the private ranges their clusters
- * live in; and common is reached only through what it exposes (the registry and its public hosts).
- * ArgoCD's own objects (estate-level, in common) deploy to every cluster and are outside these rules.
+ * live in; and common is reached only through what it exposes (the registry, its public hosts and the hub's
+ * platform endpoints). "Rendered for an account" covers its services, its platform folder and the Applications
+ * that install its platform releases (their Helm values ship telemetry to the hub); ArgoCD's own objects
+ * (estate-level, in common) deploy to every cluster and are outside these rules.
  */
-import { asArr, asObj, eachString, get, isObj, kindOf, nameOf, str, type Context, type ObjPath, type Unit } from "../context.ts";
-import { hostsIn, ownership } from "../domains.ts";
+import type { ResolvedAccount } from "@gitops/model";
+import { asArr, asObj, eachString, isObj, kindOf, nameOf, storeRefsOf, str, type Context, type ObjPath, type PolicyObject, type Unit } from "../context.ts";
+import { hostOf, hostsIn, ownership } from "../domains.ts";
 import type { Finding, SourceRef } from "../finding.ts";
 import { rule } from "../rule.ts";
 
-export const crossAccountRule = rule("isolation/cross-account", "Nothing rendered for one account references another account's domain, host, cluster or secret store.", (ctx: Context) => {
+/** An object bound for one account, with its unit when a service rendered it. */
+interface Bound {
+  readonly o: PolicyObject;
+  readonly account: ResolvedAccount;
+  readonly unit?: Unit;
+  /** Who renders it, for messages: `dev (account nonprod)`, or `the platform of account prod`. */
+  readonly who: string;
+  /** The domain its own hosts live in. */
+  readonly domain: string;
+}
+
+function bound(ctx: Context): Bound[] {
+  return [
+    ...ctx.units.flatMap((u) => u.objects.map((o) => ({ o, account: u.account, unit: u, who: `${u.d.environment} (account ${u.d.account})`, domain: u.env.domain }))),
+    ...ctx.platformObjects().map(({ o, account }) => ({ o, account, who: `the platform of account ${account.name}`, domain: account.domain })),
+  ];
+}
+
+/** String leaves a rule reads for hosts: everything but annotations (ArgoCD and cert-manager settings, not connections). */
+function eachHostValue(o: PolicyObject, fn: (path: ObjPath, host: string) => void): void {
+  eachString(o.object, (path, value) => {
+    if (path[0] === "metadata" && path[1] === "annotations") return;
+    for (const host of new Set(hostsIn(value))) fn(path, host);
+  });
+}
+
+export const crossAccountRule = rule("isolation/cross-account", "Nothing rendered for one account (services, platform objects, platform Applications) references another account's domain, host, cluster or secret store.", (ctx: Context) => {
   const own = ownership(ctx.estate);
   const out: Finding[] = [];
   const stores = new Map(ctx.estate.accounts.map((a) => [a.secretStore.name, a.name]));
-  for (const u of ctx.units) {
-    for (const o of u.objects) {
-      eachString(o.object, (path, value) => {
-        if (path[0] === "metadata" && path[1] === "annotations") return;
-        for (const host of new Set(hostsIn(value))) {
-          const owner = own.ownerOf(host);
-          if (!owner || owner === u.d.account || owner === own.common) continue;
-          out.push(ctx.finding("isolation/cross-account", ctx.locate(u, o, path), `${u.d.environment} (account ${u.d.account}) references ${host}, which belongs to account ${owner} — accounts never talk to each other; use a host in ${u.env.domain}, or reach shared things through common`, { unit: u, object: o, path }));
-        }
-      });
-      if (kindOf(o) === "ExternalSecret" || kindOf(o) === "SecretStore" || kindOf(o) === "ClusterSecretStore") {
-        const ref = asObj(get(o.object, ["spec", "secretStoreRef"]));
-        const store = str(ref.name);
-        const owner = store ? stores.get(store) : undefined;
-        if (owner && owner !== u.d.account)
-          out.push(ctx.finding("isolation/cross-account", ctx.source(u, "secretStore"), `${kindOf(o)} ${nameOf(o)} reads from ${store}, the secret store of account ${owner} — read only from account ${u.d.account}'s store (${u.account.secretStore.name})`, { unit: u, object: o, path: ["spec", "secretStoreRef", "name"] }));
-      }
+  for (const b of bound(ctx)) {
+    const { o, account } = b;
+    eachHostValue(o, (path, host) => {
+      const owner = own.ownerOf(host);
+      if (!owner || owner === account.name || owner === own.common) return;
+      out.push(ctx.finding("isolation/cross-account", ctx.sourceOf(o, path), `${b.who} references ${host}, which belongs to account ${owner} — accounts never talk to each other; use a host in ${b.domain}, or reach shared things through common`, { unit: b.unit, object: o, path }));
+    });
+    for (const ref of storeRefsOf(o)) {
+      const owner = ref.name ? stores.get(ref.name) : undefined;
+      if (owner && owner !== account.name)
+        out.push(ctx.finding("isolation/cross-account", ctx.sourceOf(o, ref.path), `${kindOf(o)} ${nameOf(o)} (${b.who}) reads from ${ref.name}, the secret store of account ${owner} — read only from account ${account.name}'s store (${account.secretStore.name})`, { unit: b.unit, object: o, path: [...ref.path, "name"] }));
     }
   }
   return out;
 });
 
-export const commonApiRule = rule("isolation/common-api", "Prod and nonprod reach common only through what it exposes: the registry and common's public hosts.", (ctx: Context) => {
+export const commonApiRule = rule("isolation/common-api", "Prod and nonprod reach common only through what it exposes: the registry, common's public hosts and the hub's platform endpoints.", (ctx: Context) => {
   const own = ownership(ctx.estate);
   if (!own.common) return [];
-  const exposed = new Set([own.registryHost, ...ctx.units.filter((u) => u.d.account === own.common && u.d.ingress).map((u) => u.d.ingress!.host)]);
+  const platform = ctx.estate.platform;
+  const exposed = new Set([
+    own.registryHost,
+    ...ctx.units.filter((u) => u.d.account === own.common && u.d.ingress).map((u) => u.d.ingress!.host),
+    // The hub's public endpoints, which every spoke's collector, Prometheus and log shipper sends to.
+    ...Object.values(platform.endpoints).filter((h) => own.ownerOf(h) === own.common),
+  ]);
+  // The secret manager is common's too, but only secret stores may reach it: workloads get secrets through them.
+  const vault = hostOf(platform.vault);
+  const storeServer = (o: PolicyObject, path: ObjPath) => (kindOf(o) === "ClusterSecretStore" || kindOf(o) === "SecretStore") && path.join(".") === "spec.provider.vault.server";
   const out: Finding[] = [];
-  for (const u of ctx.units) {
-    if (u.d.account === own.common) continue;
-    for (const o of u.objects)
-      eachString(o.object, (path, value) => {
-        if (path[0] === "metadata" && path[1] === "annotations") return;
-        for (const host of new Set(hostsIn(value)))
-          if (own.ownerOf(host) === own.common && !exposed.has(host))
-            out.push(ctx.finding("isolation/common-api", ctx.locate(u, o, path), `references ${host} in account ${own.common}, which common does not expose (it exposes ${[...exposed].sort().join(", ")}) — reach common only through its registry or a public host of a service in it`, { unit: u, object: o, path }));
-      });
+  for (const b of bound(ctx)) {
+    if (b.account.name === own.common) continue;
+    eachHostValue(b.o, (path, host) => {
+      if (own.ownerOf(host) !== own.common || exposed.has(host) || (host === vault && storeServer(b.o, path))) return;
+      out.push(ctx.finding("isolation/common-api", ctx.sourceOf(b.o, path), `${b.who} references ${host} in account ${own.common}, which common does not expose (it exposes ${[...exposed].sort().join(", ")}) — reach common only through its registry, the hub's endpoints or a public host of a service in it`, { unit: b.unit, object: b.o, path }));
+    });
   }
   return out;
 });

@@ -6,7 +6,7 @@
  * prints the table of every difference, per service.
  */
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
-import { kindOf, nameOf, type Context, type Unit } from "../context.ts";
+import { formatObjPath, get, isObj, kindOf, nameOf, type Context, type ObjPath, type Unit } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { rule } from "../rule.ts";
 import { parseImage } from "./images.ts";
@@ -40,8 +40,11 @@ export function leaves(d: ResolvedDeployment): Map<string, string> {
   return out;
 }
 
-/** What kind of difference a field is, or null when it may not differ. */
-export function classify(field: string, d: ResolvedDeployment): ParityKind | null {
+/**
+ * What kind of difference a field is, or null when it may not differ. `shared` is the estate's platform.config:
+ * a shared setting is written once for every environment, so where it differs it is by its `{domain}`, a URL.
+ */
+export function classify(field: string, d: ResolvedDeployment, shared: Readonly<Record<string, string>> = {}): ParityKind | null {
   const [top, sub, leaf] = field.split(".");
   switch (top) {
     case "version":
@@ -56,9 +59,8 @@ export function classify(field: string, d: ResolvedDeployment): ParityKind | nul
       return leaf === "key" || leaf === "property" ? "secret ref" : null;
     case "config":
       if (sub === "LOG_LEVEL") return "log level";
-      // The platform's telemetry attributes carry the image version (service.version) and nothing else that varies.
-      if (sub === "OTEL_RESOURCE_ATTRIBUTES") return "version";
       if (sub && (d.origins[`urls.${sub}`] || d.origins[`config.${sub}`]?.layer === "derived")) return "url";
+      if (sub && d.origins[`config.${sub}`]?.layer === "platform" && Object.hasOwn(shared, sub) && shared[sub]!.includes("{domain}")) return "url";
       // Shared config from the platform block is the same everywhere but for {domain}: a URL difference.
       if (sub && d.origins[`config.${sub}`]?.layer === "platform") return "url";
       return null;
@@ -126,7 +128,7 @@ export function parityTables(estate: ResolvedEstate): ParityTable[] {
     for (const field of fields) {
       const values = Object.fromEntries(ds.map((d) => [d.environment, byEnv.get(d.environment)!.get(field) ?? null]));
       if (new Set(Object.values(values)).size <= 1) continue;
-      const kinds = ds.map((d) => classify(field, d));
+      const kinds = ds.map((d) => classify(field, d, estate.platform.config));
       rows.push({ field, kind: kinds.includes(null) ? null : kinds[0]!, values });
     }
     return { service: s.name, file: s.file, environments: ds.map((d) => d.environment), rows };
@@ -141,6 +143,59 @@ const conditional: Readonly<Record<string, (d: ResolvedDeployment) => boolean>> 
   RoleBinding: (d) => d.debug,
   Ingress: (d) => d.ingress !== undefined,
   ExternalSecret: (d) => d.secrets.length > 0,
+};
+
+/**
+ * Objects whose content the base computes rather than copies from resolved fields, so comparing the model does not
+ * cover them: they are compared as rendered, after `normalize` has replaced what may differ with a placeholder.
+ */
+const renderedKinds = new Set(["PrometheusRule", "ServiceMonitor"]);
+
+/** Comparison operands in PromQL (`… > 5`): where an alert's threshold sits. */
+const threshold = /(>=|<=|==|!=|>|<)(\s*)(\d+(?:\.\d+)?)(?![\d.])/g;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * A rendered object with what may differ between environments replaced: placement (the namespace, the environment
+ * and account names, wherever they appear) and tier data where the tier puts it: an alert's `for` and severity
+ * label when they are the tier's, and thresholds (in expressions and annotations) when they are the resolved SLO's.
+ * Anything left that differs between environments is a base that renders environments differently.
+ */
+export function normalize(u: Unit, object: unknown): unknown {
+  const { d } = u;
+  const slo = new Set(Object.values(d.slo).map(String));
+  const word = (w: string) => new RegExp(`(?<![A-Za-z0-9_.-])${escape(w)}(?![A-Za-z0-9_.-])`, "g");
+  const placement = (v: string) => v.split(d.namespace).join("<namespace>").replace(word(d.environment), "<environment>").replace(word(d.account), "<account>");
+  const walk = (v: unknown, path: readonly (string | number)[]): unknown => {
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]));
+    if (typeof v !== "string") return v;
+    const key = path.at(-1);
+    const inRule = path.includes("rules");
+    if (inRule && key === "for" && v === d.observability.alerts.for) return "<tier>";
+    if (inRule && key === "severity" && path.at(-2) === "labels" && v === d.observability.alerts.severity) return "<tier>";
+    let out = placement(v);
+    if (inRule && key === "expr") out = out.replace(threshold, (m, op: string, sp: string, n: string) => (slo.has(n) ? `${op}${sp}<slo>` : m));
+    if (inRule && path.at(-2) === "annotations") out = out.replace(/(?<![\d.])\d+(?:\.\d+)?(?![\d.])/g, (n) => (slo.has(n) ? "<slo>" : n));
+    return out;
+  };
+  return walk(object, []);
+}
+
+/** Where two normalized objects differ: leaves that differ, and lists of different lengths (as one difference). */
+function differences(a: unknown, b: unknown, path: ObjPath = []): ObjPath[] {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return [path];
+    return a.flatMap((x, i) => differences(x, b[i], [...path, i]));
+  }
+  if (isObj(a) && isObj(b)) return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().flatMap((k) => differences(a[k], b[k], [...path, k]));
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+}
+
+const shown = (v: unknown) => {
+  if (v === undefined) return "unset";
+  const text = Array.isArray(v) ? `${v.length} entries` : JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 };
 
 export const parityRule = rule("parity/allowed-differences", "A service's environments differ only in size, version, URLs, secret references and log level (plus what the tier and placement decide).", (ctx: Context) => {
@@ -158,6 +213,16 @@ export const parityRule = rule("parity/allowed-differences", "A service's enviro
       for (const u of differing) {
         const where = row.field.startsWith("config.") ? ctx.configSource(u, row.field.split(".")[1]!) : ctx.source(u, top);
         out.push(ctx.finding("parity/allowed-differences", where, `${row.field} is ${row.values[u.d.environment] ?? "unset"} in ${u.d.environment} but ${row.values[first.d.environment] ?? "unset"} in ${first.d.environment}; environments may differ only in ${allowedKinds.slice(0, 5).join(", ")} — make it the same everywhere (an experiment belongs in its own service)`, { unit: u }));
+      }
+    }
+    // Objects the base computes: the same everywhere, placement and tier data aside.
+    for (const o of first.objects.filter((x) => renderedKinds.has(kindOf(x)))) {
+      const reference = normalize(first, o.object);
+      for (const u of us.slice(1)) {
+        const other = u.objects.find((x) => kindOf(x) === kindOf(o) && nameOf(x) === nameOf(o));
+        if (!other) continue;
+        for (const path of differences(reference, normalize(u, other.object)))
+          out.push(ctx.finding("parity/allowed-differences", { file: u.service.file, path: "" }, `${kindOf(o)} ${nameOf(o)} ${formatObjPath(path) || "(object)"} is ${shown(get(other.object, path))} in ${u.d.environment} but ${shown(get(o.object, path))} in ${first.d.environment}; a ${kindOf(o)} may differ between environments only in placement and its tier's data (thresholds, severity, for, the environment label) — render it the same everywhere (a base fix)`, { unit: u, object: other, path }));
       }
     }
     // The rendered objects: the same set everywhere, except those that follow a resolved setting.

@@ -1,10 +1,11 @@
 /**
  * No secret value ever reaches generated/: every file is scanned with the patterns secret scanners use
  * (gitleaks-style: cloud keys, tokens, private keys, credentials in URLs), environment values with
- * secret-sounding names are refused, high-entropy strings in ConfigMaps and env are refused, and secrets
- * arrive only as ExternalSecrets reading the account's own store.
+ * secret-sounding names are refused, high-entropy strings in ConfigMaps and env are refused, secrets
+ * arrive only as ExternalSecrets reading the account's own store, and that store reads only the account's own
+ * path and auth mount in the platform's secret manager (so a nonprod cluster cannot read prod's secrets).
  */
-import { asArr, asObj, eachString, get, kindOf, nameOf, podTemplate, containersOf, str, type Context, type ObjPath, type PolicyObject, type Unit } from "../context.ts";
+import { asArr, asObj, containersOf, eachString, formatObjPath, get, isObj, kindOf, nameOf, podTemplate, storeRefsOf, str, type Context, type Obj, type ObjPath, type PolicyObject, type Unit } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { rule } from "../rule.ts";
 
@@ -122,25 +123,67 @@ export const highEntropyRule = rule("secrets/high-entropy", "No ConfigMap or env
   return out;
 });
 
-export const storeOnlyRule = rule("secrets/store-only", "Secrets arrive only as ExternalSecrets from the account's own secret store, never as Secret objects.", (ctx: Context) => {
+export const storeOnlyRule = rule("secrets/store-only", "Secrets arrive only as ExternalSecrets from the account's own secret store, never as Secret objects; platform secrets included.", (ctx: Context) => {
   const out: Finding[] = [];
   const stores = new Set(ctx.estate.accounts.map((a) => a.secretStore.name));
   for (const o of ctx.objects) {
     const u: Unit | undefined = ctx.unitOf(o);
     if (kindOf(o) === "Secret" && (o.object.apiVersion === "v1"))
       out.push(ctx.finding("secrets/store-only", u ? { file: u.service.file, path: "secrets" } : ctx.objectSource(o), `Secret ${nameOf(o)} would commit its value to git — declare it under secrets so an ExternalSecret fetches it from the account's store`, { unit: u, object: o, path: ["data"] }));
-    if (kindOf(o) === "ExternalSecret" && u) {
-      const ref = asObj(get(o.object, ["spec", "secretStoreRef"]));
-      const name = str(ref.name);
-      const kind = str(ref.kind) ?? "SecretStore";
-      const want = u.account.secretStore;
+    const account = ctx.accountOf(o);
+    if (!account) continue;
+    const want = account.secretStore;
+    for (const ref of storeRefsOf(o)) {
       // Another account's store is isolation/cross-account's finding; here, anything else that is not the account's own.
-      if (name && stores.has(name) && name !== want.name) continue;
-      if (name !== want.name || kind !== want.kind)
-        out.push(ctx.finding("secrets/store-only", ctx.source(u, "secretStore"), `ExternalSecret ${nameOf(o)} reads from ${kind} ${name ?? "(none)"}, not the account's store ${want.kind} ${want.name} — read from ${want.name}`, { unit: u, object: o, path: ["spec", "secretStoreRef"] }));
+      if (ref.name && stores.has(ref.name) && ref.name !== want.name) continue;
+      if (ref.name !== want.name || ref.kind !== want.kind)
+        out.push(ctx.finding("secrets/store-only", ctx.sourceOf(o, ref.path), `ExternalSecret ${nameOf(o)} reads from ${ref.kind} ${ref.name ?? "(none)"}, not account ${account.name}'s store ${want.kind} ${want.name} — read from ${want.name}`, { unit: u, object: o, path: ref.path }));
     }
   }
   return out;
 });
 
-export const secretRules = [noValuesRule, highEntropyRule, storeOnlyRule];
+/** Where a store's provider says what it reads; each must name its own account (the platform's convention: path `<account>`, auth mount `kubernetes-<account>`). */
+function scopedFields(provider: Obj): { path: ObjPath; value: string | undefined }[] {
+  const vault = asObj(provider.vault);
+  const mounts = Object.entries(asObj(vault.auth)).filter(([, v]) => isObj(v) && "mountPath" in v).map(([method, v]) => ({ path: ["spec", "provider", "vault", "auth", method, "mountPath"] as ObjPath, value: str(asObj(v).mountPath) }));
+  return [{ path: ["spec", "provider", "vault", "path"], value: str(vault.path) }, ...mounts];
+}
+
+/** The account names a path or mount spells out, segment by segment (`kubernetes-nonprod` names nonprod, not prod). */
+const accountsNamed = (value: string, accounts: readonly string[]) => accounts.filter((a) => value.split(/[/_.:-]+/).includes(a));
+
+export const storeScopeRule = rule("secrets/store-scope", "Every secret store reads the platform's secret manager only through its own account's path and auth mount, under the account's store name.", (ctx: Context) => {
+  const out: Finding[] = [];
+  const names = ctx.estate.accounts.map((a) => a.name);
+  const vault = ctx.estate.platform.vault;
+  for (const o of ctx.objects) {
+    const kind = kindOf(o);
+    if (kind !== "ClusterSecretStore" && kind !== "SecretStore") continue;
+    const account = ctx.accountOf(o);
+    const report = (path: ObjPath, text: string) => out.push(ctx.finding("secrets/store-scope", ctx.sourceOf(o, path), `${kind} ${nameOf(o)} ${text}`, { unit: ctx.unitOf(o), object: o, path }));
+    if (!account) {
+      report([], "is rendered outside any account's folders, so nothing holds it to one account — render it in the account's platform folder");
+      continue;
+    }
+    const mine = account.secretStore;
+    if (nameOf(o) !== mine.name || kind !== mine.kind) report(["metadata", "name"], `is not account ${account.name}'s store (${mine.kind} ${mine.name}) — render only the account's own store, under its name`);
+    const provider = asObj(get(o.object, ["spec", "provider"]));
+    const other = Object.keys(provider).filter((p) => p !== "vault");
+    if (!isObj(provider.vault) || other.length > 0) {
+      report(["spec", "provider", ...(other[0] ? [other[0]] : [])], `reads ${other.length > 0 ? `from provider ${other.join(", ")}` : "from no provider"}, not the platform's Vault, so its reach cannot be held to account ${account.name} — use provider.vault at ${vault}`);
+      continue;
+    }
+    const server = str(asObj(provider.vault).server);
+    if (server !== vault) report(["spec", "provider", "vault", "server"], `reads from ${server ?? "(no server)"}, not the platform's secret manager ${vault} — point it at ${vault}`);
+    for (const f of scopedFields(provider)) {
+      const named = f.value === undefined ? [] : accountsNamed(f.value, names);
+      const foreign = named.filter((a) => a !== account.name);
+      if (foreign.length > 0) report(f.path, `${formatObjPath(f.path.slice(3))} is ${f.value}, which is account ${foreign.join(", ")}'s — account ${account.name}'s store reads only account ${account.name}'s ${f.path.at(-1) === "path" ? "secrets" : "auth mount"}; use its own`);
+      else if (!named.includes(account.name)) report(f.path, `${formatObjPath(f.path.slice(3))} is ${f.value ?? "unset"}, which names no account, so it may read any account's secrets — scope it to account ${account.name}`);
+    }
+  }
+  return out;
+});
+
+export const secretRules = [noValuesRule, highEntropyRule, storeOnlyRule, storeScopeRule];

@@ -1,7 +1,8 @@
 /**
- * Pod Security Standards at the level the tier names, read-only roots where the tier says so, and no debug
- * access where the tier forbids it. The checks follow the PSS definitions (kubernetes.io/docs/concepts/
- * security/pod-security-standards), so a namespace that enforces a level never rejects what we render.
+ * Pod Security Standards at the level the tier names, read-only roots where the tier says so, no debug access
+ * where the tier forbids it, and TLS for every Ingress host. The pod checks follow the PSS definitions
+ * (kubernetes.io/docs/concepts/security/pod-security-standards), so a namespace that enforces a level never
+ * rejects what we render.
  */
 import type { PodSecurityLevel } from "@gitops/model";
 import { asArr, asObj, containersOf, isObj, kindOf, nameOf, podTemplate, str, type Context, type ContainerRef, type ObjPath, type PodTemplate, type Unit } from "../context.ts";
@@ -173,4 +174,54 @@ export const noDebugRule = rule("security/no-debug", "Where the tier forbids deb
   return out;
 });
 
-export const securityRules = [podSecurityRule, baselineRule, restrictedRule, readOnlyRootRule, noDebugRule];
+const ISSUER = "cert-manager.io/cluster-issuer";
+
+/** Does a TLS host entry cover a host: exactly, or as a wildcard for one more label (`*.acme.dev` covers `api.acme.dev`)? */
+export function tlsCovers(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase();
+  const h = host.toLowerCase();
+  if (!p.startsWith("*.")) return p === h;
+  return h.endsWith(p.slice(1)) && !h.slice(0, h.length - p.length + 1).includes(".") && h.length > p.length - 1;
+}
+
+/**
+ * An Ingress host without TLS serves plain HTTP, or the controller's default certificate, which no client trusts.
+ * Every host needs a tls entry with a secret, which cert-manager fills from the account's ClusterIssuer (the one
+ * the account's platform renders); an issuer of another name, or none, leaves the secret empty.
+ */
+export const ingressTlsRule = rule("security/ingress-tls", "Every Ingress host is served over TLS: a tls entry with a secret covers it, and the account's cert-manager ClusterIssuer issues it.", (ctx: Context) => {
+  const out: Finding[] = [];
+  for (const o of ctx.objects) {
+    if (kindOf(o) !== "Ingress") continue;
+    const u = ctx.unitOf(o);
+    const account = ctx.accountOf(o);
+    // A service's TLS and host come from its base and its public host; the platform's from the platform.
+    const at = (path: ObjPath) => (u ? (path.includes("host") ? ctx.locate(u, o, path) : { file: u.service.file, path: "public" }) : ctx.sourceOf(o, path));
+    const report = (path: ObjPath, text: string, where = at(path)) => out.push(ctx.finding("security/ingress-tls", where, `Ingress ${nameOf(o)} ${text}`, { unit: u, object: o, path }));
+    const spec = asObj(o.object.spec);
+    const tls = asArr(spec.tls).map(asObj);
+    if (isObj(spec.defaultBackend)) report(["spec", "defaultBackend"], "has a defaultBackend, which answers for any host name, so no certificate can cover it — route by host in spec.rules instead");
+    let hosts = 0;
+    asArr(spec.rules).forEach((r, i) => {
+      const host = str(asObj(r).host);
+      if (!host) {
+        report(["spec", "rules", i], "has a rule without a host, which answers for any host name, so no certificate can cover it — name the host");
+        return;
+      }
+      hosts++;
+      const j = tls.findIndex((t) => asArr(t.hosts).some((h) => typeof h === "string" && tlsCovers(h, host)));
+      if (j < 0) report(["spec", "rules", i, "host"], `serves ${host} without TLS: no spec.tls entry lists it — add { hosts: ["${host}"], secretName: "<name>-tls" } to spec.tls (a base fix)`, u ? { file: u.service.file, path: "public" } : undefined);
+      else if (!str(tls[j]!.secretName)) report(["spec", "tls", j, "secretName"], `lists ${host} under spec.tls[${j}] without a secretName, so cert-manager issues no certificate and the controller serves its default one — name the secret`);
+    });
+    if (hosts === 0) continue;
+    const issuer = str(asObj(asObj(o.object.metadata).annotations)[ISSUER]);
+    const want = account?.ingress.clusterIssuer;
+    const path: ObjPath = ["metadata", "annotations", ISSUER];
+    const where = account ? { file: ctx.estate.file, path: `accounts.${account.name}.ingress.clusterIssuer` } : at(path);
+    if (!issuer) report(path, `has no ${ISSUER} annotation, so no certificate is issued for its hosts — annotate it with ${want ? `the account's issuer ${want}` : "the account's ClusterIssuer"} (a base fix)`, u ? { file: u.service.file, path: "public" } : where);
+    else if (want && issuer !== want) report(path, `asks cluster issuer ${issuer} for its certificate, not account ${account!.name}'s ${want}, which is the one its platform renders — use ${want}`, where);
+  }
+  return out;
+});
+
+export const securityRules = [podSecurityRule, baselineRule, restrictedRule, readOnlyRootRule, noDebugRule, ingressTlsRule];
