@@ -340,22 +340,6 @@ function rootApp(estate: ResolvedEstate): ArgoObject {
   };
 }
 
-/** Pod Security levels, strictest first. */
-const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
-
-/**
- * The Pod Security level of each platform release's namespace. An Application with managedNamespaceMetadata
- * applies it to its namespace on every sync, so releases that share a namespace (the hub's loki and fluent-bit
- * share `logging`) must ask for the same labels, or each sync undoes the other's and a stricter level rejects the
- * other release's pods. The shared namespace gets the most permissive level any of its releases needs.
- */
-function namespacePodSecurity(platform: readonly PlatformApp[]): (app: PlatformApp) => string {
-  const level = new Map<string, number>();
-  const key = (a: PlatformApp) => `${a.release.account}/${a.release.namespace}`;
-  for (const a of platform) level.set(key(a), Math.max(level.get(key(a)) ?? 0, POD_SECURITY_LEVELS.indexOf(components[a.release.component].podSecurity)));
-  return (a) => POD_SECURITY_LEVELS[level.get(key(a))!]!;
-}
-
 /**
  * ArgoCD's objects for the estate, given the workload objects the generator rendered (which decide each
  * project's resource whitelists). An account gets a project once something is deployed to it (or it runs
@@ -366,11 +350,10 @@ export function argocdObjects(estate: ResolvedEstate, rendered: readonly Emitted
   const taken = rendered.find((o) => o.file.startsWith(`${folder}/`));
   if (taken) throw new Error(`${taken.file}: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
   const host = argocdAccount(estate);
-  const podSecurity = namespacePodSecurity(platform);
   const platformApps: ArgoObject[] = platform.map((app) => ({
     file: `${folder}/application-${app.release.name}.yaml`,
     sources: [estate.file],
-    object: platformApplication(estate, app, podSecurity(app), RETRY),
+    object: platformApplication(estate, app, components[app.release.component].podSecurity, RETRY),
   }));
   const platformProjects: ArgoObject[] = [...new Set(platform.map((a) => a.release.account))].sort().map((account) => ({
     file: `${folder}/appproject-${account}-platform.yaml`,

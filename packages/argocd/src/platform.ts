@@ -22,10 +22,9 @@ export const platformProjectName = (account: string) => `${account}-platform`;
 
 /**
  * One Application per release. Server-side apply because operator CRDs outgrow the annotation client-side apply
- * keeps; the namespace is created with the cost labels and `podSecurity`, its namespace's Pod Security level (the
- * same for every release sharing the namespace, see objects.ts). No finalizer, on purpose: removing a component
- * from the estate must orphan, not cascade. Deleting cert-manager's or the operator's CRDs would delete every
- * Certificate, ExternalSecret and ServiceMonitor in the cluster with them.
+ * keeps; the namespace is created with the cost labels and the component's Pod Security level. No finalizer, on
+ * purpose: removing a component from the estate must orphan, not cascade. Deleting cert-manager's or the
+ * operator's CRDs would delete every Certificate, ExternalSecret and ServiceMonitor in the cluster with them.
  */
 export function platformApplication(estate: ResolvedEstate, app: PlatformApp, podSecurity: string, retry: unknown): Record<string, unknown> {
   const r = app.release;

@@ -10,13 +10,17 @@ import {
   ALLOWED_SYNC_OPTIONS,
   argocdFolder,
   ENVIRONMENT_LABEL,
+  isClusterScoped,
   isDestinationMatched,
   isGroupKindPermitted,
+  platformProjectName,
   rolloutEnvironments,
+  ROOT_APP_NAME,
   validateArgoObject,
   WAVE_ANNOTATION,
   type ArgoFinding,
   type ExpandedApp,
+  type StandaloneApp,
 } from "../src/index.ts";
 import { buildEstate, check } from "./support.ts";
 
@@ -32,17 +36,23 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
 describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (name) => {
   let b: Build;
   let apps: ExpandedApp[];
+  let standalone: StandaloneApp[];
   let findings: ArgoFinding[];
   let folder: string;
   const argo = (kind: string) => b.objects.filter((o) => o.object.kind === kind && o.file.startsWith(`${folder}/`)).map((o) => o.object as unknown as Obj);
   const appSet = () => argo("ApplicationSet")[0]!;
   const serviceFolders = () => [...new Set(b.estate.deployments.map((d) => `generated/${d.account}/${d.environment}/${d.service}`))].sort();
   const envOf = (a: ExpandedApp) => b.estate.environments.find((e) => e.name === a.labels[ENVIRONMENT_LABEL])!;
+  const rootApp = () => argo("Application").find((a) => a.metadata.name === ROOT_APP_NAME)!;
+  /** The account a project belongs to: its own (`<account>`), or its platform's (`<account>-platform`). */
+  const ownerOf = (project: string) => b.estate.accounts.find((a) => project === a.name || project === platformProjectName(a.name))!;
+  /** Every git path a standalone Application syncs (a chart source has none). */
+  const gitPaths = (a: StandaloneApp) => a.sources.flatMap((s) => (s.path === undefined ? [] : [s.path]));
 
   beforeAll(async () => {
     b = await buildEstate(name);
     folder = argocdFolder(b.estate);
-    ({ apps, findings } = check(b));
+    ({ apps, standalone, findings } = check(b));
   });
 
   it("passes every reference check", () => {
@@ -71,12 +81,12 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     expect(apps.map((a) => a.source.path).sort()).toEqual(serviceFolders());
     for (const a of apps) expect(b.files.has(`${a.source.path.slice("generated/".length)}/kustomization.yaml`), a.name).toBe(true);
     const folders = [...b.files.keys()].filter((f) => f.endsWith("/kustomization.yaml")).map((f) => `generated/${f.slice(0, -"/kustomization.yaml".length)}`);
-    const root = argo("Application").map((a) => a.spec.source.path);
-    expect([...apps.map((a) => a.source.path), ...root].sort()).toEqual(folders.sort());
+    // The rest are the root app's folder and the platform's companion folders, each a git source of one Application.
+    expect([...apps.map((a) => a.source.path), ...standalone.flatMap(gitPaths)].sort()).toEqual(folders.sort());
     for (const a of apps) expect(JSON.stringify(a.application)).not.toMatch(/\{\{|<no value>/);
   });
 
-  it("3 names: unique RFC 1123 labels of at most 63 characters, <env>-<service>, across the set and the root app", () => {
+  it("3 names: unique RFC 1123 labels of at most 63 characters, <env>-<service>, across the set, the root app and the platform's", () => {
     const names = [...apps.map((a) => a.name), ...argo("Application").map((a) => a.metadata.name)];
     expect(new Set(names).size).toBe(names.length);
     for (const n of names) expect(n).toMatch(/^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
@@ -97,10 +107,10 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
   });
 
   it("8 projects: a project reaches only its own account's cluster, the nonprod project never prod, and no destination is a pattern", () => {
-    const probe = ["prod-api", "dev-api", "staging-api", "shared-x", "kube-system", "default", b.estate.argocdNamespace, ...apps.map((a) => a.destination.namespace)];
+    const probe = ["prod-api", "dev-api", "staging-api", "shared-x", "kube-system", "default", b.estate.argocdNamespace, ...apps.map((a) => a.destination.namespace), ...b.estate.platform.releases.map((r) => r.namespace)];
     for (const p of argo("AppProject")) {
       for (const d of p.spec.destinations as { server?: string; name?: string }[]) expect(`${d.server ?? ""}${d.name ?? ""}`).not.toMatch(/[*!?[{]/);
-      for (const other of b.estate.accounts.filter((x) => x.name !== p.metadata.name))
+      for (const other of b.estate.accounts.filter((x) => x.name !== ownerOf(p.metadata.name).name))
         for (const namespace of probe) for (const rules of ["v2.13", "v2.14+"] as const) expect(isDestinationMatched(p.spec.destinations, { ...other.cluster, namespace }, rules), `${p.metadata.name} → ${other.name}/${namespace}`).toBe(false);
     }
     const nonprod = argo("AppProject").find((p) => p.metadata.name === "nonprod")!;
@@ -113,15 +123,59 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
   it("8 projects: every kind an app renders is whitelisted, with the right scope; no namespaced whitelist is empty or absent", () => {
     const projects = new Map(argo("AppProject").map((p) => [p.metadata.name, p]));
     for (const p of projects.values()) expect(p.spec.namespaceResourceWhitelist.length).toBeGreaterThan(0);
+    // Each folder's project is the project of the Application that syncs it.
+    const projectOf = new Map([...apps.map((a) => [a.source.path, a.project] as const), ...standalone.flatMap((a) => gitPaths(a).map((p) => [p, a.project] as const))]);
     for (const o of b.objects) {
-      const account = o.file.split("/")[0]!;
-      const project = o.file.startsWith(`${folder}/`) ? projects.get(argo("Application")[0]!.spec.project)! : projects.get(account)!;
+      const project = projects.get(projectOf.get(`generated/${o.file.slice(0, o.file.lastIndexOf("/"))}`)!)!;
       const api = String(o.object.apiVersion);
       const gk = { group: api.includes("/") ? api.split("/")[0]! : "", kind: String(o.object.kind) };
       const namespaced = (o.object as unknown as Obj).metadata.namespace !== undefined;
+      expect(isClusterScoped(gk), `${o.file}: CLUSTER_SCOPED_KINDS`).toBe(!namespaced);
       expect(isGroupKindPermitted(project.spec, gk, namespaced), o.file).toBe(true);
-      expect(isGroupKindPermitted(project.spec, gk, !namespaced), `${o.file} in the other scope`).toBe(false);
+      // The platform's projects permit any kind in either scope, on purpose (their charts install CRDs and webhooks).
+      if (project.metadata.name !== platformProjectName(ownerOf(project.metadata.name).name)) expect(isGroupKindPermitted(project.spec, gk, !namespaced), `${o.file} in the other scope`).toBe(false);
     }
+  });
+
+  it("8 projects: every account's platform project reaches exactly its own cluster, only its releases' namespaces, only their charts and this repository", () => {
+    const projects = new Map(argo("AppProject").map((p) => [p.metadata.name, p]));
+    const probe = [...new Set([...b.estate.platform.releases.map((r) => r.namespace), "kube-system", "default", b.estate.argocdNamespace, ...apps.map((a) => a.destination.namespace)])];
+    for (const account of b.estate.accounts) {
+      const releases = b.estate.platform.releases.filter((r) => r.account === account.name);
+      const project = projects.get(platformProjectName(account.name));
+      expect(project === undefined, account.name).toBe(releases.length === 0);
+      if (!project) continue;
+      const namespaces = [...new Set(releases.map((r) => r.namespace))].sort();
+      expect(project.spec.destinations).toEqual(namespaces.map((namespace) => ({ server: account.cluster.server, namespace })));
+      for (const other of b.estate.accounts)
+        for (const namespace of probe)
+          for (const rules of ["v2.13", "v2.14+"] as const)
+            expect(isDestinationMatched(project.spec.destinations, { ...other.cluster, namespace }, rules), `${project.metadata.name} → ${other.name}/${namespace}`).toBe(other.name === account.name && namespaces.includes(namespace));
+      expect(project.spec.sourceRepos).toEqual([...[...new Set(releases.map((r) => r.chart.repoURL))].sort(), b.estate.repository.url]);
+      expect(project.spec.clusterResourceWhitelist).toEqual([{ group: "*", kind: "*" }]);
+      expect(project.spec.namespaceResourceWhitelist).toEqual([{ group: "*", kind: "*" }]);
+    }
+  });
+
+  it("platform: one standalone Application per release, its pinned chart then its companion folder, on its account's cluster, never cascading", () => {
+    const releases = b.estate.platform.releases;
+    expect(standalone.map((a) => a.name).sort()).toEqual([ROOT_APP_NAME, ...releases.map((r) => r.name)].sort());
+    const folders = [...b.files.keys()].filter((f) => f.endsWith("/kustomization.yaml")).map((f) => f.slice(0, -"/kustomization.yaml".length));
+    for (const r of releases) {
+      const a = standalone.find((x) => x.name === r.name)!;
+      const companion = `${r.account}/platform/${r.component}`;
+      expect(a.project).toBe(platformProjectName(r.account));
+      expect(a.destination).toEqual({ server: b.estate.accounts.find((x) => x.name === r.account)!.cluster.server, namespace: r.namespace });
+      expect(a.sources).toEqual([
+        { repoURL: r.chart.repoURL, chart: r.chart.chart, targetRevision: r.chart.version },
+        ...(folders.includes(companion) ? [{ repoURL: b.estate.repository.url, targetRevision: b.estate.repository.revision, path: `generated/${companion}` }] : []),
+      ]);
+      expect((a.application as unknown as Obj).metadata.finalizers, r.name).toBeUndefined();
+      expect(a.annotations["argocd.argoproj.io/sync-wave"]).toBe(String(r.wave));
+    }
+    // Waves on Application CRs order the root app's sync only with argocd-cm's Application health check.
+    const cm = b.objects.find((o) => o.file === `${folder}/configmap-argocd-cm.yaml`)!.object as unknown as Obj;
+    expect(Object.keys(cm.data!)).toEqual(["resource.customizations.health.argoproj.io_Application"]);
   });
 
   it("8 projects: roles follow the tiers — view everywhere, sync where not paged, exec only where debugging is allowed", () => {
@@ -197,7 +251,7 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     expect(set.spec.syncPolicy).toEqual({ applicationsSync: "create-update", preserveResourcesOnDeletion: true });
     expect(set.spec.template.metadata.finalizers).toBeUndefined();
     for (const a of apps) expect((a.application as unknown as Obj).metadata.finalizers).toBeUndefined();
-    const root = argo("Application")[0]!;
+    const root = rootApp();
     expect(root.metadata.finalizers).toBeUndefined();
     expect(root.spec.syncPolicy.automated.allowEmpty).toBeUndefined();
     for (const p of argo("AppProject")) expect(p.metadata.finalizers).toEqual(["resources-finalizer.argocd.argoproj.io"]);
@@ -206,7 +260,7 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
   });
 
   it("bootstrap: the root app syncs ArgoCD's folder into ArgoCD's namespace, in the project of the account that runs ArgoCD", () => {
-    const root = argo("Application")[0]!;
+    const root = rootApp();
     const host = b.estate.environments.find((e) => e.name === b.estate.argocdEnvironment)!.account;
     const cluster = b.estate.accounts.find((a) => a.name === host)!.cluster;
     expect(root.spec).toMatchObject({ project: host, source: { repoURL: b.estate.repository.url, path: `generated/${folder}` }, destination: { server: cluster.server, namespace: b.estate.argocdNamespace } });

@@ -5,13 +5,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Build } from "@gitops/generator";
 import { checkArgo, policyProblem } from "../src/checks.ts";
-import { buildEstate, check, messages, withEdited } from "./support.ts";
+import { buildEstate, check, clustersOf, messages, objectAt, withEdited } from "./support.ts";
 
 let b: Build;
 const SET = "common/shared/argocd/applicationset-estate.yaml";
 const ROOT = "common/shared/argocd/application-estate-root.yaml";
 const CM = "common/shared/argocd/configmap-argocd-cmd-params-cm.yaml";
 const NONPROD = "common/shared/argocd/appproject-nonprod.yaml";
+const ARGOCD_CM = "common/shared/argocd/configmap-argocd-cm.yaml";
+/** nonprod's platform: its project, cert-manager (a chart plus the companion folder with the ClusterIssuer), ingress-nginx (a chart only). */
+const PLATFORM = "common/shared/argocd/appproject-nonprod-platform.yaml";
+const CERT_MANAGER = "common/shared/argocd/application-platform-nonprod-cert-manager.yaml";
+const INGRESS_NGINX = "common/shared/argocd/application-platform-nonprod-ingress-nginx.yaml";
+const ISSUER = "nonprod/platform/cert-manager/clusterissuer-letsencrypt.yaml";
 const broken = (file: string, edit: (o: Record<string, any>) => void) => check(b, withEdited(b, file, edit));
 const listOf = (o: Record<string, any>) => o.spec.generators[0].matrix.generators[0].list;
 const gitOf = (o: Record<string, any>) => o.spec.generators[0].matrix.generators[1].git;
@@ -51,7 +57,7 @@ describe("checkArgo on broken objects", () => {
     expect(messages(broken(SET, (o) => (o.spec.templatePatch += "  project: '{{ .env }}'\n")), "template-hygiene")).toContain(`${SET}: templatePatch sets spec.project, which ArgoCD ignores`);
     const files = new Map(b.files);
     files.set(SET, files.get(SET)!.replace('name: "{{.env}}-{{.path.basename}}"', "name: {{.env}}"));
-    const unquoted = checkArgo({ objects: b.objects, files, clusters: b.estate.accounts.map((a) => a.cluster), argocdNamespace: b.estate.argocdNamespace });
+    const unquoted = checkArgo({ objects: b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
     expect(messages(unquoted, "template-hygiene")).toEqual([`${SET}: the YAML file does not read back as the object (quote templated strings)`]);
   });
 
@@ -108,7 +114,12 @@ describe("checkArgo on broken objects", () => {
     expect(messages(wave, "waves")).toEqual(["nonprod/dev/api/deployment.yaml: sync-wave 5 is not a quoted integer"]);
     const hook = check(b, withEdited(b, "nonprod/dev/api/deployment.yaml", (o) => (o.metadata.annotations = { ...o.metadata.annotations, "argocd.argoproj.io/hook": "PreSync,Later", "argocd.argoproj.io/hook-delete-policy": "HookSucceeded" })));
     expect(messages(hook, "waves")).toEqual(["nonprod/dev/api/deployment.yaml: hook Later is not one ArgoCD knows", "nonprod/dev/api/deployment.yaml: a hook with a fixed name runs once unless it uses BeforeHookCreation or generateName"]);
-    expect(messages(broken(ROOT, (o) => (o.metadata.annotations = { "argocd.argoproj.io/sync-wave": "1" })), "waves")[0]).toMatch(/orders nothing without resource\.customizations\.health\.argoproj\.io_Application/);
+    // argocd-cm carries the Application health check, so waves on Application CRs (the platform's, here the root's too) order.
+    const waved = withEdited(b, ROOT, (o) => (o.metadata.annotations = { "argocd.argoproj.io/sync-wave": "1" }));
+    expect(messages(check(b, waved), "waves")).toEqual([]);
+    const blind = waved.map((o) => (o.file === ARGOCD_CM ? { ...o, object: { ...o.object, data: {} } } : o));
+    const orderless = ": a sync-wave on an Application orders nothing without resource.customizations.health.argoproj.io_Application in argocd-cm";
+    expect(messages(check(b, blind), "waves")).toEqual(expect.arrayContaining([`${ROOT}${orderless}`, `${CERT_MANAGER}${orderless}`]));
   });
 
   it("deletion safety: without preserveResourcesOnDeletion, or with applicationsSync sync", () => {
@@ -131,9 +142,98 @@ describe("checkArgo on broken objects", () => {
 
   it("source type: a stray *Chart.yaml, and two tool blocks", () => {
     const files = new Map(b.files).set("nonprod/dev/api/Chart.yaml", "name: x\n");
-    const chart = checkArgo({ objects: b.objects, files, clusters: b.estate.accounts.map((a) => a.cluster), argocdNamespace: b.estate.argocdNamespace });
+    const chart = checkArgo({ objects: b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
     expect(messages(chart, "source-type")).toEqual(["dev-api: a *Chart.yaml file makes ArgoCD treat the folder as Helm"]);
     expect(messages(broken(ROOT, (o) => Object.assign(o.spec.source, { kustomize: {}, directory: {} })), "source-type")).toEqual([`${ROOT}: sets kustomize and directory: multiple application sources defined`]);
+  });
+});
+
+describe("checkArgo on broken platform Applications (a chart source and a companion folder each)", () => {
+  const serverOf = (account: string) => b.estate.accounts.find((a) => a.name === account)!.cluster.server;
+  const editedProject = (objects: Build["objects"], edit: (o: Record<string, any>) => void) =>
+    objects.map((o) => {
+      if (o.file !== PLATFORM) return o;
+      const clone = structuredClone(o.object) as Record<string, any>;
+      edit(clone);
+      return { ...o, object: clone };
+    });
+
+  it("a chart repository missing from the project's sourceRepos, and a chart moved to another repository", () => {
+    const repo = objectAt(b, CERT_MANAGER).spec.sources[0].repoURL as string;
+    expect(messages(broken(PLATFORM, (o) => (o.spec.sourceRepos = o.spec.sourceRepos.filter((r: string) => r !== repo))), "projects")).toEqual([
+      `${CERT_MANAGER}: sources[0] repoURL ${repo} is not in project nonprod-platform's sourceRepos`,
+    ]);
+    expect(messages(broken(CERT_MANAGER, (o) => (o.spec.sources[0].repoURL = "https://charts.example.invalid")), "projects")).toEqual([
+      `${CERT_MANAGER}: sources[0] repoURL https://charts.example.invalid is not in project nonprod-platform's sourceRepos`,
+    ]);
+  });
+
+  it("a nonprod platform app pointed at the prod cluster, by the app alone or with its project widened to match", () => {
+    const prod = serverOf("prod");
+    const moved = withEdited(b, CERT_MANAGER, (o) => (o.spec.destination.server = prod));
+    const accountRules = [
+      `${CERT_MANAGER}: is labelled gitops.dev/account: nonprod but targets cluster prod, not nonprod`,
+      `${CERT_MANAGER}: syncs generated/nonprod/platform/cert-manager, account nonprod's folder, into cluster prod`,
+    ];
+    expect(messages(check(b, moved), "projects")).toEqual([
+      `${CERT_MANAGER}: project nonprod-platform does not permit ${prod} namespace cert-manager (ArgoCD v2.13)`,
+      `${CERT_MANAGER}: project nonprod-platform does not permit ${prod} namespace cert-manager (ArgoCD v2.14+)`,
+      ...accountRules,
+    ]);
+    // The project now permits prod (and only prod), so only the account rules still stand between nonprod and prod.
+    const widened = editedProject(moved, (o) => (o.spec.destinations = o.spec.destinations.map((d: { namespace: string }) => ({ ...d, server: prod }))));
+    expect(messages(check(b, widened), "projects")).toEqual(expect.arrayContaining(accountRules));
+    // And prod's own cert-manager now fights the intruder over the namespace's labels.
+    expect(messages(check(b, moved), "sync-options")).toEqual([
+      `common/shared/argocd/application-platform-prod-cert-manager.yaml: its managedNamespaceMetadata for namespace cert-manager differs from ${CERT_MANAGER}'s: each app's sync undoes the other's labels and annotations`,
+    ]);
+  });
+
+  it("a companion folder no Application syncs, or two do", () => {
+    const chartOnly = broken(CERT_MANAGER, (o) => (o.spec.sources = o.spec.sources.filter((s: { chart?: string }) => s.chart)));
+    expect(messages(chartOnly, "expansion")).toEqual(["generated/nonprod/platform/cert-manager: no Application syncs this folder"]);
+    const twice = broken(INGRESS_NGINX, (o) => o.spec.sources.push({ ...objectAt(b, CERT_MANAGER).spec.sources[1] }));
+    expect(messages(twice, "expansion")).toEqual(["generated/nonprod/platform/cert-manager: 2 Applications sync this folder: platform-nonprod-cert-manager, platform-nonprod-ingress-nginx"]);
+  });
+
+  it("the companion objects are checked as ArgoCD would: cluster-scoped kinds against the cluster whitelist, namespaces against destinations", () => {
+    // The namespaced whitelist stays {group: '*', kind: '*'}: it has no say over cluster-scoped kinds.
+    const noIssuers = broken(PLATFORM, (o) => (o.spec.clusterResourceWhitelist = [{ group: "", kind: "Namespace" }]));
+    expect(messages(noIssuers, "projects")).toEqual([
+      `${ISSUER}: cert-manager.io/ClusterIssuer is not permitted by project nonprod-platform`,
+      "nonprod/platform/external-secrets/clustersecretstore-nonprod-vault.yaml: external-secrets.io/ClusterSecretStore is not permitted by project nonprod-platform",
+    ]);
+    const namespaced = b.objects.find((o) => o.file.startsWith("nonprod/platform/") && (o.object.metadata as { namespace?: string }).namespace !== undefined)!.file;
+    expect(messages(check(b, withEdited(b, namespaced, (o) => (o.metadata.namespace = "kube-system"))), "projects")).toEqual([`${namespaced}: namespace kube-system is not a destination of project nonprod-platform`]);
+  });
+
+  it("an object whose metadata.namespace disagrees with CLUSTER_SCOPED_KINDS", () => {
+    expect(messages(check(b, withEdited(b, ISSUER, (o) => (o.metadata.namespace = "cert-manager"))), "projects")).toEqual([`${ISSUER}: cert-manager.io/ClusterIssuer is cluster-scoped but sets metadata.namespace`]);
+    expect(messages(check(b, withEdited(b, ISSUER, (o) => (o.kind = "ClusterWidget"))), "projects")).toEqual([
+      `${ISSUER}: cert-manager.io/ClusterWidget sets no metadata.namespace and is not in CLUSTER_SCOPED_KINDS: list it there if it is cluster-scoped, else give it its namespace`,
+    ]);
+  });
+
+  it("sources: none at all, source beside sources, two tool blocks on one source, a stray Chart.yaml in the companion folder", () => {
+    expect(messages(broken(CERT_MANAGER, (o) => delete o.spec.sources), "source-type")).toEqual([`${CERT_MANAGER}: has neither source nor sources: ArgoCD has nothing to render`]);
+    const both = broken(CERT_MANAGER, (o) => (o.spec.source = { ...o.spec.sources[1] }));
+    expect(messages(both, "source-type")).toEqual([`${CERT_MANAGER}: sets both source and sources: ArgoCD ignores source`]);
+    expect(messages(broken(CERT_MANAGER, (o) => Object.assign(o.spec.sources[1], { kustomize: {}, directory: {} })), "source-type")).toEqual([
+      `${CERT_MANAGER}: sources[1] sets kustomize and directory: multiple application sources defined`,
+    ]);
+    const files = new Map(b.files).set("nonprod/platform/cert-manager/Chart.yaml", "name: x\n");
+    const chart = checkArgo({ objects: b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
+    expect(messages(chart, "source-type")).toEqual([`${CERT_MANAGER}: sources[1] a *Chart.yaml file makes ArgoCD treat the folder as Helm`]);
+  });
+
+  it("two Applications creating one namespace with different managedNamespaceMetadata", () => {
+    expect(messages(broken(INGRESS_NGINX, (o) => (o.spec.destination.namespace = "cert-manager")), "sync-options")).toEqual([
+      `${INGRESS_NGINX}: its managedNamespaceMetadata for namespace cert-manager differs from ${CERT_MANAGER}'s: each app's sync undoes the other's labels and annotations`,
+    ]);
+  });
+
+  it("a project that reaches no registered cluster", () => {
+    expect(messages(broken(PLATFORM, (o) => (o.spec.destinations = [{ server: "https://gone.example.test", namespace: "cert-manager" }])), "projects")).toContain(`${PLATFORM}: reaches no registered cluster, so its Applications can deploy nowhere`);
   });
 });
 

@@ -174,6 +174,19 @@ describe("isGroupKindPermitted and isSourcePermitted", () => {
     expect(isGroupKindPermitted({ clusterResourceWhitelist: [namespace] }, namespace, false)).toBe(true);
   });
 
+  it("{group: '*', kind: '*'} (the platform projects') permits every kind of its scope, core and custom groups alike; a blacklist still wins", () => {
+    const any = [{ group: "*", kind: "*" }];
+    const open = { clusterResourceWhitelist: any, namespaceResourceWhitelist: any };
+    for (const gk of [{ group: "", kind: "Namespace" }, { group: "cert-manager.io", kind: "ClusterIssuer" }, { group: "apiextensions.k8s.io", kind: "CustomResourceDefinition" }]) expect(isGroupKindPermitted(open, gk, false), gk.kind).toBe(true);
+    for (const gk of [{ group: "", kind: "ConfigMap" }, { group: "external-secrets.io", kind: "ExternalSecret" }]) expect(isGroupKindPermitted(open, gk, true), gk.kind).toBe(true);
+    // Each list governs its own scope only.
+    expect(isGroupKindPermitted({ namespaceResourceWhitelist: any }, { group: "cert-manager.io", kind: "ClusterIssuer" }, false)).toBe(false);
+    expect(isGroupKindPermitted({ ...open, clusterResourceBlacklist: [{ group: "cert-manager.io", kind: "*" }] }, { group: "cert-manager.io", kind: "ClusterIssuer" }, false)).toBe(false);
+    // filepath.Match globs, as isResourceInList applies them: partial patterns match too.
+    expect(isGroupKindPermitted({ clusterResourceWhitelist: [{ group: "*.io", kind: "Cluster*" }] }, { group: "cert-manager.io", kind: "ClusterIssuer" }, false)).toBe(true);
+    expect(isGroupKindPermitted({ clusterResourceWhitelist: [{ group: "*.io", kind: "Cluster*" }] }, { group: "", kind: "Namespace" }, false)).toBe(false);
+  });
+
   it("source repos: globs with / as separator, and a lone deny entry permits everything else", () => {
     const repo = "https://github.com/acme/platform-gitops.git";
     expect(isSourcePermitted([repo], repo)).toBe(true);

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Build } from "@gitops/generator";
 import type { ResolvedEstate } from "@gitops/model";
-import { argocdFolder, argocdObjects, ENVIRONMENT_LABEL } from "../src/index.ts";
+import { argocdFolder, argocdObjects, ENVIRONMENT_LABEL, platformProjectName } from "../src/index.ts";
 import { buildEstate, check } from "./support.ts";
 
 let three: Build;
@@ -19,13 +19,21 @@ describe("rendered ArgoCD YAML (file snapshots)", () => {
     const b = name === "minimal" ? minimal : three;
     const folder = argocdFolder(b.estate);
     const files = [...b.files].filter(([f]) => f.startsWith(`${folder}/`));
-    expect(files.map(([f]) => f.slice(folder.length + 1))).toEqual([
-      "application-estate-root.yaml",
-      "applicationset-estate.yaml",
-      ...b.estate.accounts.map((a) => `appproject-${a.name}.yaml`),
-      "configmap-argocd-cmd-params-cm.yaml",
-      "kustomization.yaml",
-    ]);
+    const releases = b.estate.platform.releases;
+    expect(releases.length).toBeGreaterThan(0);
+    // Sorted as the files are: the platform's Applications and projects among the rest, argocd-cm for their waves.
+    expect(files.map(([f]) => f.slice(folder.length + 1))).toEqual(
+      [
+        "application-estate-root.yaml",
+        ...releases.map((r) => `application-${r.name}.yaml`),
+        "applicationset-estate.yaml",
+        ...b.estate.accounts.map((a) => `appproject-${a.name}.yaml`),
+        ...[...new Set(releases.map((r) => r.account))].map((a) => `appproject-${platformProjectName(a)}.yaml`),
+        "configmap-argocd-cm.yaml",
+        "configmap-argocd-cmd-params-cm.yaml",
+        "kustomization.yaml",
+      ].sort(),
+    );
     for (const [file, text] of files) await expect(text).toMatchFileSnapshot(`__snapshots__/${name}/${file.slice(folder.length + 1)}`);
   });
 

@@ -49,6 +49,26 @@ export function estateReadme(estate: ResolvedEstate): string {
     environments: envs.map((e) => ({ name: e.name, wave: e.wave, account: e.account, tier: e.tierName, services: count(e.name) })),
     services,
     teams,
+    platform: {
+      file: estate.file,
+      team: estate.platform.team,
+      costCenter: estate.platform.costCenter,
+      hub: estate.platform.hub,
+      releases: estate.platform.releases.map((r) => ({
+        account: r.account,
+        component: r.component,
+        chart: r.chart.chart,
+        version: r.chart.version,
+        namespace: r.namespace,
+        wave: r.wave,
+        role: r.hub ? (estate.platform.hub ? "hub" : "keeps its own") : `ships to ${estate.platform.hub}`,
+      })),
+      config: Object.entries(estate.platform.config).map(([name, value]) => ({
+        name,
+        value: value.replaceAll("|", "\\|"),
+        readers: [...new Set(estate.deployments.filter((d) => d.origins[`config.${name}`]?.layer === "platform").map((d) => d.service))].sort().join(", ") || "nobody yet",
+      })),
+    },
     waivers: estate.services.flatMap((s) =>
       (s.waivers ?? []).map((w) => ({ service: s.name, rule: w.rule, environments: w.environments?.join(", ") ?? "all", expires: w.expires, reason: w.reason.replaceAll("|", "\\|") })),
     ),

@@ -95,7 +95,7 @@ export const components = {
     repoURL: "https://grafana.github.io/helm-charts",
     chart: "loki",
     version: "6.22.0",
-    namespace: "logging",
+    namespace: "loki",
     scope: "hub",
     podSecurity: "baseline",
     wave: -4,

@@ -98,7 +98,10 @@ export function resolve(sources: Sources): Resolution {
     services: new Set(files.filter((f) => f.startsWith("services/")).map(expectedName)),
   };
   const argocdEnvironment = estate.argocdEnvironment ?? [...envs.values()][0]?.name ?? "";
-  const platform = resolvePlatform(estate, envs, accounts, argocdEnvironment, sources.estate.file, problems);
+  const serviceAccounts = new Set(
+    services.flatMap(({ svc }) => Object.keys(svc.environments).flatMap((e) => (envs.has(e) ? [envs.get(e)!.account] : []))),
+  );
+  const platform = resolvePlatform(estate, envs, accounts, argocdEnvironment, serviceAccounts, sources.estate.file, problems);
   const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known, platform);
 
   const argocdEnv = estate.argocdEnvironment;
@@ -237,24 +240,31 @@ function resolvePlatform(
   envs: ReadonlyMap<string, ResolvedEnvironment>,
   accounts: ReadonlyMap<string, ResolvedAccount>,
   argocdEnvironment: string,
+  serviceAccounts: ReadonlySet<string>,
   file: string,
   problems: Problem[],
 ): ResolvedPlatform | undefined {
   const p = estate.platform ?? {};
-  const hub = p.hub ?? envs.get(argocdEnvironment)?.account ?? [...accounts.keys()].sort()[0];
-  const hubAccount = hub === undefined ? undefined : accounts.get(hub);
-  if (!hubAccount) {
-    problems.push(problem(file, p.hub ? ["platform", "hub"] : ["accounts"], p.hub ? `is "${p.hub}", which is not an account — use one of ${[...accounts.keys()].sort().join(", ")}` : "defines no account to host the platform — add one"));
+  if (p.hub !== undefined && !accounts.has(p.hub)) {
+    problems.push(problem(file, ["platform", "hub"], `is "${p.hub}", which is not an account — use one of ${[...accounts.keys()].sort().join(", ")}`));
     return undefined;
   }
+  // A hub receives every account's telemetry. One that runs services would make prod ship into nonprod (or the
+  // reverse): refused when named, and without a service-free account each account keeps its own stores.
+  if (p.hub !== undefined && serviceAccounts.has(p.hub))
+    problems.push(problem(file, ["platform", "hub"], `is "${p.hub}", which runs services: every other account would ship its telemetry into it — name an account that runs none (common), or remove hub so that each account keeps its own`));
+  const candidate = p.hub ?? envs.get(argocdEnvironment)?.account;
+  const hub = candidate !== undefined && !serviceAccounts.has(candidate) ? accounts.get(candidate) : undefined;
+  const endpointsOf = (a: ResolvedAccount) => Object.fromEntries(hubEndpoints.map((e) => [e, `${e}.${a.domain}`])) as Record<HubEndpoint, string>;
   const releases: PlatformRelease[] = [];
   for (const account of [...accounts.values()].sort(byName)) {
     const own = [...envs.values()].filter((e) => e.account === account.name);
     const last = own.at(-1);
     if (!last) continue;
+    const home = hub ?? account;
     for (const component of componentNames) {
       const spec = components[component];
-      if (spec.scope === "hub" && account.name !== hub) continue;
+      if (spec.scope === "hub" && account.name !== home.name) continue;
       releases.push({
         component,
         account: account.name,
@@ -264,7 +274,10 @@ function resolvePlatform(
         wave: spec.wave,
         tierName: last.tierName,
         tier: last.tier,
-        hub: account.name === hub,
+        hub: account.name === home.name,
+        endpoints: endpointsOf(home),
+        vault: p.vault ?? `https://vault.${home.domain}`,
+        acmeEmail: p.acmeEmail ?? `platform@${home.domain}`,
       });
     }
   }
@@ -272,11 +285,9 @@ function resolvePlatform(
   return {
     team: p.team ?? "platform",
     costCenter: p.costCenter ?? "platform",
-    hub: hubAccount.name,
-    vault: p.vault ?? `https://vault.${hubAccount.domain}`,
-    acmeEmail: p.acmeEmail ?? `platform@${hubAccount.domain}`,
+    ...(hub ? { hub: hub.name } : {}),
     retention: { metrics: p.retention?.metrics ?? "30d", logs: p.retention?.logs ?? "30d", traces: p.retention?.traces ?? "30d" },
-    endpoints: Object.fromEntries(hubEndpoints.map((e) => [e, `${e}.${hubAccount.domain}`])) as Record<HubEndpoint, string>,
+    endpoints: hub ? endpointsOf(hub) : {},
     config: Object.fromEntries(Object.entries(p.config ?? {}).map(([k, v]): [string, string] => [k, String(v)]).sort((x, y) => (x[0] < y[0] ? -1 : 1))),
     releases,
   };

@@ -141,20 +141,27 @@ export interface PlatformRelease {
   /** The account's platform tier: the tier of its last environment to roll out, which sizes the release. */
   readonly tierName: TierName;
   readonly tier: Tier;
-  /** Whether the release runs in the hub (receives and stores) or in a spoke (ships to the hub). */
+  /** Whether the release runs in a hub (receives and stores) or in a spoke (ships to the hub). */
   readonly hub: boolean;
+  /** The public hosts of the hub this release keeps or ships its telemetry at (`otlp.<hub domain>`, …). */
+  readonly endpoints: Readonly<Record<HubEndpoint, string>>;
+  /** The secret manager the account's store reads, through the account's own mount. Default: https://vault.<hub domain>. */
+  readonly vault: string;
+  /** The ACME contact of the account's ClusterIssuer. Default: platform@<hub domain>. */
+  readonly acmeEmail: string;
 }
 
 export interface ResolvedPlatform {
   readonly team: string;
   readonly costCenter: string;
-  /** The account that receives everyone's telemetry. */
-  readonly hub: string;
-  readonly vault: string;
-  readonly acmeEmail: string;
+  /**
+   * The account that receives every account's telemetry and keeps the stores: `platform.hub`, or by default the
+   * account running ArgoCD when it runs no services. Absent when there is none: each account is its own hub.
+   */
+  readonly hub?: string;
   readonly retention: { readonly metrics: string; readonly logs: string; readonly traces: string };
-  /** The hub's public hosts (`otlp.<hub domain>`, …), the only way spokes reach it. */
-  readonly endpoints: Readonly<Record<HubEndpoint, string>>;
+  /** The shared hub's public hosts, the only way spokes reach it; empty without a shared hub. */
+  readonly endpoints: Readonly<Partial<Record<HubEndpoint, string>>>;
   /** Shared settings declared once in common, by name (values as written, `{domain}` unfilled). */
   readonly config: Readonly<Record<string, string>>;
   /** Sorted by account, then wave, then component. */

@@ -5,7 +5,7 @@
  * Charts run under predictable names (`fullnameOverride`), which is what services' OTLP endpoint and network
  * policies rely on (`wellKnown` in @gitops/model).
  */
-import { wellKnown, type ComponentName } from "@gitops/model";
+import { components, wellKnown, type ComponentName } from "@gitops/model";
 import {
   externalSecret,
   hours,
@@ -59,7 +59,7 @@ const certManager: ComponentBase = {
         spec: {
           acme: {
             server: "https://acme-v02.api.letsencrypt.org/directory",
-            email: ctx.platform.acmeEmail,
+            email: ctx.release.acmeEmail,
             privateKeySecretRef: { name: `${ctx.account.ingress.clusterIssuer}-account-key` },
             solvers: [{ http01: { ingress: { ingressClassName: ctx.account.ingress.className } } }],
           },
@@ -98,7 +98,7 @@ const externalSecrets: ComponentBase = {
               spec: {
                 provider: {
                   vault: {
-                    server: ctx.platform.vault,
+                    server: ctx.release.vault,
                     path: ctx.account.name,
                     version: "v2",
                     auth: {
@@ -123,7 +123,8 @@ const externalSecrets: ComponentBase = {
  */
 const kubePrometheusStack: ComponentBase = {
   values: (ctx) => {
-    const { hub, endpoints, retention } = { hub: ctx.release.hub, endpoints: ctx.platform.endpoints, retention: ctx.platform.retention };
+    const { hub, endpoints } = ctx.release;
+    const retention = ctx.platform.retention;
     const spoke = !hub;
     return {
       fullnameOverride: "kube-prometheus-stack",
@@ -198,8 +199,8 @@ const kubePrometheusStack: ComponentBase = {
           htpasswd(ctx),
           externalSecret(ctx, "alertmanager-receivers", "platform/alertmanager-receivers", ["pager-url", "tickets-url"]),
           externalSecret(ctx, "grafana-admin", "platform/grafana-admin", ["username", "password"]),
-          hubIngress(ctx, "metrics", ctx.platform.endpoints.metrics, hubServices.prometheus),
-          hubIngress(ctx, "alertmanager", ctx.platform.endpoints.alertmanager, hubServices.alertmanager),
+          hubIngress(ctx, "metrics", ctx.release.endpoints.metrics, hubServices.prometheus),
+          hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager),
         ]
       : [hubCredentials(ctx)],
 };
@@ -256,11 +257,11 @@ const openTelemetryCollector: ComponentBase = {
         },
         exporters: hub
           ? {
-              "otlp/tempo": { endpoint: local("tracing", hubServices.tempo), tls: { insecure: true } },
-              prometheusremotewrite: { endpoint: `http://${local("monitoring", hubServices.prometheus)}/api/v1/write` },
-              "otlphttp/loki": { endpoint: `http://${local("logging", hubServices.lokiGateway)}/otlp` },
+              "otlp/tempo": { endpoint: local(components.tempo.namespace, hubServices.tempo), tls: { insecure: true } },
+              prometheusremotewrite: { endpoint: `http://${local(components["kube-prometheus-stack"].namespace, hubServices.prometheus)}/api/v1/write` },
+              "otlphttp/loki": { endpoint: `http://${local(components.loki.namespace, hubServices.lokiGateway)}/otlp` },
             }
-          : { "otlp/hub": { endpoint: `${ctx.platform.endpoints.otlp}:443`, headers: { authorization: "Basic ${env:HUB_BASIC_AUTH}" } } },
+          : { "otlp/hub": { endpoint: `${ctx.release.endpoints.otlp}:443`, headers: { authorization: "Basic ${env:HUB_BASIC_AUTH}" } } },
         service: {
           pipelines: hub
             ? { traces: pipeline("otlp/tempo"), metrics: pipeline("prometheusremotewrite"), logs: pipeline("otlphttp/loki") }
@@ -271,7 +272,7 @@ const openTelemetryCollector: ComponentBase = {
   },
   objects: (ctx) =>
     ctx.release.hub
-      ? [htpasswd(ctx), hubIngress(ctx, "otlp", ctx.platform.endpoints.otlp, hubServices.collector, { "nginx.ingress.kubernetes.io/backend-protocol": "GRPC" })]
+      ? [htpasswd(ctx), hubIngress(ctx, "otlp", ctx.release.endpoints.otlp, hubServices.collector, { "nginx.ingress.kubernetes.io/backend-protocol": "GRPC" })]
       : [hubCredentials(ctx)],
 };
 
@@ -280,8 +281,8 @@ const fluentBit: ComponentBase = {
   values: (ctx) => {
     const hub = ctx.release.hub;
     const output = hub
-      ? ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${hubServices.lokiGateway.service}.logging.svc.cluster.local`, `    Port ${hubServices.lokiGateway.port}`]
-      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.platform.endpoints.logs}`, "    Port 443", "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
+      ? ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${hubServices.lokiGateway.service}.${components.loki.namespace}.svc.cluster.local`, `    Port ${hubServices.lokiGateway.port}`]
+      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.release.endpoints.logs}`, "    Port 443", "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
     return {
       fullnameOverride: "fluent-bit",
       resources: ctx.resources,
@@ -322,7 +323,7 @@ const loki: ComponentBase = {
     chunksCache: { enabled: false },
     resultsCache: { enabled: false },
   }),
-  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.platform.endpoints.logs, hubServices.lokiGateway)],
+  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.release.endpoints.logs, hubServices.lokiGateway)],
 };
 
 /** The hub's trace store. */

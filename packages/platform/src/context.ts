@@ -9,8 +9,6 @@ export interface ReleaseContext {
   readonly release: PlatformRelease;
   readonly account: ResolvedAccount;
   readonly platform: ResolvedPlatform;
-  /** The hub account (where `platform.endpoints` live). */
-  readonly hub: ResolvedAccount;
   /** Sizes from the account's platform tier: its minimum replica count and its resource floor. */
   readonly replicas: number;
   readonly resources: Resources;

@@ -36,11 +36,10 @@ export interface PlatformBuild {
 
 export function renderPlatform(estate: ResolvedEstate): PlatformBuild[] {
   const p = estate.platform;
-  const hub = estate.accounts.find((a) => a.name === p.hub)!;
   return p.releases.map((release) => {
     const account = estate.accounts.find((a) => a.name === release.account)!;
     const labels = { account: account.name, "cost-center": p.costCenter, environment: PLATFORM_FOLDER_NAME, team: p.team };
-    const ctx: ReleaseContext = { release, account, platform: p, hub, replicas: release.tier.replicas.min, resources: release.tier.resources, labels };
+    const ctx: ReleaseContext = { release, account, platform: p, replicas: release.tier.replicas.min, resources: release.tier.resources, labels };
     const base = componentBases[release.component];
     const folder = `${account.name}/${PLATFORM_FOLDER_NAME}/${release.component}`;
     const objects = base.objects(ctx).map((c): PlatformObject => {

@@ -1,6 +1,7 @@
 /**
- * A small estate built in memory (no files, no generated/): three accounts, dev/staging/prod, an http
- * service, a worker and a job, resolved by the model and rendered by the real bases. Tests break one
+ * A small estate built in memory (no files, no generated/): three accounts, dev/staging/prod plus common's
+ * shared (ArgoCD and the platform's hub, no services), an http service, a worker and a job, resolved by the
+ * model and rendered by the real bases and platform. Tests break one
  * thing in the typed input, the resolved model or a rendered object, and expect exactly their rule to fire.
  */
 import { renderFiles, renderObjects } from "@gitops/generator";
@@ -11,6 +12,8 @@ export const estateInput = (): EstateInput => ({
   repository: { url: "https://github.com/acme/platform-gitops.git" },
   registry: "registry.common.example.dev",
   platformTeam: "@acme/platform",
+  // ArgoCD, and so the platform's hub, in common, as in the real estate.
+  argocdEnvironment: "shared",
   accounts: {
     common: { cluster: { name: "common", server: "https://kubernetes.default.svc" }, domain: "common.example.dev", secretStore: { name: "common-vault" } },
     nonprod: { cluster: { name: "nonprod", server: "https://nonprod.k8s.example.dev" }, domain: "nonprod.example.dev", secretStore: { name: "nonprod-vault" } },
@@ -19,6 +22,7 @@ export const estateInput = (): EstateInput => ({
 });
 
 export const environmentInputs = (): Record<string, EnvironmentInput> => ({
+  shared: { name: "shared", account: "common", tier: "prod", wave: -1, domain: "common.example.dev" },
   dev: { name: "dev", account: "nonprod", tier: "dev", wave: 0 },
   staging: { name: "staging", account: "nonprod", tier: "staging", wave: 1 },
   prod: { name: "prod", account: "prod", tier: "prod", wave: 2, domain: "example.dev" },

@@ -67,6 +67,48 @@ describe("isolation/common-api", () => {
   });
 });
 
+describe("isolation of the platform (its folders and its Applications)", () => {
+  const app = (account: string, component: string) => `common/shared/argocd/application-platform-${account}-${component}.yaml`;
+  const values = (o: Record<string, any>) => o.spec.sources[0].helm.valuesObject; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it("passes spokes shipping to the hub's endpoints, and stores reading the platform's Vault", () => {
+    const input = cleanFixture();
+    const text = JSON.stringify(input.objects.filter((o) => o.file.startsWith("common/shared/argocd/application-platform-prod-") || o.file.startsWith("prod/platform/")).map((o) => o.object));
+    // Not vacuous: prod's platform does name the hub's endpoints and common's Vault.
+    for (const host of Object.values(input.estate.platform.endpoints)) expect(text).toContain(host);
+    expect(text).toContain("https://vault.common.example.dev");
+    expect(run(commonApiRule, input)).toEqual([]);
+    expect(run(crossAccountRule, input)).toEqual([]);
+  });
+
+  it("fails a spoke's Helm values reaching a common host that is not an endpoint, at the platform", () => {
+    const input = withObject(cleanFixture(), app("nonprod", "kube-prometheus-stack"), (o) => (values(o).prometheus.prometheusSpec.remoteWrite[0].url = "https://grafana.common.example.dev/api/v1/write"));
+    expect(run(commonApiRule, input)).toMatchObject([
+      { rule: "isolation/common-api", file: "environments/estate.ts", path: "platform", service: null, message: expect.stringContaining("the platform of account nonprod references grafana.common.example.dev"), generated: { file: app("nonprod", "kube-prometheus-stack"), path: "spec.sources[0].helm.valuesObject.prometheus.prometheusSpec.remoteWrite[0].url" } },
+    ]);
+  });
+
+  it("fails common's Vault named anywhere but a secret store's server", () => {
+    const input = withObject(cleanFixture(), app("prod", "opentelemetry-collector"), (o) => (values(o).config.exporters["otlp/hub"].endpoint = "vault.common.example.dev:443"));
+    expect(run(commonApiRule, input)).toMatchObject([{ rule: "isolation/common-api", message: expect.stringContaining("vault.common.example.dev") }]);
+  });
+
+  it("fails a nonprod platform object or Application naming prod's domain or cluster", () => {
+    const issuer = withObject(cleanFixture(), "nonprod/platform/cert-manager/clusterissuer-letsencrypt.yaml", (o) => (o.spec.acme.server = "https://acme.example.dev/directory"));
+    expect(run(crossAccountRule, issuer)).toMatchObject([{ rule: "isolation/cross-account", file: "environments/estate.ts", environment: null, message: expect.stringContaining("the platform of account nonprod references acme.example.dev, which belongs to account prod"), generated: { path: "spec.acme.server" } }]);
+    const destination = withObject(cleanFixture(), app("nonprod", "ingress-nginx"), (o) => (o.spec.destination.server = "https://prod.k8s.example.dev"));
+    expect(run(crossAccountRule, destination)).toMatchObject([{ path: "accounts.nonprod.cluster.server", message: expect.stringContaining("prod.k8s.example.dev, which belongs to account prod"), generated: { file: app("nonprod", "ingress-nginx"), path: "spec.destination.server" } }]);
+  });
+
+  it("fails an estate whose hub is a spoke: prod's platform would ship to nonprod", () => {
+    // Without common's environment, ArgoCD and so the hub default to dev's account.
+    const input = fixture({ environments: (e) => delete e.shared, estate: (e) => delete e.argocdEnvironment });
+    expect(input.estate.platform.hub).toBe("nonprod");
+    const hosts = run(crossAccountRule, input).map((f) => /references ([^\s,]+)/.exec(f.message)?.[1]);
+    expect(new Set(hosts)).toEqual(new Set(["otlp.nonprod.example.dev", "metrics.nonprod.example.dev", "alertmanager.nonprod.example.dev", "logs.nonprod.example.dev", "vault.nonprod.example.dev"]));
+  });
+});
+
 describe("isolation/network-policy", () => {
   it("passes default-deny plus named same-account peers", () => {
     expect(run(networkPolicyRule, cleanFixture())).toEqual([]);

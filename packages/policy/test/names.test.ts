@@ -31,7 +31,7 @@ describe("names/rfc1123", () => {
   it("fails an ArgoCD Application name over 63 characters (its tracking label)", () => {
     const name = `prod-${"x".repeat(60)}`;
     const input = withExtra(cleanFixture(), { file: "common/shared/argocd/application-long.yaml", object: { apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name, namespace: "argocd" } } });
-    expect(run(rfc1123Rule, input)).toMatchObject([{ rule: "names/rfc1123", environment: null, message: expect.stringContaining("tracking label") }]);
+    expect(run(rfc1123Rule, input)).toMatchObject([{ rule: "names/rfc1123", environment: "shared", message: expect.stringContaining("tracking label") }]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatParityTables, parityRule, parityTables } from "../src/index.ts";
-import { cleanFixture, fixture, run, withDeployment } from "./fixture.ts";
+import { Context, formatParityTables, normalizeForParity, parityRule, parityTables } from "../src/index.ts";
+import { cleanFixture, fixture, run, withDeployment, withObject } from "./fixture.ts";
 
 describe("parity/allowed-differences", () => {
   it("passes differences in size, version, URLs, secret refs and log level", () => {
@@ -45,5 +45,91 @@ describe("parity/allowed-differences", () => {
     expect(text).toMatch(/config\.PARTNER_URL\s+url\s+https:\/\/sandbox\.partner\.example\.com\s+https:\/\/sandbox\.partner\.example\.com\s+https:\/\/live\.partner\.example\.com/);
     expect(text).toMatch(/replicas\s+size\s+1\s+2\s+3/);
     expect(text).not.toContain("NOT ALLOWED");
+  });
+});
+
+describe("parity of tier data: rollout health and alert rules", () => {
+  const rule = (file: string, i = 0) => cleanFixture().objects.find((o) => o.file === file)!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const rules = (o: Record<string, any>) => o.spec.groups[0].rules; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it("passes what the tiers make differ: minReadySeconds, progressDeadlineSeconds, alert severity and for", () => {
+    // Not vacuous: the clean fixture's tiers do differ in all four.
+    const deployments = ["nonprod/dev/api/deployment.yaml", "nonprod/staging/api/deployment.yaml", "prod/prod/api/deployment.yaml"].map((f) => rule(f).spec);
+    expect(deployments.map((d) => [d.minReadySeconds, d.progressDeadlineSeconds])).toEqual([[0, 300], [10, 600], [30, 600]]);
+    const alerts = ["nonprod/dev/api/prometheusrule.yaml", "nonprod/staging/api/prometheusrule.yaml", "prod/prod/api/prometheusrule.yaml"].map((f) => rules(rule(f))[0]);
+    expect(alerts.map((a) => [a.labels.severity, a.for, a.labels.environment])).toEqual([["info", "15m"], ["ticket", "10m"], ["page", "5m"]].map(([s, f], i) => [s, f, ["dev", "staging", "prod"][i]]));
+    expect(run(parityRule, cleanFixture())).toEqual([]);
+    const kinds = Object.fromEntries(parityTables(cleanFixture().estate).find((t) => t.service === "api")!.rows.map((r) => [r.field, r.kind]));
+    expect(kinds).toMatchObject({ minReadySeconds: "tier", progressDeadlineSeconds: "tier", "observability.alerts.severity": "tier", "observability.alerts.for": "tier" });
+  });
+
+  it("fails a PrometheusRule that differs between staging and prod in a non-tier field", () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/prometheusrule.yaml", (o) => {
+      rules(o)[3].expr = rules(o)[3].expr.replace("> 3", "> 10");
+      rules(o)[0].labels.team = "oncall";
+    });
+    const findings = run(parityRule, input);
+    expect(findings.map((f) => [f.environment, f.service, f.file, f.generated?.file, f.generated?.path])).toEqual([
+      ["prod", "api", "services/api/service.ts", "prod/prod/api/prometheusrule.yaml", "spec.groups[0].rules[0].labels.team"],
+      ["prod", "api", "services/api/service.ts", "prod/prod/api/prometheusrule.yaml", "spec.groups[0].rules[3].expr"],
+    ]);
+    expect(findings[0]!.message).toBe('PrometheusRule api spec.groups[0].rules[0].labels.team is "oncall" in prod but "core" in dev; a PrometheusRule may differ between environments only in placement and its tier\'s data (thresholds, severity, for, the environment label)');
+  });
+
+  it("fails an alert added in one environment, or a for or severity that is not the tier's", () => {
+    const added = withObject(cleanFixture(), "nonprod/staging/worker/prometheusrule.yaml", (o) => rules(o).push({ ...rules(o)[0], alert: "Extra" }));
+    expect(run(parityRule, added)).toMatchObject([{ environment: "staging", message: expect.stringContaining("spec.groups[0].rules is 3 entries in staging but 2 entries in dev") }]);
+    const loose = withObject(cleanFixture(), "prod/prod/report/prometheusrule.yaml", (o) => {
+      rules(o)[0].for = "1h";
+      rules(o)[0].labels.severity = "info";
+    });
+    expect(run(parityRule, loose).map((f) => f.generated?.path).sort()).toEqual(["spec.groups[0].rules[0].for", "spec.groups[0].rules[0].labels.severity"]);
+  });
+
+  it("passes a threshold that differs as the resolved SLO does, and fails one that does not", () => {
+    const tighter = (o: Record<string, any>) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      rules(o)[0].expr = rules(o)[0].expr.replace(/> 5$/, "> 1");
+      rules(o)[0].annotations.summary = rules(o)[0].annotations.summary.replace("5 %", "1 %");
+    };
+    const edited = withObject(cleanFixture(), "prod/prod/api/prometheusrule.yaml", tighter);
+    expect(run(parityRule, edited).map((f) => f.generated?.path)).toEqual(["spec.groups[0].rules[0].annotations.summary", "spec.groups[0].rules[0].expr"]);
+    const withSlo = withDeployment(edited, "api", "prod", (d) => (d.slo = { ...d.slo, errorRatePercent: 1 }));
+    expect(run(parityRule, withSlo)).toEqual([]);
+  });
+
+  it("fails a ServiceMonitor scraping differently in one environment", () => {
+    const input = withObject(cleanFixture(), "nonprod/staging/api/servicemonitor.yaml", (o) => (o.spec.endpoints[0].interval = "5s"));
+    expect(run(parityRule, input)).toMatchObject([{ environment: "staging", generated: { path: "spec.endpoints[0].interval" }, message: expect.stringContaining('is "5s" in staging but "30s" in dev') }]);
+  });
+
+  it("normalizes placement and tier data only", () => {
+    const ctx = new Context(cleanFixture());
+    const u = ctx.units.find((x) => x.d.service === "api" && x.d.environment === "prod")!;
+    const o = u.objects.find((x) => x.object.kind === "PrometheusRule")!;
+    const first = rules(normalizeForParity(u, o.object) as Record<string, any>)[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(first).toMatchObject({ for: "<tier>", labels: { severity: "<tier>", environment: "<placement>", service: "api", team: "core" }, annotations: { summary: "api fails more than <slo> % of requests in <placement>" } });
+    expect(first.expr).toMatch(/namespace="<namespace>".*\[5m\].*> <slo>$/);
+  });
+});
+
+describe("parity of shared config", () => {
+  const input = () =>
+    fixture({
+      estate: (e) => (e.platform = { config: { ASSETS_URL: "https://assets.{domain}", LOCALE: "en-GB" } }),
+      services: (s) => (s.api!.sharedConfig = ["ASSETS_URL", "LOCALE"]),
+    });
+
+  it("classes a shared setting that differs by its {domain} as a URL, and points at platform.config", () => {
+    expect(run(parityRule, input())).toEqual([]);
+    const api = parityTables(input().estate).find((t) => t.service === "api")!;
+    expect(api.rows.find((r) => r.field === "config.ASSETS_URL")).toMatchObject({ kind: "url", values: { dev: '"https://assets.dev.nonprod.example.dev"', prod: '"https://assets.example.dev"' } });
+    expect(api.rows.find((r) => r.field === "config.LOCALE")).toBeUndefined();
+    const ctx = new Context(input());
+    expect(ctx.configSource(ctx.units.find((u) => u.d.service === "api")!, "ASSETS_URL")).toEqual({ file: "environments/estate.ts", path: "platform.config.ASSETS_URL" });
+  });
+
+  it("still fails a shared setting changed in one environment", () => {
+    const changed = withDeployment(input(), "api", "staging", (d) => (d.config.LOCALE = "de-DE"));
+    expect(run(parityRule, changed)).toMatchObject([{ environment: "staging", file: "environments/estate.ts", path: "platform.config.LOCALE", message: expect.stringContaining("config.LOCALE") }]);
   });
 });

@@ -20,7 +20,7 @@ const application = {
 };
 
 describe("schema validation", () => {
-  it("passes every object the bases render, ExternalSecrets included", async () => {
+  it("passes every object the bases and the platform render, CRDs included", async () => {
     expect(await schemaFindings(cleanFixture())).toEqual([]);
   });
 
@@ -92,6 +92,50 @@ describe("schema validation", () => {
     expect(await schemaFindings(withExtra(cleanFixture(), { file, object: typo }))).toMatchObject([{ rule: "schema/unknown-field", generated: { path: "spec.strategy.rollingSync.steps[0].maxUpdat" } }]);
   });
 
+  it("validates the observability and platform kinds with their CRD models (ServiceMonitor, PrometheusRule, ClusterIssuer, ClusterSecretStore)", async () => {
+    const kinds = new Set(cleanFixture().objects.map((o) => `${String(o.object.apiVersion)} ${String(o.object.kind)}`));
+    for (const k of ["monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule", "cert-manager.io/v1 ClusterIssuer", "external-secrets.io/v1 ClusterSecretStore"]) expect(kinds).toContain(k);
+    // The clean fixture renders them all and passes (first test); broken ones do not.
+    const input = withObject(withObject(cleanFixture(), "prod/prod/api/prometheusrule.yaml", (o) => {
+      o.spec.groups[0].rules[0].for = 5;
+      delete o.spec.groups[0].name;
+    }), "prod/platform/cert-manager/clusterissuer-letsencrypt.yaml", (o) => delete o.spec.acme.privateKeySecretRef);
+    const findings = await schemaFindings(input);
+    expect(findings.map((f) => [f.rule, f.generated?.file, f.message.replace(/ — .*/, "")]).sort()).toEqual([
+      ["schema/kubernetes", "prod/platform/cert-manager/clusterissuer-letsencrypt.yaml", "ClusterIssuer letsencrypt spec.acme must have required property privateKeySecretRef"],
+      ["schema/kubernetes", "prod/prod/api/prometheusrule.yaml", "PrometheusRule api spec.groups[0] must have required property name"],
+      ["schema/kubernetes", "prod/prod/api/prometheusrule.yaml", "PrometheusRule api spec.groups[0].rules[0].for must be string"],
+    ]);
+    expect(findings.find((f) => f.generated?.file.includes("clusterissuer"))).toMatchObject({ file: "environments/estate.ts", environment: null, service: null });
+  });
+
+  it("finds an unknown field in a ServiceMonitor, and in the platform's objects", async () => {
+    const input = withObject(withObject(cleanFixture(), "nonprod/staging/worker/servicemonitor.yaml", (o) => {
+      o.spec.endpoints[0].intervall = "15s";
+      o.spec.namespaceSelector.matchName = ["x"];
+    }), "nonprod/platform/external-secrets/clustersecretstore-nonprod-vault.yaml", (o) => (o.spec.provider.vault.auth.kubernetes.rol = "external-secrets"));
+    const findings = await schemaFindings(input);
+    expect(findings.map((f) => [f.rule, f.generated?.path, f.file, f.environment]).sort()).toEqual([
+      ["schema/unknown-field", "spec.endpoints[0].intervall", "services/worker/service.ts", "staging"],
+      ["schema/unknown-field", "spec.namespaceSelector.matchName", "services/worker/service.ts", "staging"],
+      ["schema/unknown-field", "spec.provider.vault.auth.kubernetes.rol", "environments/estate.ts", null],
+    ]);
+  });
+
+  it("accepts any Helm valuesObject in a platform Application, but not typos around it", async () => {
+    const file = "common/shared/argocd/application-platform-prod-kube-prometheus-stack.yaml";
+    const free = withObject(cleanFixture(), file, (o) => (o.spec.sources[0].helm.valuesObject.anyChartKey = { nested: [{ whatever: true }] }));
+    expect(await schemaFindings(free)).toEqual([]);
+    const typo = withObject(cleanFixture(), file, (o) => {
+      o.spec.sources[0].helm.valueObject = o.spec.sources[0].helm.valuesObject;
+      o.spec.syncPolicy.managedNamespaceMetadata.label = {};
+    });
+    expect((await schemaFindings(typo)).map((f) => [f.rule, f.generated?.path]).sort()).toEqual([
+      ["schema/unknown-field", "spec.sources[0].helm.valueObject"],
+      ["schema/unknown-field", "spec.syncPolicy.managedNamespaceMetadata.label"],
+    ]);
+  });
+
   it("reports a kind no model package knows", async () => {
     const input = withExtra(cleanFixture(), { file: "prod/prod/api/widget.yaml", object: { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "api", namespace: "prod-api" } } });
     expect(await schemaFindings(input)).toMatchObject([{ rule: "schema/kubernetes", message: expect.stringContaining("example.com/v1 Widget has no schema") }]);
@@ -102,6 +146,10 @@ describe("schema validation", () => {
     expect(await modelFor("v1", "ConfigMap")).toBeDefined();
     expect(await modelFor("external-secrets.io/v1", "ExternalSecret")).toBeDefined();
     expect(await modelFor("argoproj.io/v1alpha1", "ApplicationSet")).toBeDefined();
+    expect(await modelFor("monitoring.coreos.com/v1", "ServiceMonitor")).toBeDefined();
+    expect(await modelFor("monitoring.coreos.com/v1", "PrometheusRule")).toBeDefined();
+    expect(await modelFor("cert-manager.io/v1", "ClusterIssuer")).toBeDefined();
+    expect(await modelFor("cert-manager.io/v1", "Certificate")).toBeDefined();
     expect(await modelFor("../../etc", "Passwd")).toBeUndefined();
     const model = (await modelFor("v1", "Service"))!;
     expect(validateWith(model, { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 80, targetPrt: 8080 }] } }).unknown).toEqual([["spec", "ports", 0, "targetPrt"]]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entropy, highEntropyRule, highEntropyTokens, noValuesRule, scanText, storeOnlyRule } from "../src/index.ts";
+import { crossAccountRule, entropy, highEntropyRule, highEntropyTokens, noValuesRule, scanText, storeOnlyRule, storeScopeRule } from "../src/index.ts";
 import { cleanFixture, fixture, run, withExtra, withFile, withObject } from "./fixture.ts";
 
 // Test values assembled at run time so this file itself never matches a secret scanner.
@@ -90,5 +90,67 @@ describe("secrets/store-only", () => {
   it("fails a store that is not the account's", () => {
     const input = withObject(cleanFixture(), "nonprod/dev/api/externalsecret.yaml", (o) => (o.spec.secretStoreRef = { kind: "SecretStore", name: "team-store" }));
     expect(run(storeOnlyRule, input)).toMatchObject([{ file: "environments/estate.ts", path: "accounts.nonprod.secretStore", environment: "dev" }]);
+  });
+});
+
+describe("secrets/store-only, for the platform too", () => {
+  const hubCredentials = "nonprod/platform/opentelemetry-collector/externalsecret-hub-credentials.yaml";
+
+  it("fails a platform ExternalSecret reading a store that is not the account's", () => {
+    const input = withObject(cleanFixture(), hubCredentials, (o) => (o.spec.secretStoreRef.name = "vault"));
+    expect(run(storeOnlyRule, input)).toMatchObject([
+      { rule: "secrets/store-only", file: "environments/estate.ts", path: "accounts.nonprod.secretStore", environment: null, service: null, message: expect.stringContaining("not account nonprod's store ClusterSecretStore nonprod-vault"), generated: { file: hubCredentials, path: "spec.secretStoreRef" } },
+    ]);
+  });
+
+  it("fails a per-key storeRef that overrides the account's store", () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/externalsecret.yaml", (o) => (o.spec.data[0].sourceRef = { storeRef: { kind: "ClusterSecretStore", name: "legacy-vault" } }));
+    expect(run(storeOnlyRule, input)).toMatchObject([{ environment: "prod", service: "api", generated: { file: "prod/prod/api/externalsecret.yaml", path: "spec.data[0].sourceRef.storeRef" } }]);
+  });
+
+  it("leaves a nonprod ExternalSecret reading prod-vault to isolation/cross-account, which names the file, field and fix", () => {
+    const input = withObject(cleanFixture(), hubCredentials, (o) => (o.spec.secretStoreRef.name = "prod-vault"));
+    expect(run(storeOnlyRule, input)).toEqual([]);
+    expect(run(crossAccountRule, input)).toEqual([
+      {
+        rule: "isolation/cross-account",
+        file: "environments/estate.ts",
+        path: "accounts.nonprod.secretStore",
+        message: "ExternalSecret hub-credentials (the platform of account nonprod) reads from prod-vault, the secret store of account prod",
+        fix: "read only from account nonprod's store (nonprod-vault)",
+        environment: null,
+        service: null,
+        generated: { file: hubCredentials, path: "spec.secretStoreRef.name" },
+      },
+    ]);
+  });
+});
+
+describe("secrets/store-scope", () => {
+  const nonprodStore = "nonprod/platform/external-secrets/clustersecretstore-nonprod-vault.yaml";
+  const vault = (o: Record<string, any>) => o.spec.provider.vault; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it("passes every account's store: the platform's Vault, its own path and auth mount", () => {
+    const stores = cleanFixture().objects.filter((o) => o.object.kind === "ClusterSecretStore");
+    expect(stores.map((o) => o.file).sort()).toEqual(["common/platform/external-secrets/clustersecretstore-common-vault.yaml", nonprodStore, "prod/platform/external-secrets/clustersecretstore-prod-vault.yaml"]);
+    expect(run(storeScopeRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails a nonprod store reading prod's path or auth mount", () => {
+    const input = withObject(cleanFixture(), nonprodStore, (o) => {
+      vault(o).path = "prod";
+      vault(o).auth.kubernetes.mountPath = "kubernetes-prod";
+    });
+    expect(run(storeScopeRule, input)).toMatchObject([
+      { rule: "secrets/store-scope", file: "environments/estate.ts", path: "platform", message: expect.stringContaining("path is prod, which is account prod's"), generated: { file: nonprodStore, path: "spec.provider.vault.path" } },
+      { message: expect.stringContaining("auth.kubernetes.mountPath is kubernetes-prod, which is account prod's"), generated: { path: "spec.provider.vault.auth.kubernetes.mountPath" } },
+    ]);
+  });
+
+  it("fails a store whose path names no account, another server or provider, or another account's name", () => {
+    expect(run(storeScopeRule, withObject(cleanFixture(), nonprodStore, (o) => (vault(o).path = "secret")))).toMatchObject([{ message: expect.stringContaining("names no account, so it may read any account's secrets") }]);
+    expect(run(storeScopeRule, withObject(cleanFixture(), nonprodStore, (o) => (vault(o).server = "https://vault.example.org")))).toMatchObject([{ path: "platform.vault", generated: { path: "spec.provider.vault.server" } }]);
+    expect(run(storeScopeRule, withObject(cleanFixture(), nonprodStore, (o) => (o.spec.provider = { aws: { service: "SecretsManager", region: "eu-west-1" } })))).toMatchObject([{ message: expect.stringContaining("from provider aws") }]);
+    expect(run(storeScopeRule, withObject(cleanFixture(), nonprodStore, (o) => (o.metadata.name = "prod-vault")))).toMatchObject([{ path: "accounts.nonprod.secretStore", message: expect.stringContaining("is not account nonprod's store (ClusterSecretStore nonprod-vault)") }]);
   });
 });

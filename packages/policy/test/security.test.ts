@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baselineRule, noDebugRule, podSecurityRule, readOnlyRootRule, restrictedRule } from "../src/index.ts";
+import { baselineRule, ingressTlsRule, noDebugRule, podSecurityRule, readOnlyRootRule, restrictedRule, tlsCovers } from "../src/index.ts";
 import { cleanFixture, fixture, run, withExtra, withObject } from "./fixture.ts";
 
 const container = (o: Record<string, any>) => o.spec.template.spec.containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -84,5 +84,59 @@ describe("security/no-debug", () => {
   it("fails a TTY left open in prod", () => {
     const input = withObject(cleanFixture(), "prod/prod/api/deployment.yaml", (o) => (container(o).tty = true));
     expect(run(noDebugRule, input)).toHaveLength(1);
+  });
+});
+
+describe("security/ingress-tls", () => {
+  const hubIngress = "common/platform/opentelemetry-collector/ingress-otlp.yaml";
+
+  it("passes services' and the hub's Ingresses: a tls entry with a secret per host, the account's issuer", () => {
+    const ingresses = cleanFixture().objects.filter((o) => o.object.kind === "Ingress").map((o) => o.file);
+    expect(ingresses).toContain("prod/prod/api/ingress.yaml");
+    expect(ingresses).toContain(hubIngress);
+    expect(run(ingressTlsRule, cleanFixture())).toEqual([]);
+  });
+
+  it("fails an Ingress without TLS, at the service's public host", () => {
+    const input = withObject(cleanFixture(), "prod/prod/api/ingress.yaml", (o) => delete o.spec.tls);
+    expect(run(ingressTlsRule, input)).toEqual([
+      {
+        rule: "security/ingress-tls",
+        file: "services/api/service.ts",
+        path: "public",
+        message: "Ingress api serves api.example.dev without TLS: no spec.tls entry lists it",
+        fix: 'add { hosts: ["api.example.dev"], secretName: "<name>-tls" } to spec.tls (a base fix)',
+        environment: "prod",
+        service: "api",
+        generated: { file: "prod/prod/api/ingress.yaml", path: "spec.rules[0].host" },
+      },
+    ]);
+  });
+
+  it("fails a tls entry for another host, or without a secret", () => {
+    expect(run(ingressTlsRule, withObject(cleanFixture(), "nonprod/dev/api/ingress.yaml", (o) => (o.spec.tls[0].hosts = ["www.dev.nonprod.example.dev"])))).toMatchObject([{ environment: "dev", message: expect.stringContaining("serves api.dev.nonprod.example.dev without TLS") }]);
+    expect(run(ingressTlsRule, withObject(cleanFixture(), "nonprod/dev/api/ingress.yaml", (o) => delete o.spec.tls[0].secretName))).toMatchObject([{ generated: { path: "spec.tls[0].secretName" }, message: expect.stringContaining("without a secretName") }]);
+  });
+
+  it("fails a missing or foreign cluster issuer, at the account's issuer for the platform", () => {
+    const missing = withObject(cleanFixture(), "prod/prod/api/ingress.yaml", (o) => delete o.metadata.annotations["cert-manager.io/cluster-issuer"]);
+    expect(run(ingressTlsRule, missing)).toMatchObject([{ file: "services/api/service.ts", message: expect.stringContaining("has no cert-manager.io/cluster-issuer annotation"), fix: expect.stringContaining("letsencrypt") }]);
+    const foreign = withObject(cleanFixture(), hubIngress, (o) => (o.metadata.annotations["cert-manager.io/cluster-issuer"] = "letsencrypt-staging"));
+    expect(run(ingressTlsRule, foreign)).toMatchObject([{ file: "environments/estate.ts", path: "accounts.common.ingress.clusterIssuer", environment: null, generated: { file: hubIngress, path: 'metadata.annotations["cert-manager.io/cluster-issuer"]' } }]);
+  });
+
+  it("fails rules and backends that answer for any host", () => {
+    const input = withObject(cleanFixture(), hubIngress, (o) => {
+      delete o.spec.rules[0].host;
+      o.spec.defaultBackend = o.spec.rules[0].http.paths[0].backend;
+    });
+    expect(run(ingressTlsRule, input).map((f) => f.generated?.path).sort()).toEqual(["spec.defaultBackend", "spec.rules[0]"]);
+  });
+
+  it("lets a wildcard cover exactly one label", () => {
+    expect(tlsCovers("*.example.dev", "api.example.dev")).toBe(true);
+    expect(tlsCovers("*.example.dev", "a.b.example.dev")).toBe(false);
+    expect(tlsCovers("*.example.dev", "example.dev")).toBe(false);
+    expect(tlsCovers("API.example.dev", "api.example.dev")).toBe(true);
   });
 });

@@ -2,8 +2,9 @@
  * Parity: a service is the same everywhere it runs. Between its environments only the allowed kinds of
  * difference may appear — size (resources, replicas, autoscaling), version, URLs, secret references and
  * log level — plus what the environment itself decides: where it runs (namespace, account, secret store,
- * callers) and what its tier sets (security, HA, rollout). Anything else is a finding, and `--parity`
- * prints the table of every difference, per service.
+ * callers) and what its tier sets (security, HA, rollout, rollout health, alerting). Anything else is a finding,
+ * and `--parity` prints the table of every difference, per service. The resolved model is compared field by
+ * field; objects the base computes from it (alert rules, scrape configs) are compared as rendered.
  */
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
 import { formatObjPath, get, isObj, kindOf, nameOf, type Context, type ObjPath, type Unit } from "../context.ts";
@@ -60,9 +61,9 @@ export function classify(field: string, d: ResolvedDeployment, shared: Readonly<
     case "config":
       if (sub === "LOG_LEVEL") return "log level";
       if (sub && (d.origins[`urls.${sub}`] || d.origins[`config.${sub}`]?.layer === "derived")) return "url";
+      // Shared config from the platform block is the same everywhere but for {domain}: a URL difference. Other
+      // platform settings (the telemetry endpoint, a shared setting without {domain}) may not differ at all.
       if (sub && d.origins[`config.${sub}`]?.layer === "platform" && Object.hasOwn(shared, sub) && shared[sub]!.includes("{domain}")) return "url";
-      // Shared config from the platform block is the same everywhere but for {domain}: a URL difference.
-      if (sub && d.origins[`config.${sub}`]?.layer === "platform") return "url";
       return null;
     case "ingress":
       return sub === "host" ? "url" : "placement";
@@ -161,11 +162,13 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
  * label when they are the tier's, and thresholds (in expressions and annotations) when they are the resolved SLO's.
  * Anything left that differs between environments is a base that renders environments differently.
  */
-export function normalize(u: Unit, object: unknown): unknown {
+export function normalizeForParity(u: Unit, object: unknown): unknown {
   const { d } = u;
   const slo = new Set(Object.values(d.slo).map(String));
   const word = (w: string) => new RegExp(`(?<![A-Za-z0-9_.-])${escape(w)}(?![A-Za-z0-9_.-])`, "g");
-  const placement = (v: string) => v.split(d.namespace).join("<namespace>").replace(word(d.environment), "<environment>").replace(word(d.account), "<account>");
+  // One placeholder for both names: an environment may be named like its account (prod in prod).
+  const names = [d.environment, d.account].sort((a, b) => b.length - a.length);
+  const placement = (v: string) => names.reduce((x, n) => x.replace(word(n), "<placement>"), v.split(d.namespace).join("<namespace>"));
   const walk = (v: unknown, path: readonly (string | number)[]): unknown => {
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
     if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]));
@@ -217,11 +220,11 @@ export const parityRule = rule("parity/allowed-differences", "A service's enviro
     }
     // Objects the base computes: the same everywhere, placement and tier data aside.
     for (const o of first.objects.filter((x) => renderedKinds.has(kindOf(x)))) {
-      const reference = normalize(first, o.object);
+      const reference = normalizeForParity(first, o.object);
       for (const u of us.slice(1)) {
         const other = u.objects.find((x) => kindOf(x) === kindOf(o) && nameOf(x) === nameOf(o));
         if (!other) continue;
-        for (const path of differences(reference, normalize(u, other.object)))
+        for (const path of differences(reference, normalizeForParity(u, other.object)))
           out.push(ctx.finding("parity/allowed-differences", { file: u.service.file, path: "" }, `${kindOf(o)} ${nameOf(o)} ${formatObjPath(path) || "(object)"} is ${shown(get(other.object, path))} in ${u.d.environment} but ${shown(get(o.object, path))} in ${first.d.environment}; a ${kindOf(o)} may differ between environments only in placement and its tier's data (thresholds, severity, for, the environment label) — render it the same everywhere (a base fix)`, { unit: u, object: other, path }));
       }
     }

@@ -156,7 +156,7 @@ const accountsNamed = (value: string, accounts: readonly string[]) => accounts.f
 export const storeScopeRule = rule("secrets/store-scope", "Every secret store reads the platform's secret manager only through its own account's path and auth mount, under the account's store name.", (ctx: Context) => {
   const out: Finding[] = [];
   const names = ctx.estate.accounts.map((a) => a.name);
-  const vault = ctx.estate.platform.vault;
+  const vaultOf = (account: string) => ctx.estate.platform.releases.find((r) => r.account === account)?.vault;
   for (const o of ctx.objects) {
     const kind = kindOf(o);
     if (kind !== "ClusterSecretStore" && kind !== "SecretStore") continue;
@@ -167,6 +167,7 @@ export const storeScopeRule = rule("secrets/store-scope", "Every secret store re
       continue;
     }
     const mine = account.secretStore;
+    const vault = vaultOf(account.name);
     if (nameOf(o) !== mine.name || kind !== mine.kind) report(["metadata", "name"], `is not account ${account.name}'s store (${mine.kind} ${mine.name}) — render only the account's own store, under its name`);
     const provider = asObj(get(o.object, ["spec", "provider"]));
     const other = Object.keys(provider).filter((p) => p !== "vault");

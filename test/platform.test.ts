@@ -1,0 +1,219 @@
+/**
+ * The common account made real in generated/ (issue #8), checked on the bytes that would be written, read back as
+ * YAML 1.1 the way kubectl and ArgoCD read them: every workload's telemetry goes to its own account's collector;
+ * each account resolves secrets through its own store and nothing references another account's; every public host
+ * has TLS from its account's issuer; shared config is declared once and copied down the same way; every object
+ * carries the cost labels; rollout health is tier data. Run on the repository's estate and on the minimal fixture.
+ */
+import { dirname } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { build, type Build } from "../packages/generator/src/index.ts";
+import { components, tiers, wellKnown, type ResolvedDeployment } from "../packages/model/src/index.ts";
+import { estate } from "./support/estate.ts";
+
+type K8s = Record<string, any>;
+interface File {
+  readonly path: string;
+  readonly account: string;
+  readonly o: K8s;
+}
+
+function ok(result: Awaited<ReturnType<typeof build>>): Build {
+  if (!result.ok) throw new Error(result.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join("\n"));
+  return result.build;
+}
+
+const files = (b: Build): File[] =>
+  [...b.files]
+    .filter(([p]) => p.endsWith(".yaml") && !p.endsWith("/kustomization.yaml"))
+    .map(([path, text]) => ({ path, account: path.split("/")[0]!, o: parse(text, { version: "1.1" }) as K8s }));
+const folderOf = (d: ResolvedDeployment) => `${d.account}/${d.environment}/${d.service}`;
+/** ArgoCD's folder: in the account and environment that run ArgoCD (common/shared in the repository). */
+const argoFolder = (b: Build) => dirname([...b.files.keys()].find((p) => p.endsWith("/applicationset-estate.yaml"))!);
+/** The account whose domain is the longest suffix of a host: nonprod.acme.dev is nonprod's, not prod's acme.dev. */
+const ownerOf = (b: Build, host: string) =>
+  b.estate.accounts
+    .filter((a) => host === a.domain || host.endsWith(`.${a.domain}`))
+    .sort((x, y) => y.domain.length - x.domain.length)[0]?.name;
+/** Hosts named in an object; an email address's domain is a contact, not a connection, and is left out. */
+const hostsIn = (o: unknown) => [...JSON.stringify(o).matchAll(/(?<![@a-z0-9.-])[a-z0-9][a-z0-9.-]*\.[a-z]{2,}/g)].map((m) => m[0]);
+
+const builds: Record<string, Build> = {};
+beforeAll(async () => {
+  [builds.repo, builds.minimal] = await Promise.all([build(estate("repo")).then(ok), build(estate("minimal")).then(ok)]);
+});
+
+describe.each(["repo", "minimal"])("the common account in the %s estate", (name) => {
+  const b = () => builds[name]!;
+  const ARGO_FOLDER = () => argoFolder(b());
+
+  it("points every workload at its own account's OTLP collector, which that account runs under that name", () => {
+    const collectorNs = components["opentelemetry-collector"].namespace;
+    const endpoint = `http://${wellKnown.collector.service}.${collectorNs}.svc.cluster.local:${wellKnown.collector.grpcPort}`;
+    const apps = files(b()).filter((f) => f.path.startsWith(`${ARGO_FOLDER()}/application-platform-`));
+    for (const d of b().estate.deployments) {
+      const folder = folderOf(d);
+      const config = files(b()).find((f) => f.path === `${folder}/configmap.yaml`)!.o;
+      expect(config.data.OTEL_EXPORTER_OTLP_ENDPOINT, folder).toBe(endpoint);
+      expect(config.data.OTEL_SERVICE_NAME, folder).toBe(d.service);
+      expect(config.data.OTEL_RESOURCE_ATTRIBUTES, folder).toBe(`service.namespace=${d.team}`);
+      // The container reads that ConfigMap, and its network policy lets it reach the collector's pods.
+      const workload = files(b()).find((f) => f.path === `${folder}/${d.kind === "job" ? "cronjob" : "deployment"}.yaml`)!.o;
+      const pod = d.kind === "job" ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
+      expect(pod.containers[0].envFrom, folder).toContainEqual({ configMapRef: { name: config.metadata.name } });
+      const policy = files(b()).find((f) => f.path === `${folder}/networkpolicy.yaml`)!.o;
+      expect(policy.spec.egress, folder).toContainEqual({
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": collectorNs } }, podSelector: { matchLabels: wellKnown.collector.podLabels } }],
+        ports: [{ protocol: "TCP", port: 4317 }, { protocol: "TCP", port: 4318 }],
+      });
+      // The account's own collector release: same namespace, the name the endpoint uses, the account's cluster.
+      const account = b().estate.accounts.find((a) => a.name === d.account)!;
+      const release = apps.find((f) => f.o.metadata.name === `platform-${d.account}-opentelemetry-collector`);
+      expect(release, `${d.account} runs no collector`).toBeDefined();
+      expect(release!.o.spec.destination).toEqual({ server: account.cluster.server, namespace: collectorNs });
+      expect(release!.o.spec.sources[0].helm.valuesObject.fullnameOverride).toBe(wellKnown.collector.service);
+    }
+  });
+
+  it("resolves secrets through one store per account, and nothing references another account's store", () => {
+    const all = files(b());
+    const accounts = b().estate.accounts.filter((a) => all.some((f) => f.account === a.name && !f.path.startsWith(ARGO_FOLDER())));
+    expect(accounts.length).toBeGreaterThanOrEqual(2);
+    for (const account of accounts) {
+      const stores = all.filter((f) => f.o.kind === "ClusterSecretStore" && f.account === account.name);
+      expect(stores.map((s) => s.o.metadata.name), account.name).toEqual([account.secretStore.name]);
+      const vault = stores[0]!.o.spec.provider.vault;
+      // Its own path and its own Kubernetes auth mount: a nonprod cluster's token cannot read prod's secrets.
+      expect(vault.path).toBe(account.name);
+      expect(vault.auth.kubernetes.mountPath).toBe(`kubernetes-${account.name}`);
+      const externalSecrets = all.filter((f) => f.o.kind === "ExternalSecret" && f.account === account.name);
+      expect(externalSecrets.length, account.name).toBeGreaterThan(0);
+      for (const es of externalSecrets) expect(es.o.spec.secretStoreRef, es.path).toEqual({ kind: account.secretStore.kind, name: account.secretStore.name });
+    }
+    // No store of any account appears in another account's files (prod and nonprod never talk).
+    for (const account of accounts)
+      for (const other of accounts.filter((a) => a.name !== account.name)) {
+        for (const f of all.filter((x) => x.account === account.name && !x.path.startsWith(ARGO_FOLDER())))
+          expect(JSON.stringify(f.o).includes(`"${other.secretStore.name}"`), `${f.path} names ${other.name}'s store`).toBe(false);
+      }
+  });
+
+  it("never lets prod and nonprod reference each other's domain or cluster; spokes reach a hub only at its public endpoints", () => {
+    const all = files(b()).filter((f) => !f.path.startsWith(`${ARGO_FOLDER()}/`));
+    const hub = b().estate.platform.hub;
+    const hubHosts = new Set(Object.values(b().estate.platform.endpoints));
+    const vaults = new Set(b().estate.platform.releases.map((r) => new URL(r.vault).host));
+    for (const f of all) {
+      const text = JSON.stringify(f.o);
+      for (const other of b().estate.accounts.filter((a) => a.name !== f.account && a.name !== hub))
+        expect(text.includes(other.cluster.server), `${f.path} names ${other.name}'s cluster`).toBe(false);
+      for (const host of hostsIn(f.o)) {
+        const owner = ownerOf(b(), host);
+        // The estate's registry serves every account (it lives in common by the seeds; the fixture's is elsewhere).
+        if (owner === undefined || owner === f.account || host === b().estate.registry) continue;
+        // Another account's host: only the hub's, and there only its endpoints, the registry and the secret manager.
+        expect(owner, `${f.path} (${f.account}) names ${host}, in ${owner}`).toBe(hub);
+        expect(hubHosts.has(host) || host === b().estate.registry || vaults.has(host), `${f.path} reaches ${host}, which the hub does not expose`).toBe(true);
+      }
+    }
+  });
+
+  it("gives every public host TLS from its account's ClusterIssuer, under the environment's domain, with only the ingress controller let in", () => {
+    const all = files(b());
+    const ingresses = all.filter((f) => f.o.kind === "Ingress");
+    expect(ingresses.length).toBeGreaterThan(0);
+    for (const f of ingresses) {
+      const account = b().estate.accounts.find((a) => a.name === f.account)!;
+      const hosts = f.o.spec.rules.map((r: K8s) => r.host);
+      const tlsHosts = f.o.spec.tls.flatMap((t: K8s) => t.hosts);
+      for (const h of hosts) expect(tlsHosts, `${f.path}: ${h} has no TLS`).toContain(h);
+      expect(f.o.metadata.annotations["cert-manager.io/cluster-issuer"], f.path).toBe(account.ingress.clusterIssuer);
+      expect(f.o.spec.ingressClassName, f.path).toBe(account.ingress.className);
+      const issuers = all.filter((x) => x.o.kind === "ClusterIssuer" && x.account === f.account).map((x) => x.o.metadata.name);
+      expect(issuers, `${f.account} has no issuer ${account.ingress.clusterIssuer}`).toContain(account.ingress.clusterIssuer);
+    }
+    for (const d of b().estate.deployments.filter((x) => x.ingress)) {
+      const env = b().estate.environments.find((e) => e.name === d.environment)!;
+      expect(d.ingress!.host.endsWith(`.${env.domain}`), `${d.ingress!.host} outside ${env.domain}`).toBe(true);
+      const policy = all.find((f) => f.path === `${folderOf(d)}/networkpolicy.yaml`)!.o;
+      const serving = policy.spec.ingress.find((r: K8s) => r.ports.some((p: K8s) => p.port === d.port));
+      expect(serving.from).toContainEqual({
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": d.ingress!.controllerNamespace } },
+        podSelector: { matchLabels: wellKnown.ingressController.podLabels },
+      });
+    }
+  });
+
+  it("labels every object with team, cost-center, environment and account", () => {
+    for (const f of files(b())) {
+      if (f.path.startsWith(ARGO_FOLDER()) && f.o.kind !== "Application") continue; // ArgoCD's own settings and projects
+      if (f.path.startsWith(ARGO_FOLDER()) && !f.o.metadata.name.startsWith("platform-")) continue; // the root app
+      const labels = f.o.metadata.labels ?? {};
+      for (const key of ["team", "cost-center", "environment", "account"]) expect(labels[key], `${f.path}: ${key}`).toBeTruthy();
+      if (!f.path.startsWith(ARGO_FOLDER())) expect(labels.account, f.path).toBe(f.account);
+    }
+  });
+
+  it("renders a ServiceMonitor for every scraped workload and the tier's alert rules for every workload", () => {
+    const all = files(b());
+    for (const d of b().estate.deployments) {
+      const folder = folderOf(d);
+      const monitor = all.find((f) => f.path === `${folder}/servicemonitor.yaml`);
+      expect(monitor !== undefined, folder).toBe(d.observability.metrics !== undefined);
+      if (monitor) {
+        const service = all.find((f) => f.path === `${folder}/service.yaml`)!.o;
+        // The monitor selects the Service, and names one of its ports.
+        expect(monitor.o.spec.selector.matchLabels).toEqual(Object.fromEntries(Object.entries(service.metadata.labels).filter(([k]) => k === "app.kubernetes.io/name")));
+        expect(service.spec.ports.map((p: K8s) => p.name)).toContain(monitor.o.spec.endpoints[0].port);
+      }
+      const rules = all.find((f) => f.path === `${folder}/prometheusrule.yaml`)!.o.spec.groups[0].rules as K8s[];
+      const tier = tiers[b().estate.environments.find((e) => e.name === d.environment)!.tierName];
+      for (const r of rules) expect(r.labels.severity, `${folder}: ${r.alert}`).toBe(tier.alerting.severity);
+      if (d.kind === "http") expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(["ServiceErrorRateHigh", "ServiceLatencyHigh"]));
+    }
+  });
+
+  it("gives every Deployment the tier's rollout health and a readiness that checks its dependencies", () => {
+    const all = files(b());
+    for (const d of b().estate.deployments.filter((x) => x.kind !== "job")) {
+      const folder = folderOf(d);
+      const tier = tiers[b().estate.environments.find((e) => e.name === d.environment)!.tierName];
+      const deployment = all.find((f) => f.path === `${folder}/deployment.yaml`)!.o;
+      expect(deployment.spec.minReadySeconds, folder).toBe(tier.health.minReadySeconds);
+      expect(deployment.spec.progressDeadlineSeconds, folder).toBe(tier.health.progressDeadlineSeconds);
+      expect(deployment.spec.template.spec.containers[0].readinessProbe, folder).toBeDefined();
+      const deps = d.dependsOn.filter((p) => b().estate.deployments.some((x) => x.service === p.service && x.environment === d.environment && x.kind === "http"));
+      const config = all.find((f) => f.path === `${folder}/configmap.yaml`)!.o.data;
+      if (deps.length === 0) expect(config.HEALTH_DEPENDENCIES, folder).toBeUndefined();
+      else for (const p of deps) expect(config.HEALTH_DEPENDENCIES.split(","), folder).toContainEqual(expect.stringMatching(new RegExp(`^http://${p.service}\\.${p.namespace}\\.svc\\.cluster\\.local/`)));
+    }
+  });
+
+  it("pins every platform chart to an exact version, and no two components of an account share a namespace", () => {
+    const apps = files(b()).filter((f) => f.path.startsWith(`${ARGO_FOLDER()}/application-platform-`));
+    expect(apps.length).toBe(b().estate.platform.releases.length);
+    for (const a of apps) expect(a.o.spec.sources[0].targetRevision, a.path).toMatch(/^v?\d+\.\d+\.\d+$/);
+    for (const account of new Set(b().estate.platform.releases.map((r) => r.account))) {
+      const namespaces = b().estate.platform.releases.filter((r) => r.account === account).map((r) => r.namespace);
+      // Each Application sets its namespace's labels (Pod Security level included): two would fight over one.
+      expect(new Set(namespaces).size, account).toBe(namespaces.length);
+    }
+  });
+});
+
+describe("config in common, copied down", () => {
+  it("renders a shared setting into every environment by the same mechanism, differing only by the environment's domain", () => {
+    const b = builds.repo!;
+    const readers = b.estate.deployments.filter((d) => d.origins["config.FEATURE_FLAGS_URL"]?.layer === "platform");
+    expect(new Set(readers.map((d) => d.account))).toEqual(new Set(["nonprod", "prod"]));
+    for (const d of readers) {
+      const env = b.estate.environments.find((e) => e.name === d.environment)!;
+      const text = b.files.get(`${dirname(`${folderOf(d)}/x`)}/configmap.yaml`)!;
+      expect((parse(text, { version: "1.1" }) as K8s).data.FEATURE_FLAGS_URL).toBe(`https://flags.${env.domain}/api`);
+    }
+    // A setting with no domain in it is byte-identical everywhere it is read.
+    const locales = new Set(b.estate.deployments.filter((d) => d.origins["config.DEFAULT_LOCALE"]).map((d) => d.config.DEFAULT_LOCALE));
+    expect([...locales]).toEqual(["en-GB"]);
+  });
+});
