@@ -5,7 +5,7 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { build, renderFiles, type Build } from "@gitops/generator";
-import { checkArgo, type ArgoFinding, type ExpandedApp } from "../src/index.ts";
+import { checkArgo, type ArgoFinding } from "../src/index.ts";
 import { estate } from "../../../test/support/estate.ts";
 
 /** This package's fixtures, layered over test/fixtures/minimal. `three-accounts` adds common, shared and a shared service. */
@@ -27,7 +27,7 @@ export const clustersOf = (b: Build) => b.estate.accounts.map((a) => ({ ...a.clu
  * The reference checks over a build; with `objects`, over those instead (files re-rendered from them), to prove
  * that a check catches a broken object.
  */
-export function check(b: Build, objects?: Build["objects"]): { apps: ExpandedApp[]; findings: ArgoFinding[] } {
+export function check(b: Build, objects?: Build["objects"]): ReturnType<typeof checkArgo> {
   const files = objects ? renderFiles(objects) : b.files;
   return checkArgo({ objects: objects ?? b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
 }
