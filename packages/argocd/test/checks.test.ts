@@ -214,13 +214,15 @@ describe("checkArgo on broken platform Applications (a chart source and a compan
     ]);
   });
 
-  it("sources: none at all, source beside sources, two tool blocks on one source, a stray Chart.yaml in the companion folder", () => {
+  it("sources: none at all, source beside sources, two tool blocks on one source, only a ref, a stray Chart.yaml in the companion folder", () => {
     expect(messages(broken(CERT_MANAGER, (o) => delete o.spec.sources), "source-type")).toEqual([`${CERT_MANAGER}: has neither source nor sources: ArgoCD has nothing to render`]);
     const both = broken(CERT_MANAGER, (o) => (o.spec.source = { ...o.spec.sources[1] }));
     expect(messages(both, "source-type")).toEqual([`${CERT_MANAGER}: sets both source and sources: ArgoCD ignores source`]);
     expect(messages(broken(CERT_MANAGER, (o) => Object.assign(o.spec.sources[1], { kustomize: {}, directory: {} })), "source-type")).toEqual([
       `${CERT_MANAGER}: sources[1] sets kustomize and directory: multiple application sources defined`,
     ]);
+    const refOnly = broken(CERT_MANAGER, (o) => (o.spec.sources = [{ repoURL: o.spec.sources[1].repoURL, targetRevision: "main", ref: "values" }]));
+    expect(messages(refOnly, "source-type")).toEqual([`${CERT_MANAGER}: every source is only a ref: nothing renders manifests`]);
     const files = new Map(b.files).set("nonprod/platform/cert-manager/Chart.yaml", "name: x\n");
     const chart = checkArgo({ objects: b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
     expect(messages(chart, "source-type")).toEqual([`${CERT_MANAGER}: sources[1] a *Chart.yaml file makes ArgoCD treat the folder as Helm`]);

@@ -1,8 +1,8 @@
 /**
  * A small estate built in memory (no files, no generated/): three accounts, dev/staging/prod plus common's
  * shared (ArgoCD and the platform's hub, no services), an http service, a worker and a job, resolved by the
- * model and rendered by the real bases and platform. Tests break one
- * thing in the typed input, the resolved model or a rendered object, and expect exactly their rule to fire.
+ * model and rendered by the real bases and platform. Tests break one thing in the typed input, the resolved
+ * model or a rendered object, and expect exactly their rule to fire.
  */
 import { renderFiles, renderObjects } from "@gitops/generator";
 import { resolve, type EnvironmentInput, type EstateInput, type ResolvedDeployment, type ServiceInput } from "@gitops/model";

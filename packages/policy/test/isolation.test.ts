@@ -100,12 +100,16 @@ describe("isolation of the platform (its folders and its Applications)", () => {
     expect(run(crossAccountRule, destination)).toMatchObject([{ path: "accounts.nonprod.cluster.server", message: expect.stringContaining("prod.k8s.example.dev, which belongs to account prod"), generated: { file: app("nonprod", "ingress-nginx"), path: "spec.destination.server" } }]);
   });
 
-  it("fails an estate whose hub is a spoke: prod's platform would ship to nonprod", () => {
-    // Without common's environment, ArgoCD and so the hub default to dev's account.
+  it("keeps each account's telemetry at home without a service-free hub, and still fails one shipping to another", () => {
+    // Without common's environment, ArgoCD runs in dev's account, which runs services: no shared hub.
     const input = fixture({ environments: (e) => delete e.shared, estate: (e) => delete e.argocdEnvironment });
-    expect(input.estate.platform.hub).toBe("nonprod");
-    const hosts = run(crossAccountRule, input).map((f) => /references ([^\s,]+)/.exec(f.message)?.[1]);
-    expect(new Set(hosts)).toEqual(new Set(["otlp.nonprod.example.dev", "metrics.nonprod.example.dev", "alertmanager.nonprod.example.dev", "logs.nonprod.example.dev", "vault.nonprod.example.dev"]));
+    expect(input.estate.platform.hub).toBeUndefined();
+    const prodCollector = input.objects.find((o) => o.file.endsWith("/application-platform-prod-opentelemetry-collector.yaml"))!;
+    // Prod keeps its own stores, behind its own endpoint.
+    expect(input.objects.find((o) => o.file === "prod/platform/opentelemetry-collector/ingress-otlp.yaml")?.object).toMatchObject({ spec: { rules: [{ host: "otlp.example.dev" }] } });
+    expect(run(crossAccountRule, input)).toEqual([]);
+    const leaking = withObject(input, prodCollector.file, (o) => (values(o).config.exporters["otlp/tempo"] = { endpoint: "otlp.nonprod.example.dev:443" }));
+    expect(run(crossAccountRule, leaking)).toMatchObject([{ rule: "isolation/cross-account", message: expect.stringContaining("the platform of account prod references otlp.nonprod.example.dev, which belongs to account nonprod"), generated: { file: prodCollector.file } }]);
   });
 });
 

@@ -68,14 +68,15 @@ export const commonApiRule = rule("isolation/common-api", "Prod and nonprod reac
     // The hub's public endpoints, which every spoke's collector, Prometheus and log shipper sends to.
     ...Object.values(platform.endpoints).filter((h) => own.ownerOf(h) === own.common),
   ]);
-  // The secret manager is common's too, but only secret stores may reach it: workloads get secrets through them.
-  const vaults = new Set(platform.releases.map((r) => hostOf(r.vault)));
+  // The secret manager is common's too, but only the account's secret store may reach it, at the server its
+  // releases name: workloads get secrets through the store.
+  const vaultOf = (account: string) => hostOf(platform.releases.find((r) => r.account === account)?.vault ?? "");
   const storeServer = (o: PolicyObject, path: ObjPath) => (kindOf(o) === "ClusterSecretStore" || kindOf(o) === "SecretStore") && path.join(".") === "spec.provider.vault.server";
   const out: Finding[] = [];
   for (const b of bound(ctx)) {
     if (b.account.name === own.common) continue;
     eachHostValue(b.o, (path, host) => {
-      if (own.ownerOf(host) !== own.common || exposed.has(host) || (vaults.has(host) && storeServer(b.o, path))) return;
+      if (own.ownerOf(host) !== own.common || exposed.has(host) || (host === vaultOf(b.account.name) && storeServer(b.o, path))) return;
       out.push(ctx.finding("isolation/common-api", ctx.sourceOf(b.o, path), `${b.who} references ${host} in account ${own.common}, which common does not expose (it exposes ${[...exposed].sort().join(", ")}) — reach common only through its registry, the hub's endpoints or a public host of a service in it`, { unit: b.unit, object: b.o, path }));
     });
   }

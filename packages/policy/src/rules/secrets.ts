@@ -156,6 +156,7 @@ const accountsNamed = (value: string, accounts: readonly string[]) => accounts.f
 export const storeScopeRule = rule("secrets/store-scope", "Every secret store reads the platform's secret manager only through its own account's path and auth mount, under the account's store name.", (ctx: Context) => {
   const out: Finding[] = [];
   const names = ctx.estate.accounts.map((a) => a.name);
+  // The secret manager the account's releases read: the shared hub's, or the account's own without one.
   const vaultOf = (account: string) => ctx.estate.platform.releases.find((r) => r.account === account)?.vault;
   for (const o of ctx.objects) {
     const kind = kindOf(o);
@@ -172,11 +173,11 @@ export const storeScopeRule = rule("secrets/store-scope", "Every secret store re
     const provider = asObj(get(o.object, ["spec", "provider"]));
     const other = Object.keys(provider).filter((p) => p !== "vault");
     if (!isObj(provider.vault) || other.length > 0) {
-      report(["spec", "provider", ...(other[0] ? [other[0]] : [])], `reads ${other.length > 0 ? `from provider ${other.join(", ")}` : "from no provider"}, not the platform's Vault, so its reach cannot be held to account ${account.name} — use provider.vault at ${vault}`);
+      report(["spec", "provider", ...(other[0] ? [other[0]] : [])], `reads ${other.length > 0 ? `from provider ${other.join(", ")}` : "from no provider"}, not the platform's Vault, so its reach cannot be held to account ${account.name} — use provider.vault${vault ? ` at ${vault}` : ""}`);
       continue;
     }
     const server = str(asObj(provider.vault).server);
-    if (server !== vault) report(["spec", "provider", "vault", "server"], `reads from ${server ?? "(no server)"}, not the platform's secret manager ${vault} — point it at ${vault}`);
+    if (vault !== undefined && server !== vault) report(["spec", "provider", "vault", "server"], `reads from ${server ?? "(no server)"}, not the platform's secret manager ${vault} — point it at ${vault}`);
     for (const f of scopedFields(provider)) {
       const named = f.value === undefined ? [] : accountsNamed(f.value, names);
       const foreign = named.filter((a) => a !== account.name);
