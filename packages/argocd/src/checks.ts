@@ -162,8 +162,8 @@ function* strings(v: unknown, path: string): Generator<[string, string]> {
 
 /**
  * Runs every check and returns the Applications the ApplicationSets create (expanded offline), the standalone
- * Applications, and the findings. An empty `findings` means ArgoCD accepts the objects and behaves as they say, as far as can be
- * known without a cluster.
+ * Applications, and the findings. An empty `findings` means ArgoCD accepts the objects and behaves as they say,
+ * as far as can be known without a cluster.
  */
 export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standalone: StandaloneApp[]; findings: ArgoFinding[] } {
   const root = input.root ?? "generated";

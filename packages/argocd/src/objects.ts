@@ -309,7 +309,12 @@ function argocdCm(estate: ResolvedEstate): ArgoObject {
         labels: { "app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd" },
         annotations: { [SYNC_WAVE]: "-20" },
       },
-      data: { "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA },
+      data: {
+        // Annotation tracking (argocd.md §8; the v3 default, not v2's): label tracking overwrites
+        // app.kubernetes.io/instance, which the platform's charts select on (their ServiceMonitors, for one).
+        "application.resourceTrackingMethod": "annotation",
+        "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
+      },
     },
   };
 }

@@ -18,6 +18,14 @@ describe("gitops apps", () => {
     ]);
     expect(applications.map((a) => a.step)).toEqual([...applications.map((a) => a.step)].sort((x, y) => x - y));
     expect(applications[0]!.application.kind).toBe("Application");
+    // The platform's Applications, synced by the root app: every component in every account, in wave order.
+    const { standalone } = JSON.parse(run.stdout) as { standalone: { name: string; project: string; cluster: string; sources: { chart?: string; path?: string }[]; wave: number | null }[] };
+    const collector = standalone.find((a) => a.name === "platform-prod-opentelemetry-collector")!;
+    expect([collector.project, collector.cluster, collector.wave]).toEqual(["prod-platform", "prod", -3]);
+    expect(collector.sources.map((x) => x.chart ?? x.path)).toEqual(["opentelemetry-collector", "generated/prod/platform/opentelemetry-collector"]);
+    const waves = standalone.filter((a) => a.wave !== null).map((a) => a.wave!);
+    expect(waves).toEqual([...waves].sort((x, y) => x - y));
+    expect(new Set(standalone.filter((a) => a.name.startsWith("platform-")).map((a) => a.cluster))).toEqual(new Set(["common", "nonprod", "prod"]));
   });
 
   it("prints a table for people, in rollout order", async () => {

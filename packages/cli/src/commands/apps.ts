@@ -1,4 +1,4 @@
-import { checkArgo, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp } from "@gitops/argocd";
+import { checkArgo, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp, type StandaloneApp } from "@gitops/argocd";
 import { build, OUTPUT_DIR } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
 import type { Command } from "../command.ts";
@@ -6,6 +6,8 @@ import { EXIT, ExitError } from "../exit-codes.ts";
 
 export interface AppsReport {
   readonly apps: readonly ExpandedApp[];
+  /** Applications in ArgoCD's own folder (the root app, the platform's), synced by the root app in wave order. */
+  readonly standalone: readonly StandaloneApp[];
   /** RollingSync steps across the ApplicationSets (a step with no app yet is one an environment without services has). */
   readonly steps: number;
   readonly findings: readonly ArgoFinding[];
@@ -21,12 +23,16 @@ export async function appsReport(root: string): Promise<AppsReport> {
   const result = await build(root);
   if (!result.ok) throw new ExitError(result.problems.map(formatProblem).join("\n"), EXIT.invalid);
   const { estate, objects, files } = result.build;
-  const { apps, findings } = checkArgo({ objects, files, clusters: estate.accounts.map((a) => a.cluster), argocdNamespace: estate.argocdNamespace, root: OUTPUT_DIR });
+  const clusters = estate.accounts.map((a) => ({ ...a.cluster, account: a.name }));
+  const { apps, standalone, findings } = checkArgo({ objects, files, clusters, argocdNamespace: estate.argocdNamespace, root: OUTPUT_DIR });
   const sorted = [...apps].sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const steps = objects.filter((o) => o.object.kind === "ApplicationSet").reduce((n, o) => n + (((o.object.spec as { strategy?: { rollingSync?: { steps?: unknown[] } } }).strategy?.rollingSync?.steps?.length) ?? 0), 0);
-  return { apps: sorted, steps, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])) };
+  const byWave = [...standalone].sort((a, b) => Number(a.annotations[SYNC_WAVE] ?? 0) - Number(b.annotations[SYNC_WAVE] ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { apps: sorted, standalone: byWave, steps, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])) };
 }
 
+/** Standalone apps are ordered by ArgoCD's sync wave on their CR, in the root app (gated by argocd-cm's health check). */
+const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 const waveOf = (a: ExpandedApp) => (a.annotations[WAVE_ANNOTATION] === undefined ? null : Number(a.annotations[WAVE_ANNOTATION]));
 
 export const appsCommand: Command = {
@@ -35,7 +41,8 @@ export const appsCommand: Command = {
   usage: "gitops apps [--json]\n  --json  one object: applications (each with its rendered Application) and findings",
   options: { json: { type: "boolean" } },
   async run({ root, values, out }) {
-    const { apps, steps, findings, clusters } = await appsReport(root);
+    const { apps, standalone, steps, findings, clusters } = await appsReport(root);
+    const sourceOf = (a: StandaloneApp) => a.sources.map((x) => (x.chart ? `${x.chart}@${x.targetRevision ?? "?"}` : (x.path ?? "."))).join(" + ");
     if (values.json) {
       const applications = apps.map((a) => ({
         name: a.name,
@@ -47,7 +54,16 @@ export const appsCommand: Command = {
         step: a.step === undefined ? null : a.step + 1,
         application: a.application,
       }));
-      out(JSON.stringify({ applications, findings }, null, 2));
+      const platform = standalone.map((a) => ({
+        name: a.name,
+        project: a.project,
+        cluster: clusters.get(a.destination.server ?? "") ?? a.destination.name ?? null,
+        destination: a.destination,
+        sources: a.sources,
+        wave: a.annotations[SYNC_WAVE] === undefined ? null : Number(a.annotations[SYNC_WAVE]),
+        application: a.application,
+      }));
+      out(JSON.stringify({ applications, standalone: platform, findings }, null, 2));
       return findings.length > 0 ? EXIT.policy : EXIT.ok;
     }
     const head = ["NAME", "PROJECT", "CLUSTER", "SERVER", "NAMESPACE", "PATH", "WAVE", "STEP"];
@@ -63,8 +79,15 @@ export const appsCommand: Command = {
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+    if (standalone.length > 0) {
+      out("\nSynced by the root app, in wave order (each wave waits for the previous one's health):");
+      const sHead = ["NAME", "PROJECT", "CLUSTER", "NAMESPACE", "SOURCES", "WAVE"];
+      const sRows = standalone.map((a) => [a.name, a.project, clusters.get(a.destination.server ?? "") ?? a.destination.name ?? "?", a.destination.namespace, sourceOf(a), a.annotations[SYNC_WAVE] ?? ""]);
+      const sWidths = sHead.map((h, i) => Math.max(h.length, ...sRows.map((r) => r[i]!.length)));
+      for (const r of [sHead, ...sRows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(sWidths[i]!))).join("  "));
+    }
     const used = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
-    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${used} of ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy.`);
+    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${used} of ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy. ${standalone.length} more synced by the root app.`);
     if (findings.length > 0) {
       out("");
       for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
