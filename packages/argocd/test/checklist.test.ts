@@ -175,7 +175,9 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     }
     // Waves on Application CRs order the root app's sync only with argocd-cm's Application health check.
     const cm = b.objects.find((o) => o.file === `${folder}/configmap-argocd-cm.yaml`)!.object as unknown as Obj;
-    expect(Object.keys(cm.data!)).toEqual(["resource.customizations.health.argoproj.io_Application"]);
+    // Annotation tracking, so ArgoCD leaves the charts' app.kubernetes.io/instance labels (their selectors) alone.
+    expect(cm.data).toMatchObject({ "application.resourceTrackingMethod": "annotation" });
+    expect(Object.keys(cm.data!)).toEqual(["application.resourceTrackingMethod", "resource.customizations.health.argoproj.io_Application"]);
   });
 
   it("8 projects: roles follow the tiers — view everywhere, sync where not paged, exec only where debugging is allowed", () => {
