@@ -11,6 +11,8 @@ export default defineService({
   schedule: "0 2 * * *",
   args: ["--since", "24h"],
   dependsOn: ["payments", "accounts"],
+  // Reports of the last runs, kept between runs and backed up per tier (prod daily, 30 days).
+  state: { size: "20Gi", mountPath: "/var/lib/reports" },
   config: { REPORT_BUCKET: "reports", TIMEZONE: "UTC" },
   secrets: { WAREHOUSE_DSN: { key: "nightly-reports/warehouse", property: "dsn" } },
   environments: { dev: {}, staging: {}, prod: {} },

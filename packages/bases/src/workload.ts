@@ -79,6 +79,7 @@ export abstract class Workload extends Chart {
         },
       },
     }, d.namespace);
+    this.renderGuardRails();
     this.add(waves.config, { apiVersion: "v1", kind: "ServiceAccount", automountServiceAccountToken: false });
     this.add(waves.config, { apiVersion: "v1", kind: "ConfigMap", data: { ...d.config } });
     if (d.secrets.length > 0) {
@@ -98,6 +99,64 @@ export abstract class Workload extends Chart {
     }
     this.renderNetworkPolicies();
     if (d.debug) this.renderDebugAccess();
+  }
+
+  /**
+   * The namespace's guard rails, sized from the resolved data: a quota of the workload's largest size plus the
+   * tier's rollout headroom (nothing else fits in the namespace), and a LimitRange that gives any container without
+   * figures the workload's own and lets none exceed them. The volume the service keeps its state on, if any.
+   */
+  private renderGuardRails(): void {
+    const d = this.d;
+    this.add(waves.config, {
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      spec: {
+        hard: {
+          pods: String(d.quota.pods),
+          "requests.cpu": d.quota.requests.cpu,
+          "requests.memory": d.quota.requests.memory,
+          "limits.cpu": d.quota.limits.cpu,
+          "limits.memory": d.quota.limits.memory,
+          // The volume it declares, and no other.
+          persistentvolumeclaims: d.state ? "1" : "0",
+          ...(d.state ? { "requests.storage": d.state.size } : {}),
+        },
+      },
+    });
+    this.add(waves.config, {
+      apiVersion: "v1",
+      kind: "LimitRange",
+      spec: {
+        limits: [
+          {
+            type: "Container",
+            default: { ...d.resources.limits },
+            defaultRequest: { ...d.resources.requests },
+            max: { ...d.resources.limits },
+          },
+        ],
+      },
+    });
+    if (d.state)
+      this.add(waves.config, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: {
+          // Pruning or deleting the app must never take the data with it.
+          annotations: { "argocd.argoproj.io/sync-options": "Prune=false,Delete=false" },
+        },
+        spec: {
+          accessModes: [d.state.accessMode],
+          resources: { requests: { storage: d.state.size } },
+          ...(d.state.storageClassName ? { storageClassName: d.state.storageClassName } : {}),
+        },
+      }, this.dataVolumeName());
+  }
+
+  /** The PersistentVolumeClaim holding the service's state. */
+  protected dataVolumeName(): string {
+    return `${this.d.service}-data`;
   }
 
   protected secretName(): string {
@@ -201,7 +260,7 @@ export abstract class Workload extends Chart {
         capabilities: { drop: ["ALL"] },
         seccompProfile: { type: "RuntimeDefault" },
       },
-      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(d.state ? [{ name: "data", mountPath: d.state.mountPath }] : [])],
     };
     const spec: IPodSpec = {
       serviceAccountName: d.service,
@@ -218,7 +277,7 @@ export abstract class Workload extends Chart {
       ...this.affinity(),
       ...extra,
       containers: [hardened],
-      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }, ...(d.state ? [{ name: "data", persistentVolumeClaim: { claimName: this.dataVolumeName() } }] : [])],
     };
     return {
       metadata: { labels: this.commonLabels(), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },

@@ -110,6 +110,17 @@ export const components = {
     podSecurity: "baseline",
     wave: -4,
   },
+  velero: {
+    description: "Backups of the account's stateful namespaces, on the tiers' schedules, into the account's own bucket (the data never leaves its account).",
+    repoURL: "https://vmware-tanzu.github.io/helm-charts",
+    chart: "velero",
+    version: "8.1.0",
+    namespace: "velero",
+    scope: "every",
+    // Its node agent reads pod volumes from the host for file-system backups.
+    podSecurity: "privileged",
+    wave: -4,
+  },
 } as const satisfies Record<string, ComponentSpec>;
 
 export type ComponentName = keyof typeof components;

@@ -287,6 +287,7 @@ function resolvePlatform(
     costCenter: p.costCenter ?? "platform",
     ...(hub ? { hub: hub.name } : {}),
     retention: { metrics: p.retention?.metrics ?? "30d", logs: p.retention?.logs ?? "30d", traces: p.retention?.traces ?? "30d" },
+    backups: { bucket: p.backups?.bucket ?? "{account}-backups", region: p.backups?.region ?? "eu-west-1" },
     endpoints: hub ? endpointsOf(hub) : {},
     config: Object.fromEntries(Object.entries(p.config ?? {}).map(([k, v]): [string, string] => [k, String(v)]).sort((x, y) => (x[0] < y[0] ? -1 : 1))),
     releases,
@@ -471,6 +472,16 @@ function resolveDeployments(
         problems.push(problem(src.file, ["slo", "errorRatePercent"], `is ${slo.errorRatePercent} %, looser than the ${env.tierName} tier's ${t.alerting.slo.errorRatePercent} % — an SLO may only tighten the tier's; lower it`));
       if (slo.latencyP99Ms > t.alerting.slo.latencyP99Ms)
         problems.push(problem(src.file, ["slo", "latencyP99Ms"], `is ${slo.latencyP99Ms} ms, looser than the ${env.tierName} tier's ${t.alerting.slo.latencyP99Ms} ms — an SLO may only tighten the tier's; lower it`));
+      // Guard rails: room for the largest size plus the rollout's extra pods, each at the workload's own size.
+      const largest = svc.kind === "job" ? 1 : (autoscaling?.maxReplicas ?? replicas);
+      const pods = Math.ceil(largest * (1 + t.quota.headroomPercent / 100));
+      const times = (q: Resources["requests"]) => ({ cpu: `${millicores(q.cpu) * pods}m`, memory: `${Math.ceil((bytes(q.memory) * pods) / 2 ** 20)}Mi` });
+      const quota = { pods, requests: times(resources.requests), limits: times(resources.limits) };
+      const state = svc.state ? { size: svc.state.size, mountPath: svc.state.mountPath, accessMode: svc.state.accessMode ?? ("ReadWriteMany" as const), ...(svc.state.storageClassName ? { storageClassName: svc.state.storageClassName } : {}) } : undefined;
+      if (state?.accessMode === "ReadWriteOnce" && largest > 1)
+        problems.push(problem(src.file, ["state", "accessMode"], `is ReadWriteOnce, but ${env.name} runs up to ${largest} pods, which land on different nodes and cannot all mount it — use ReadWriteMany, or run one replica`));
+      const backup = state && t.backup ? { schedule: t.backup.schedule, ttl: t.backup.ttl } : undefined;
+      if (backup) origins.backup = { layer: "tier", file: env.file };
       const metrics = port !== undefined && svc.metrics !== false ? { port, path: (svc.metrics || undefined)?.path ?? "/metrics" } : undefined;
       const namespace = namespaceOf(env.name, svc.name);
       out.push({
@@ -518,6 +529,9 @@ function resolveDeployments(
           ...(metrics ? { metrics } : {}),
           alerts: { severity: t.alerting.severity, for: t.alerting.for },
         },
+        quota,
+        ...(state ? { state } : {}),
+        ...(backup ? { backup } : {}),
         origins,
       });
     }

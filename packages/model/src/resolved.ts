@@ -3,7 +3,7 @@
  * complete values. Bases and generators read only this; nothing downstream sees authored input.
  */
 import type { ComponentName, HubEndpoint } from "./platform.ts";
-import type { AlertSeverity, AntiAffinity, LogLevel, PodSecurityLevel, Resources, Slo, Tier, TierName } from "./tiers.ts";
+import type { AlertSeverity, AntiAffinity, LogLevel, Quantities, PodSecurityLevel, Resources, Slo, Tier, TierName } from "./tiers.ts";
 
 export interface ResolvedAccount {
   readonly name: string;
@@ -124,6 +124,15 @@ export interface ResolvedDeployment {
     /** Alert rules: the tier's severity (the Alertmanager route) and how long a breach lasts before it fires. */
     readonly alerts: { readonly severity: AlertSeverity; readonly for: string };
   };
+  /**
+   * The namespace's guard rails: a ResourceQuota of the workload's largest size plus the tier's headroom, and a
+   * LimitRange at its own requests and limits (see Tier.quota).
+   */
+  readonly quota: { readonly pods: number; readonly requests: Quantities; readonly limits: Quantities };
+  /** The volume the service keeps its data on; absent for stateless services. */
+  readonly state?: { readonly size: string; readonly mountPath: string; readonly accessMode: "ReadWriteOnce" | "ReadWriteMany"; readonly storageClassName?: string };
+  /** The tier's backup schedule for that state; absent when stateless or where the tier keeps no backups. */
+  readonly backup?: { readonly schedule: string; readonly ttl: string };
   /** Where each resolved value came from, keyed by field path. */
   readonly origins: Readonly<Record<string, Origin>>;
 }
@@ -160,6 +169,8 @@ export interface ResolvedPlatform {
    */
   readonly hub?: string;
   readonly retention: { readonly metrics: string; readonly logs: string; readonly traces: string };
+  /** Each account's backup bucket (`{account}` unfilled) and region. */
+  readonly backups: { readonly bucket: string; readonly region: string };
   /** The shared hub's public hosts, the only way spokes reach it; empty without a shared hub. */
   readonly endpoints: Readonly<Partial<Record<HubEndpoint, string>>>;
   /** Shared settings declared once in common, by name (values as written, `{domain}` unfilled). */

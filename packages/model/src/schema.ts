@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { componentNames, components } from "./platform.ts";
-import { tierNames } from "./tiers.ts";
+import { deliveryStrategies, tierNames } from "./tiers.ts";
 
 /** Own entries only: a name such as "constructor" must not find what every object inherits. */
 const has = (record: object | undefined, key: string) => record !== undefined && Object.hasOwn(record, key);
@@ -64,6 +64,11 @@ export const overrideSchema = z.strictObject({
   urls: z.record(envVarKey, serviceUrl).optional(),
   secrets: z.record(envVarKey, secretRefSchema).optional(),
   logLevel: logLevel.optional(),
+  /**
+   * How a new version replaces the old here: rolling, canary or blueGreen (see DeliveryStrategy in tiers.ts); one
+   * the environment's tier allows. Default: the service's `strategy`, else the tier's default.
+   */
+  strategy: z.enum(deliveryStrategies).optional(),
 });
 
 /**
@@ -119,6 +124,12 @@ export const serviceSchema = z
      * Where Prometheus scrapes the service (http and worker only): default the serving port (a worker's health
      * port) at /metrics; `false` when it exposes none (it may still push metrics over OTLP).
      */
+    /**
+     * How a new version replaces the old in every environment (http and worker only; blueGreen http only), unless
+     * an environment overrides it; each must be one the environment's tier allows. Default: the tier's default
+     * (dev and staging rolling, prod canary).
+     */
+    strategy: overrideSchema.shape.strategy,
     metrics: z
       .union([
         z.literal(false),
@@ -130,6 +141,19 @@ export const serviceSchema = z
       .strictObject({
         errorRatePercent: z.number().gt(0, "must be above 0 — give a percentage such as 1 or 0.5").max(100, "is above 100 — give a percentage").optional(),
         latencyP99Ms: z.int().min(1, "must be at least 1 ms").optional(),
+      })
+      .optional(),
+    /**
+     * Data the service keeps: a PersistentVolumeClaim mounted at `mountPath`, backed up on the tier's schedule
+     * (Velero, in the account that holds the data). Default: none, the service is stateless. `accessMode` defaults
+     * to ReadWriteMany, which replicas on several nodes need; `storageClassName` to the cluster's default class.
+     */
+    state: z
+      .strictObject({
+        size: quantitiesSchema.shape.memory,
+        mountPath: z.string().regex(/^\/[^:]*$/, "is not an absolute path — e.g. /var/lib/app").refine((p) => p !== "/" && p !== "/tmp", { message: "is / or /tmp — mount state at its own path, e.g. /var/lib/app" }),
+        accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"]).optional(),
+        storageClassName: nameSchema(63).optional(),
       })
       .optional(),
     /** Names of shared settings declared once in the estate (`platform.config`) that the service reads. */
@@ -160,6 +184,12 @@ export const serviceSchema = z
       for (const key of Object.keys(keys ?? {}))
         if (key.startsWith("OTEL_")) fault([group, key], "is set by the platform (every workload sends telemetry to its account's collector) — remove it");
     if (s.kind === "job" && s.metrics) fault(["metrics"], "jobs are not scraped (they push metrics over OTLP) — remove it");
+    // A deployment strategy replaces running pods; a job runs a new pod each time, and a worker has no Service to switch.
+    for (const [path, strategy] of [[["strategy"], s.strategy], ...Object.entries(s.environments).map(([env, o]) => [["environments", env, "strategy"], o.strategy] as const)] as const) {
+      if (strategy === undefined) continue;
+      if (s.kind === "job") fault([...path], "jobs have no deployment strategy (every run is a new pod) — remove it");
+      else if (s.kind === "worker" && strategy === "blueGreen") fault([...path], "is blueGreen, but a worker has no Service to switch over — use canary or rolling");
+    }
     for (const [i, key] of (s.sharedConfig ?? []).entries()) {
       if (names.has(key)) fault(["sharedConfig", i], `${key} is also set in the service's own config, urls or secrets — take it from one place`);
       else if (s.sharedConfig!.indexOf(key) < i) fault(["sharedConfig", i], `"${key}" is already listed — remove it`);
@@ -239,6 +269,16 @@ const platformSchema = z.strictObject({
   acmeEmail: z.email({ error: "is not an email address — e.g. platform@example.com" }).optional(),
   /** How long the hub keeps what spokes ship. Default: 30d each (the seeds' operational retention). */
   retention: z.strictObject({ metrics: duration.optional(), logs: duration.optional(), traces: duration.optional() }).optional(),
+  /**
+   * Where each account's backups go: an S3-compatible bucket per account (`{account}` is filled in), so backups of
+   * prod data stay in prod. Default: bucket "{account}-backups", region "eu-west-1".
+   */
+  backups: z
+    .strictObject({
+      bucket: z.string().regex(/^[a-z0-9{}][a-z0-9.{}-]{1,62}$/, "is not a bucket name — lowercase letters, digits, dots and dashes; {account} is filled in").optional(),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "is not a region — e.g. eu-west-1").optional(),
+    })
+    .optional(),
   /**
    * Settings every service may read (`sharedConfig` in its file), declared once here and copied down into every
    * account the same way; `{domain}` becomes the environment's domain.

@@ -38,6 +38,63 @@ export interface Slo {
   readonly latencyP99Ms: number;
 }
 
+/**
+ * How a new version replaces the old one. `rolling`: the Deployment's rolling update (the tier's `rollingUpdate`).
+ * `canary`: an Argo Rollouts canary that moves a share of the pods to the new version step by step, analysing the
+ * canary's metrics against the SLO after each step. `blueGreen`: the new version runs beside the old one behind a
+ * preview Service, is analysed there, and takes the traffic in one switch (http services only: a worker has no
+ * Service to switch). A failed analysis aborts the rollout, and Argo Rollouts returns to the stable version by
+ * itself: the automatic rollback.
+ */
+export type DeliveryStrategy = "rolling" | "canary" | "blueGreen";
+export const deliveryStrategies = ["rolling", "canary", "blueGreen"] as const satisfies readonly DeliveryStrategy[];
+
+/**
+ * How one analysis run measures (Argo Rollouts' AnalysisRun semantics): `count` measurements, `interval` apart; a
+ * measurement fails when the canary's error rate or p99 latency breaches the service's SLO, and the run fails (so
+ * the rollout aborts) as soon as more than `failureLimit` measurements have failed.
+ */
+export interface AnalysisCadence {
+  /** Time between measurements, as an Argo Rollouts duration (e.g. "1m"). */
+  readonly interval: string;
+  /** Measurements per run; the run succeeds once all of them are taken without exceeding `failureLimit`. */
+  readonly count: number;
+  /** Failed measurements tolerated per run: the run fails when more than this many fail. 0: none. */
+  readonly failureLimit: number;
+  /** PromQL range each measurement reads (`rate(…[window])`): at least two scrapes (scrape interval 30 s). */
+  readonly window: string;
+}
+
+/** A replica-weighted canary (no service mesh): each step moves `weight` % of the pods, waits `pause`, then analyses. */
+export interface CanaryDelivery {
+  /** In order; after the last step the canary is promoted to all pods. */
+  readonly steps: readonly { readonly weight: number; readonly pause: string }[];
+  readonly analysis: AnalysisCadence;
+}
+
+/** A blue-green switch: the preview is analysed before promotion, and promoted automatically when the analysis passes. */
+export interface BlueGreenDelivery {
+  /** How long the previous version keeps running after the switch (seconds), so an abort or undo is instant. */
+  readonly scaleDownDelaySeconds: number;
+  readonly analysis: AnalysisCadence;
+}
+
+/**
+ * The strategies a tier allows, each with its parameters (a strategy is allowed exactly when it has an entry), and
+ * the one a service gets unless it chooses another with `strategy` (service-wide or per environment). Jobs have no
+ * strategy: every run is a new pod.
+ */
+export interface Delivery {
+  /** The strategy of services that choose none; must be one of `strategies`. */
+  readonly default: DeliveryStrategy;
+  readonly strategies: {
+    /** The Deployment's rolling update, with the tier's `rollingUpdate`. */
+    readonly rolling?: true;
+    readonly canary?: CanaryDelivery;
+    readonly blueGreen?: BlueGreenDelivery;
+  };
+}
+
 export interface Tier {
   readonly description: string;
   /** Replica bounds; the default replica count is `min`. */
@@ -64,8 +121,21 @@ export interface Tier {
    * the Deployment (so the Application) Degraded instead of Progressing forever.
    */
   readonly health: { readonly minReadySeconds: number; readonly progressDeadlineSeconds: number };
+  /** Deployment strategies: which the tier allows, its default, the canary's steps and the analysis cadence. */
+  readonly delivery: Delivery;
   /** Alert rules: severity, the default SLO a service may tighten, and how long a breach lasts before it fires. */
   readonly alerting: { readonly severity: AlertSeverity; readonly slo: Slo; readonly for: string };
+  /**
+   * Namespace guard rails: each service namespace gets a ResourceQuota of its largest size (autoscaler maximum)
+   * plus this headroom, in percent, for what a rollout runs beside it (a surge, a canary, a blue-green preview at
+   * full size), and a LimitRange at the workload's own requests and limits.
+   */
+  readonly quota: { readonly headroomPercent: number };
+  /**
+   * Backups of services that declare `state`: a Velero schedule (cron, UTC) in the account that holds the data, and
+   * how long each backup is kept. null: no backups, the tier's state is disposable (ephemeral where possible).
+   */
+  readonly backup: { readonly schedule: string; readonly ttl: string } | null;
   /** ArgoCD sync behaviour for the environment's Applications. */
   readonly sync: {
     readonly allowEmpty: boolean;
@@ -74,6 +144,10 @@ export interface Tier {
     readonly maxUpdate: string;
   };
 }
+
+/** Analysis cadence: staging measures 3 times a minute apart, prod 5; both tolerate one failed measurement. */
+const stagingAnalysis = { interval: "1m", count: 3, failureLimit: 1, window: "2m" } as const satisfies AnalysisCadence;
+const prodAnalysis = { interval: "1m", count: 5, failureLimit: 1, window: "2m" } as const satisfies AnalysisCadence;
 
 const devSyncOptions = ["CreateNamespace=true", "ApplyOutOfSyncOnly=true"] as const;
 const strictSyncOptions = [...devSyncOptions, "RespectIgnoreDifferences=true", "PruneLast=true"] as const;
@@ -93,7 +167,10 @@ export const tiers = {
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "debug",
     health: { minReadySeconds: 0, progressDeadlineSeconds: 300 },
+    delivery: { default: "rolling", strategies: { rolling: true } },
     alerting: { severity: "info", slo: { errorRatePercent: 5, latencyP99Ms: 500 }, for: "15m" },
+    quota: { headroomPercent: 100 },
+    backup: null,
     sync: { allowEmpty: true, syncOptions: devSyncOptions, maxUpdate: "100%" },
   },
   staging: {
@@ -110,7 +187,17 @@ export const tiers = {
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "info",
     health: { minReadySeconds: 10, progressDeadlineSeconds: 600 },
+    delivery: {
+      default: "rolling",
+      strategies: {
+        rolling: true,
+        canary: { steps: [{ weight: 50, pause: "2m" }], analysis: stagingAnalysis },
+        blueGreen: { scaleDownDelaySeconds: 60, analysis: stagingAnalysis },
+      },
+    },
     alerting: { severity: "ticket", slo: { errorRatePercent: 5, latencyP99Ms: 500 }, for: "10m" },
+    quota: { headroomPercent: 100 },
+    backup: { schedule: "0 3 * * 0", ttl: "168h" },
     sync: { allowEmpty: false, syncOptions: strictSyncOptions, maxUpdate: "100%" },
   },
   prod: {
@@ -127,7 +214,16 @@ export const tiers = {
     disruptionBudget: { maxUnavailable: 1 },
     logLevel: "info",
     health: { minReadySeconds: 30, progressDeadlineSeconds: 600 },
+    delivery: {
+      default: "canary",
+      strategies: {
+        canary: { steps: [{ weight: 20, pause: "2m" }, { weight: 50, pause: "2m" }], analysis: prodAnalysis },
+        blueGreen: { scaleDownDelaySeconds: 600, analysis: prodAnalysis },
+      },
+    },
     alerting: { severity: "page", slo: { errorRatePercent: 5, latencyP99Ms: 500 }, for: "5m" },
+    quota: { headroomPercent: 100 },
+    backup: { schedule: "0 2 * * *", ttl: "720h" },
     sync: { allowEmpty: false, syncOptions: strictSyncOptions, maxUpdate: "25%" },
   },
 } as const satisfies Record<string, Tier>;

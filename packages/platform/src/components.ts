@@ -336,6 +336,61 @@ const tempo: ComponentBase = {
   objects: () => [],
 };
 
+/** Velero's name for the account's bucket, and the Secret with the credentials for it. */
+const VELERO_CREDENTIALS = "velero-credentials";
+
+/**
+ * Backups: Velero in every account, writing to the account's own bucket (prod's backups never leave prod), with one
+ * Schedule per stateful service namespace on its tier's schedule. File-system backups of the pod volumes, so any
+ * storage class works; the restore drill is `pnpm gitops restore` (a Restore from the schedule's latest backup into
+ * a scratch namespace).
+ */
+const velero: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "velero",
+    resources: ctx.resources,
+    credentials: { useSecret: true, existingSecret: VELERO_CREDENTIALS },
+    deployNodeAgent: true,
+    nodeAgent: { resources: ctx.resources },
+    initContainers: [{ name: "velero-plugin-for-aws", image: "velero/velero-plugin-for-aws:v1.11.0", imagePullPolicy: "IfNotPresent", volumeMounts: [{ mountPath: "/target", name: "plugins" }] }],
+    configuration: {
+      backupStorageLocation: [{ name: "default", provider: "aws", bucket: ctx.platform.backups.bucket.replaceAll("{account}", ctx.account.name), config: { region: ctx.platform.backups.region } }],
+      volumeSnapshotLocation: [],
+      defaultVolumesToFsBackup: true,
+    },
+    snapshotsEnabled: false,
+    metrics: { enabled: true, serviceMonitor: { enabled: true } },
+    // Schedules are rendered as objects beside the chart (below), one per stateful namespace, never as values.
+    schedules: {},
+  }),
+  objects: (ctx) => [
+    externalSecret(ctx, VELERO_CREDENTIALS, "platform/velero-credentials", ["cloud"]),
+    ...ctx.deployments
+      .filter((d) => d.backup)
+      .map((d): CompanionObject => ({
+        apiVersion: "velero.io/v1",
+        kind: "Schedule",
+        name: d.namespace,
+        // The backup is the service's data: its cost and ownership labels, not the platform's.
+        labels: { ...d.labels, "gitops.dev/service": d.service },
+        sources: ctx.sourcesOf(d),
+        body: {
+          spec: {
+            schedule: d.backup!.schedule,
+            useOwnerReferencesInBackup: false,
+            template: {
+              includedNamespaces: [d.namespace],
+              ttl: d.backup!.ttl,
+              storageLocation: "default",
+              snapshotVolumes: false,
+              defaultVolumesToFsBackup: true,
+            },
+          },
+        },
+      })),
+  ],
+};
+
 export const componentBases: Record<ComponentName, ComponentBase> = {
   "cert-manager": certManager,
   "external-secrets": externalSecrets,
@@ -345,6 +400,7 @@ export const componentBases: Record<ComponentName, ComponentBase> = {
   loki,
   "opentelemetry-collector": openTelemetryCollector,
   tempo,
+  velero,
 };
 
 export type { CompanionObject };

@@ -3,7 +3,7 @@
  * the platform as a whole (hub endpoints, vault, retention). Bases read only this: nothing here knows an account's
  * name beyond using it as a label or a path, and hub or spoke is the release's `hub` flag, set by the estate.
  */
-import type { PlatformRelease, ResolvedAccount, ResolvedPlatform, Resources } from "@gitops/model";
+import type { PlatformRelease, ResolvedAccount, ResolvedDeployment, ResolvedPlatform, Resources } from "@gitops/model";
 
 export interface ReleaseContext {
   readonly release: PlatformRelease;
@@ -12,6 +12,10 @@ export interface ReleaseContext {
   /** Sizes from the account's platform tier: its minimum replica count and its resource floor. */
   readonly replicas: number;
   readonly resources: Resources;
+  /** The account's deployments, for what the platform does per service (backup schedules). */
+  readonly deployments: readonly ResolvedDeployment[];
+  /** The typed files a deployment was resolved from (service, environment, estate): the header of what it causes. */
+  readonly sourcesOf: (d: ResolvedDeployment) => readonly string[];
   /** Ownership and cost labels for everything the release creates. */
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -24,6 +28,10 @@ export interface CompanionObject {
   /** Cluster-scoped objects (ClusterIssuer, ClusterSecretStore) have none; default: the release's namespace. */
   readonly clusterScoped?: boolean;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** The typed files it comes from, for its header; default: the estate file, where the platform is declared. */
+  readonly sources?: readonly string[];
+  /** Labels beside the platform's (a service's backup schedule carries the service's cost labels). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly body: Readonly<Record<string, unknown>>;
 }
 

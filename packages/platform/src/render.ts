@@ -39,7 +39,13 @@ export function renderPlatform(estate: ResolvedEstate): PlatformBuild[] {
   return p.releases.map((release) => {
     const account = estate.accounts.find((a) => a.name === release.account)!;
     const labels = { account: account.name, "cost-center": p.costCenter, environment: PLATFORM_FOLDER_NAME, team: p.team };
-    const ctx: ReleaseContext = { release, account, platform: p, replicas: release.tier.replicas.min, resources: release.tier.resources, labels };
+    const deployments = estate.deployments.filter((d) => d.account === account.name);
+    const sourcesOf = (d: (typeof deployments)[number]) => [
+      ...estate.services.filter((s) => s.name === d.service).map((s) => s.file),
+      ...estate.environments.filter((e) => e.name === d.environment).map((e) => e.file),
+      estate.file,
+    ];
+    const ctx: ReleaseContext = { release, account, platform: p, deployments, sourcesOf, replicas: release.tier.replicas.min, resources: release.tier.resources, labels };
     const base = componentBases[release.component];
     const folder = `${account.name}/${PLATFORM_FOLDER_NAME}/${release.component}`;
     const objects = base.objects(ctx).map((c): PlatformObject => {
@@ -47,14 +53,14 @@ export function renderPlatform(estate: ResolvedEstate): PlatformBuild[] {
       const custom = c.apiVersion.includes(".") && !c.apiVersion.includes("k8s.io/");
       return {
         file: `${folder}/${c.kind.toLowerCase()}-${c.name}.yaml`,
-        sources: [estate.file],
+        sources: c.sources ?? [estate.file],
         object: {
           apiVersion: c.apiVersion,
           kind: c.kind,
           metadata: {
             name: c.name,
             ...(c.clusterScoped ? {} : { namespace: release.namespace }),
-            labels: { "app.kubernetes.io/managed-by": "gitops", "app.kubernetes.io/part-of": "platform", "app.kubernetes.io/component": release.component, ...labels },
+            labels: { "app.kubernetes.io/managed-by": "gitops", "app.kubernetes.io/part-of": "platform", "app.kubernetes.io/component": release.component, ...labels, ...c.labels },
             annotations: {
               [BASE_ANNOTATION]: `${pkg.name}/${release.component}@${pkg.version}`,
               // After the chart's own resources are healthy (its webhooks serve), as ArgoCD waits between waves.

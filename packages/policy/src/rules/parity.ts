@@ -53,7 +53,12 @@ export function classify(field: string, d: ResolvedDeployment, shared: Readonly<
     case "replicas":
     case "autoscaling":
     case "resources":
+    // The namespace's quota is the workload's size plus the tier's headroom.
+    case "quota":
       return "size";
+    // Backup schedule and retention are the tier's (none where state is disposable).
+    case "backup":
+      return "tier";
     case "logLevel":
       return "log level";
     case "secrets":

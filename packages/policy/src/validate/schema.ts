@@ -13,6 +13,7 @@
 import { asObj, formatObjPath, type Context, type ObjPath, type PolicyObject } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { rule, type Rule } from "../rule.ts";
+import { validateLocal, veleroSchema } from "./velero.ts";
 
 /**
  * Model packages for CRD groups; everything else comes from kubernetes-models. Each package's own engines field
@@ -171,7 +172,8 @@ export function schemaRules(models: ReadonlyMap<string, ModelClass | undefined>)
   const resultOf = (o: PolicyObject) => {
     if (!results.has(o)) {
       const model = models.get(`${String(o.object.apiVersion)}\u0000${String(o.object.kind)}`);
-      results.set(o, model ? validateWith(model, o.object) : undefined);
+      const local = veleroSchema(String(o.object.apiVersion), String(o.object.kind));
+      results.set(o, model ? validateWith(model, o.object) : local ? validateLocal(local, o.object) : undefined);
     }
     return results.get(o);
   };
