@@ -55,6 +55,17 @@ export function explain(estate: ResolvedEstate, d: ResolvedDeployment): ExplainR
   row("rollingUpdate.maxSurge", d.rollingUpdate.maxSurge, tier);
   row("rollingUpdate.maxUnavailable", d.rollingUpdate.maxUnavailable, tier);
   row("disruptionBudget", d.disruptionBudget ? `maxUnavailable ${d.disruptionBudget.maxUnavailable}` : "none (single replica)", tier);
+  if (d.delivery) {
+    const delivery = d.delivery;
+    row("delivery.strategy", delivery.strategy, "delivery.strategy");
+    if (delivery.strategy === "canary") row("delivery.steps", delivery.steps.map((s) => `${s.weight}% for ${s.pause}`).join(", "), tier);
+    if (delivery.strategy === "blueGreen") row("delivery.scaleDownDelaySeconds", delivery.scaleDownDelaySeconds, tier);
+    if (delivery.strategy !== "rolling") {
+      const a = delivery.analysis;
+      row("delivery.analysis", `${a.count} measurements ${a.interval} apart over ${a.window}, failureLimit ${a.failureLimit}`, "delivery.analysis");
+      row("delivery.metrics", `${a.metrics.address}${a.metrics.account ? ` (account="${a.metrics.account}")` : ""}`, "delivery.metrics");
+    }
+  }
   row("logLevel", d.logLevel, "logLevel");
   if (d.schedule) row("schedule", d.schedule, service);
   if (d.port !== undefined) row("port", d.port, service);

@@ -5,10 +5,13 @@ export { explain, TIERS_FILE, type ExplainRow } from "./explain.ts";
 export { expectedName, resolve, type Resolution, type SourceFile, type Sources } from "./resolve.ts";
 export type {
   Layer,
+  MetricsSource,
   Origin,
   Peer,
   PlatformRelease,
   ResolvedAccount,
+  ResolvedAnalysis,
+  ResolvedDelivery,
   ResolvedDeployment,
   ResolvedEnvironment,
   ResolvedEstate,
@@ -20,10 +23,16 @@ export { nameSchema } from "./schema.ts";
 export type { AccountInput, EnvironmentInput, EstateInput, OverrideInput, PlatformInput, ServiceInput } from "./schema.ts";
 export { componentNames, components, hubEndpoints, wellKnown, type ComponentName, type ComponentScope, type ComponentSpec, type HubEndpoint } from "./platform.ts";
 export {
+  deliveryStrategies,
   tierNames,
   tiers,
   type AlertSeverity,
+  type AnalysisCadence,
   type AntiAffinity,
+  type BlueGreenDelivery,
+  type CanaryDelivery,
+  type Delivery,
+  type DeliveryStrategy,
   type LogLevel,
   type PodSecurityLevel,
   type Resources,

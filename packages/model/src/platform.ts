@@ -70,6 +70,18 @@ export const components = {
     podSecurity: "baseline",
     wave: -4,
   },
+  "argo-rollouts": {
+    description: "The Argo Rollouts controller and its CRDs: canary and blue-green rollouts of services, analysed against their SLOs, aborted (rolled back) on a breach.",
+    repoURL: "https://argoproj.github.io/argo-helm",
+    chart: "argo-rollouts",
+    // Chart 2.40.5 installs Argo Rollouts v1.8.3.
+    version: "2.40.5",
+    namespace: "argo-rollouts",
+    scope: "every",
+    podSecurity: "restricted",
+    // After kube-prometheus-stack (-5), whose ServiceMonitor CRD its metrics use; before every service (the ApplicationSet).
+    wave: -4,
+  },
   "opentelemetry-collector": {
     description: "OTLP endpoint for every workload; spokes forward to the hub's collector, which feeds the stores.",
     repoURL: "https://open-telemetry.github.io/opentelemetry-helm-charts",
@@ -143,7 +155,17 @@ export const wellKnown = {
     component: "kube-prometheus-stack",
     /** Pod labels of the Prometheus pods the operator runs. */
     podLabels: { "app.kubernetes.io/name": "prometheus" },
+    /** The Service in front of them (the chart's, under `fullnameOverride`), which a hub's analyses query. */
+    service: "kube-prometheus-stack-prometheus",
+    port: 9090,
   },
+  /**
+   * A spoke's credentials for the hub: one path in every account's own store, fetched into a Secret of this name
+   * wherever something ships to or reads from the hub (the platform's shippers, services' canary analyses).
+   */
+  hubCredentials: { storeKey: "platform/hub-credentials", secret: "hub-credentials" },
+  /** The controller that runs canary and blue-green rollouts (the `argo-rollouts` component). */
+  rollouts: { component: "argo-rollouts" },
   ingressController: {
     podLabels: { "app.kubernetes.io/name": "ingress-nginx" },
   },

@@ -16,9 +16,11 @@ import type {
   ResolvedEnvironment,
   ResolvedEstate,
   ResolvedService,
+  MetricsSource,
+  ResolvedDelivery,
 } from "./resolved.ts";
 import { environmentSchema, estateSchema, overrideSchema, serviceSchema } from "./schema.ts";
-import { tiers, type Quantities, type Resources } from "./tiers.ts";
+import { deliveryStrategies, tiers, type Quantities, type Resources } from "./tiers.ts";
 
 /** A loaded config file: its repository-relative path and its default export. */
 export interface SourceFile {
@@ -294,6 +296,72 @@ function resolvePlatform(
   };
 }
 
+/**
+ * Where a deployment's analyses read its metrics: a spoke queries the hub's Prometheus at the hub's public metrics
+ * endpoint (basic auth, the account's series selected by their `account` external label); an account that is its
+ * own hub queries its in-cluster Prometheus.
+ */
+function metricsSourceOf(platform: ResolvedPlatform | undefined, account: string): MetricsSource | undefined {
+  const release = platform?.releases.find((r) => r.account === account && r.component === wellKnown.scraper.component);
+  if (!release) return undefined;
+  if (release.hub)
+    return { address: `http://${wellKnown.scraper.service}.${componentNamespace(wellKnown.scraper.component)}.svc.cluster.local:${wellKnown.scraper.port}` };
+  return {
+    address: `https://${release.endpoints.metrics}`,
+    account,
+    credentials: { secret: wellKnown.hubCredentials.secret, key: "basic", storeKey: wellKnown.hubCredentials.storeKey, property: "basic" },
+  };
+}
+
+/**
+ * The strategy an environment override, the service or the tier chose (in that order), checked against what the
+ * environment's tier allows, with the tier's parameters for it. Undefined when it is not allowed (a problem).
+ */
+function resolveDelivery(
+  file: string,
+  svc: Service,
+  o: z.output<typeof overrideSchema>,
+  env: ResolvedEnvironment,
+  platform: ResolvedPlatform | undefined,
+  scraped: boolean,
+  from: <T>(field: string, override: T | undefined, service: T | undefined, tier: T) => T,
+  problems: Problem[],
+  estateFile: string,
+  origins: Record<string, Origin>,
+): ResolvedDelivery | undefined {
+  const d = env.tier.delivery;
+  const strategy = from("delivery.strategy", o.strategy, svc.strategy, d.default);
+  const chosen = o.strategy !== undefined ? ["environments", env.name, "strategy"] : svc.strategy !== undefined ? ["strategy"] : undefined;
+  const allowed = deliveryStrategies.filter((s) => d.strategies[s] !== undefined);
+  const usable = allowed.filter((s) => s !== "blueGreen" || svc.kind === "http");
+  if (!allowed.includes(strategy)) {
+    // A service-wide choice is checked in every environment: say which one refuses it, and how to choose per environment.
+    const fix = chosen?.[0] === "strategy" ? `use one of ${usable.join(", ")} there (set it under environments.${env.name}.strategy), or remove it` : `use one of ${usable.join(", ")}`;
+    problems.push(problem(file, chosen ?? ["strategy"], `is ${strategy}, which the ${env.tierName} tier does not allow${chosen?.[0] === "strategy" ? ` (environment ${env.name})` : ""} — ${fix}`));
+    return undefined;
+  }
+  if (strategy === "blueGreen" && svc.kind !== "http") {
+    // Only reachable through a tier default (a chosen blueGreen on a worker is the schema's problem).
+    if (!chosen) problems.push(problem(file, ["strategy"], `is unset, and the ${env.tierName} tier's default blueGreen needs a Service to switch over, which a ${svc.kind} has none of — set strategy to one of ${usable.join(", ")}`));
+    return undefined;
+  }
+  if (strategy === "rolling") return { strategy };
+  if (svc.kind === "http" && !scraped) {
+    const why = `the ${strategy} analysis reads the service's error rate and p99 latency from its metrics`;
+    if (chosen) problems.push(problem(file, chosen, `is ${strategy}, but the service sets metrics: false and ${why} — remove metrics: false (serve http_server_request_duration_seconds on /metrics), or use ${usable.filter((s) => s === "rolling").join(", ") || "another strategy"}`));
+    else problems.push(problem(file, ["metrics"], `is false, but ${env.name} rolls out by the ${env.tierName} tier's default strategy ${strategy}, and ${why} — remove metrics: false (serve http_server_request_duration_seconds on /metrics)`));
+    return undefined;
+  }
+  const source = metricsSourceOf(platform, env.account);
+  if (!source) return undefined;
+  origins["delivery.analysis"] = { layer: "tier", file: env.file };
+  origins["delivery.metrics"] = { layer: "platform", file: estateFile };
+  const { canary, blueGreen } = d.strategies;
+  if (strategy === "canary" && canary) return { strategy, steps: canary.steps, analysis: { ...canary.analysis, metrics: source } };
+  if (strategy === "blueGreen" && blueGreen) return { strategy, scaleDownDelaySeconds: blueGreen.scaleDownDelaySeconds, analysis: { ...blueGreen.analysis, metrics: source } };
+  return undefined;
+}
+
 /** The namespace a component runs in, in any account (ingress-nginx's is per account; the rest are fixed). */
 const componentNamespace = (c: ComponentName) => components[c].namespace;
 
@@ -483,6 +551,7 @@ function resolveDeployments(
       const backup = state && t.backup ? { schedule: t.backup.schedule, ttl: t.backup.ttl } : undefined;
       if (backup) origins.backup = { layer: "tier", file: env.file };
       const metrics = port !== undefined && svc.metrics !== false ? { port, path: (svc.metrics || undefined)?.path ?? "/metrics" } : undefined;
+      const delivery = svc.kind === "job" ? undefined : resolveDelivery(src.file, svc, o, env, platform, metrics !== undefined, from, problems, estateFile, origins);
       const namespace = namespaceOf(env.name, svc.name);
       out.push({
         service: svc.name,
@@ -523,6 +592,7 @@ function resolveDeployments(
         minReadySeconds: t.health.minReadySeconds,
         progressDeadlineSeconds: t.health.progressDeadlineSeconds,
         slo,
+        ...(delivery ? { delivery } : {}),
         observability: {
           collector: { namespace: componentNamespace(collector.component), podLabels: { ...collector.podLabels }, ports: [collector.grpcPort, collector.httpPort] },
           scraper: { namespace: componentNamespace(wellKnown.scraper.component), podLabels: { ...wellKnown.scraper.podLabels } },

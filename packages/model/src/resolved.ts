@@ -3,7 +3,7 @@
  * complete values. Bases and generators read only this; nothing downstream sees authored input.
  */
 import type { ComponentName, HubEndpoint } from "./platform.ts";
-import type { AlertSeverity, AntiAffinity, LogLevel, Quantities, PodSecurityLevel, Resources, Slo, Tier, TierName } from "./tiers.ts";
+import type { AlertSeverity, AnalysisCadence, AntiAffinity, CanaryDelivery, LogLevel, Quantities, PodSecurityLevel, Resources, Slo, Tier, TierName } from "./tiers.ts";
 
 export interface ResolvedAccount {
   readonly name: string;
@@ -67,6 +67,39 @@ export interface Peer {
   readonly port: number;
 }
 
+/**
+ * Where an analysis reads the service's metrics: the hub's Prometheus, which every spoke remote-writes to (the
+ * common account's metrics), or the account's own when the account is its own hub.
+ */
+export interface MetricsSource {
+  /** The Prometheus HTTP API: `https://<hub metrics endpoint>`, or the in-cluster Prometheus of a hub. */
+  readonly address: string;
+  /**
+   * The `account` external label every series of this account carries at the hub (its Prometheus adds it when it
+   * remote-writes); absent when querying the account's own Prometheus, whose local series carry no external labels.
+   */
+  readonly account?: string;
+  /**
+   * Basic auth at the hub: the Secret (in the service's namespace) and key holding the `Authorization: Basic`
+   * credential, fetched by an ExternalSecret from `storeKey`/`property` in the account's own store. Absent in a hub.
+   */
+  readonly credentials?: { readonly secret: string; readonly key: string; readonly storeKey: string; readonly property: string };
+}
+
+/** The tier's analysis cadence, and where it reads the metrics. */
+export interface ResolvedAnalysis extends AnalysisCadence {
+  readonly metrics: MetricsSource;
+}
+
+/**
+ * How a new version of the service replaces the old (see DeliveryStrategy in tiers.ts): the strategy the service or
+ * the tier chose, with the tier's parameters for it.
+ */
+export type ResolvedDelivery =
+  | { readonly strategy: "rolling" }
+  | { readonly strategy: "canary"; readonly steps: CanaryDelivery["steps"]; readonly analysis: ResolvedAnalysis }
+  | { readonly strategy: "blueGreen"; readonly scaleDownDelaySeconds: number; readonly analysis: ResolvedAnalysis };
+
 /** One service in one environment: everything a base needs to render it. */
 export interface ResolvedDeployment {
   readonly service: string;
@@ -111,8 +144,13 @@ export interface ResolvedDeployment {
   /** Rollout health from the tier: what a RollingSync step waits for (see Tier.health). */
   readonly minReadySeconds: number;
   readonly progressDeadlineSeconds: number;
-  /** The SLO alerts fire on: the tier's, tightened by the service. */
+  /** The SLO alerts fire on and canary analysis aborts on: the tier's, tightened by the service. */
   readonly slo: Slo;
+  /**
+   * The deployment strategy and its parameters; absent for jobs (every run is a new pod). Origins:
+   * `delivery.strategy` (override, service or tier), `delivery.analysis` (tier), `delivery.metrics` (platform).
+   */
+  readonly delivery?: ResolvedDelivery;
   /** How the workload is observed; the peers here are the account's platform releases. */
   readonly observability: {
     /** The account's OTLP collector, which every workload may reach (its OTEL_* settings point there). */

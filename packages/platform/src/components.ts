@@ -5,7 +5,7 @@
  * Charts run under predictable names (`fullnameOverride`), which is what services' OTLP endpoint and network
  * policies rely on (`wellKnown` in @gitops/model).
  */
-import { components, wellKnown, type ComponentName } from "@gitops/model";
+import { components, wellKnown, type ComponentName, type ResolvedDeployment } from "@gitops/model";
 import {
   externalSecret,
   hours,
@@ -390,6 +390,28 @@ const velero: ComponentBase = {
       })),
   ],
 };
+
+/**
+ * The restore procedure as an object: a Velero Restore of the latest backup the service's Schedule took. By default
+ * a drill, into a scratch namespace beside the live one (`<namespace>-restore`), so it can be run and checked at any
+ * time without touching the service; `into` names another target, and the namespace itself restores in place.
+ */
+export function restoreObject(d: ResolvedDeployment, into = `${d.namespace}-restore`): Record<string, unknown> {
+  if (!d.backup) throw new Error(`${d.service} in ${d.environment} has no backups to restore from`);
+  return {
+    apiVersion: "velero.io/v1",
+    kind: "Restore",
+    // generateName: every drill is a new Restore; `kubectl create`, not apply.
+    metadata: { generateName: `${d.namespace}-`, namespace: components.velero.namespace, labels: { ...d.labels, "gitops.dev/service": d.service } },
+    spec: {
+      scheduleName: d.namespace,
+      includedNamespaces: [d.namespace],
+      ...(into === d.namespace ? {} : { namespaceMapping: { [d.namespace]: into } }),
+      restorePVs: true,
+      existingResourcePolicy: "none",
+    },
+  };
+}
 
 export const componentBases: Record<ComponentName, ComponentBase> = {
   "cert-manager": certManager,

@@ -14,3 +14,4 @@ export { antiAffinityRule, disruptionBudgetRule, probesRule, replicasRule, resou
 export { tierPolicy, type TierPolicy } from "./tier-policy.ts";
 export { firstDifference, KUSTOMIZE_RULE, kustomizeFindings, type KustomizeOptions } from "./validate/kustomize.ts";
 export { loadModels, modelFor, schemaRules, validateWith, type SchemaResult } from "./validate/schema.ts";
+export { validateLocal, veleroSchema } from "./validate/velero.ts";

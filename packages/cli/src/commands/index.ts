@@ -6,6 +6,7 @@ import { explainCommand } from "./explain.ts";
 import { generateCommand } from "./generate.ts";
 import { newServiceCommand } from "./new-service.ts";
 import { promoteCommand } from "./promote.ts";
+import { restoreCommand } from "./restore.ts";
 
 /** Every command, in the order --help lists them. */
-export const commands: readonly Command[] = [generateCommand, checkCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand, appsCommand];
+export const commands: readonly Command[] = [generateCommand, checkCommand, explainCommand, diffCommand, promoteCommand, newServiceCommand, appsCommand, restoreCommand];

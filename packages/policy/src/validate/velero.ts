@@ -10,7 +10,7 @@ import type { SchemaResult } from "./schema.ts";
 
 const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s|ms))+$/, "must be a Go duration such as 720h or 30m");
 const labels = z.record(z.string(), z.string());
-const metadata = z.strictObject({ name: z.string().min(1), namespace: z.string().optional(), labels: labels.optional(), annotations: labels.optional() });
+const metadata = z.strictObject({ name: z.string().min(1).optional(), generateName: z.string().min(1).optional(), namespace: z.string().optional(), labels: labels.optional(), annotations: labels.optional() }).refine((m) => (m.name === undefined) !== (m.generateName === undefined), { message: "must have a name or a generateName" });
 const selector = z.strictObject({
   matchLabels: labels.optional(),
   matchExpressions: z.array(z.strictObject({ key: z.string(), operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]), values: z.array(z.string()).optional() })).optional(),
