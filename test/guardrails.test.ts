@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { build, type Build } from "../packages/generator/src/index.ts";
-import { tiers, type ResolvedDeployment } from "../packages/model/src/index.ts";
+import { formatProblem, tiers, type ResolvedDeployment } from "../packages/model/src/index.ts";
 import { restoreObject } from "../packages/platform/src/index.ts";
 import { validateLocal, veleroSchema } from "../packages/policy/src/index.ts";
 import { estate, gitops } from "./support/estate.ts";
@@ -162,9 +162,9 @@ describe("state in the model", () => {
     const r = await build(root);
     expect(r.ok).toBe(false);
     if (!r.ok)
-      expect(r.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)).toEqual([
-        "services/payments/service.ts: state.accessMode: is ReadWriteOnce, but staging runs up to 4 pods, which land on different nodes and cannot all mount it — use ReadWriteMany, or run one replica",
+      expect(r.problems.map(formatProblem)).toEqual([
         "services/payments/service.ts: state.accessMode: is ReadWriteOnce, but prod runs up to 10 pods, which land on different nodes and cannot all mount it — use ReadWriteMany, or run one replica",
+        "services/payments/service.ts: state.accessMode: is ReadWriteOnce, but staging runs up to 4 pods, which land on different nodes and cannot all mount it — use ReadWriteMany, or run one replica",
       ]);
   });
 });
