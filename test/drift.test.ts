@@ -43,11 +43,11 @@ describe.concurrent("generate --check", () => {
 
   it("exits 3 and names a deleted generated file", async ({ expect }) => {
     const root = await generated();
-    rmSync(join(root, "generated/prod/prod/worker/deployment.yaml"));
+    rmSync(join(root, "generated/prod/prod/worker/rollout.yaml"));
     const run = await gitops(root, ["generate", "--check"]);
     expect(run.code).toBe(3);
-    expect(named(run)).toEqual(["  added    generated/prod/prod/worker/deployment.yaml"]);
-    expect(existsSync(join(root, "generated/prod/prod/worker/deployment.yaml"))).toBe(false);
+    expect(named(run)).toEqual(["  added    generated/prod/prod/worker/rollout.yaml"]);
+    expect(existsSync(join(root, "generated/prod/prod/worker/rollout.yaml"))).toBe(false);
   });
 
   it("exits 3 and names a stray file under generated/ as removed", async ({ expect }) => {

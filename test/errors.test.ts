@@ -79,7 +79,7 @@ describe("error wording", () => {
   it("override of a field that may not differ per environment", async () => {
     expect(await problems("bad-override-not-allowed")).toMatchInlineSnapshot(`
       [
-        "services/api/service.ts: environments.prod.port: may not differ between environments — set it once at the service level; an environment may override only version, replicas, resources, autoscaling, urls, secrets, logLevel",
+        "services/api/service.ts: environments.prod.port: may not differ between environments — set it once at the service level; an environment may override only version, replicas, resources, autoscaling, urls, secrets, logLevel, strategy",
       ]
     `);
   });
@@ -285,7 +285,7 @@ describe("invalid input across several files", () => {
     expect(check.stdout).toBe(run.stdout);
     expect(run.stdout).toMatchInlineSnapshot(`
       "environments/staging.ts: account: names account "nonprd", which environments/estate.ts does not define — use one of nonprod, prod
-      services/api/service.ts: environments.prod.port: may not differ between environments — set it once at the service level; an environment may override only version, replicas, resources, autoscaling, urls, secrets, logLevel
+      services/api/service.ts: environments.prod.port: may not differ between environments — set it once at the service level; an environment may override only version, replicas, resources, autoscaling, urls, secrets, logLevel, strategy
       services/job/service.ts: (file): could not be loaded: SCHEDULE is not set — fix the file so that it runs (pnpm typecheck shows type errors)
       services/worker/service.ts: dependsOn[1]: names "billing", which is not a service — use one of api, job, worker
 

@@ -29,6 +29,8 @@ const files = (b: Build): File[] =>
     .filter(([p]) => p.endsWith(".yaml") && !p.endsWith("/kustomization.yaml"))
     .map(([path, text]) => ({ path, account: path.split("/")[0]!, o: parse(text, { version: "1.1" }) as K8s }));
 const folderOf = (d: ResolvedDeployment) => `${d.account}/${d.environment}/${d.service}`;
+/** The long-running workload's file: a Rollout under a canary or blue-green strategy, else a Deployment. */
+const workloadFile = (d: ResolvedDeployment) => (d.delivery && d.delivery.strategy !== "rolling" ? "rollout.yaml" : "deployment.yaml");
 /** ArgoCD's folder: in the account and environment that run ArgoCD (common/shared in the repository). */
 const argoFolder = (b: Build) => dirname([...b.files.keys()].find((p) => p.endsWith("/applicationset-estate.yaml"))!);
 /** The account whose domain is the longest suffix of a host: nonprod.acme.dev is nonprod's, not prod's acme.dev. */
@@ -59,7 +61,8 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
       expect(config.data.OTEL_SERVICE_NAME, folder).toBe(d.service);
       expect(config.data.OTEL_RESOURCE_ATTRIBUTES, folder).toBe(`service.namespace=${d.team}`);
       // The container reads that ConfigMap, and its network policy lets it reach the collector's pods.
-      const workload = files(b()).find((f) => f.path === `${folder}/${d.kind === "job" ? "cronjob" : "deployment"}.yaml`)!.o;
+      // A canary or blue-green service's pods are a Rollout's (see delivery in the tiers).
+      const workload = files(b()).find((f) => f.path === `${folder}/${d.kind === "job" ? "cronjob.yaml" : workloadFile(d)}`)!.o;
       const pod = d.kind === "job" ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec;
       expect(pod.containers[0].envFrom, folder).toContainEqual({ configMapRef: { name: config.metadata.name } });
       const policy = files(b()).find((f) => f.path === `${folder}/networkpolicy.yaml`)!.o;
@@ -174,12 +177,12 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     }
   });
 
-  it("gives every Deployment the tier's rollout health and a readiness that checks its dependencies", () => {
+  it("gives every Deployment and Rollout the tier's rollout health and a readiness that checks its dependencies", () => {
     const all = files(b());
     for (const d of b().estate.deployments.filter((x) => x.kind !== "job")) {
       const folder = folderOf(d);
       const tier = tiers[b().estate.environments.find((e) => e.name === d.environment)!.tierName];
-      const deployment = all.find((f) => f.path === `${folder}/deployment.yaml`)!.o;
+      const deployment = all.find((f) => f.path === `${folder}/${workloadFile(d)}`)!.o;
       expect(deployment.spec.minReadySeconds, folder).toBe(tier.health.minReadySeconds);
       expect(deployment.spec.progressDeadlineSeconds, folder).toBe(tier.health.progressDeadlineSeconds);
       expect(deployment.spec.template.spec.containers[0].readinessProbe, folder).toBeDefined();

@@ -5,9 +5,9 @@
  * names the check, the object or app, and what is wrong, so `gitops apps` and the tests share one truth.
  */
 import { parse } from "yaml";
-import { directoriesOf, expandApplicationSet, renderDeep, type ExpandedApp } from "./expand.ts";
+import { directoriesOf, expandApplicationSet, renderDeep, type ExpandedApp, type PullRequest } from "./expand.ts";
 import { goPathMatch, isDestinationMatched, isGroupKindPermitted, isSourcePermitted, type Destination, type GroupKind } from "./match.ts";
-import { ACCOUNT_LABEL, isClusterScoped } from "./objects.ts";
+import { ACCOUNT_LABEL, isClusterScoped, RESOURCES_FINALIZER } from "./objects.ts";
 import { renderTemplate, templateOptions } from "./template.ts";
 import { validateArgoObject } from "./validate.ts";
 
@@ -15,6 +15,8 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const asObj = (v: unknown): Json => (isObject(v) ? v : {});
 const API = "argoproj.io/v1alpha1";
+/** Argo Rollouts' kinds share the argoproj.io group: services' workloads (in their own namespaces), not ArgoCD's objects. */
+const ROLLOUTS_KINDS = new Set(["Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Experiment"]);
 
 /** Sync options ArgoCD understands, by where they may appear (argocd.md §5). Strings are matched exactly. */
 export const ALLOWED_SYNC_OPTIONS = {
@@ -64,7 +66,29 @@ export interface ArgoCheckInput {
   readonly argocdNamespace: string;
   /** The generated folder's path in the repository, as ArgoCD sees it. Default `generated`. */
   readonly root?: string;
+  /**
+   * What GitHub answers every pull-request generator (there is no GitHub offline). Default: one sample pull request
+   * carrying each set's required labels, so that a preview set is expanded and checked like any other.
+   */
+  readonly pullRequests?: readonly PullRequest[];
 }
+
+/** The head commit of the default sample pull request. */
+export const SAMPLE_HEAD_SHA = "5ea1ed0000000000000000000000000000c0ffee";
+
+/** Every pull-request generator of a set's spec: top level, or a child of a matrix or merge. */
+export function pullRequestGenerators(spec: Readonly<Record<string, unknown>>): Json[] {
+  const out: Json[] = [];
+  const visit = (g: Json, depth: number) => {
+    if (isObject(g.pullRequest)) out.push(g.pullRequest);
+    if (depth < 2) for (const c of (asObj(g.matrix ?? g.merge).generators as Json[] | undefined) ?? []) visit(asObj(c), depth + 1);
+  };
+  for (const g of (spec.generators as Json[] | undefined) ?? []) visit(asObj(g), 0);
+  return out;
+}
+
+/** The labels a pull request must carry for a pull-request generator to list it (GitHub's `labels` filter). */
+const requiredLabels = (generator: Json): string[] => ((asObj(generator.github).labels as unknown[] | undefined) ?? []).map(String);
 
 export interface ArgoFinding {
   /** The reference checklist item, e.g. `projects` or `sync-options`. */
@@ -170,7 +194,7 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
   const findings: ArgoFinding[] = [];
   const add = (check: string, subject: string, message: string) => findings.push({ check, subject, message });
   const dirs = directoriesOf([...input.files.keys()].map((f) => `${root}/${f}`));
-  const argo = input.objects.filter((o) => String(o.object.apiVersion).startsWith("argoproj.io/"));
+  const argo = input.objects.filter((o) => String(o.object.apiVersion).startsWith("argoproj.io/") && !ROLLOUTS_KINDS.has(String(o.object.kind)));
   const ofKind = (kind: string) => argo.filter((o) => o.object.kind === kind);
   const projects = new Map(ofKind("AppProject").map((o) => [String(asObj(o.object.metadata).name), o]));
   const cmdParams = input.objects.find((o) => o.object.kind === "ConfigMap" && asObj(o.object.metadata).name === "argocd-cmd-params-cm");
@@ -191,6 +215,8 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
 
   // 4–7, 11, 12 per ApplicationSet, and 5 its expansion.
   const apps: ExpandedApp[] = [];
+  /** The folders each pull-request set syncs (once per pull request), by path. */
+  const pullRequestCoverage = new Map<string, string[]>();
   const under: AppUnderTest[] = [];
   for (const o of ofKind("ApplicationSet")) {
     const spec = asObj(o.object.spec);
@@ -206,6 +232,29 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
       for (const a of actionsIn(spec.templatePatch)) if (a.fn && !APPROVED_FUNCTIONS.has(a.fn)) add("template-hygiene", subject, `templatePatch: function ${a.fn} is not in the approved subset`);
     const template = asObj(spec.template);
     if (String(asObj(template.spec).project ?? "").includes("{{") && !/^\{\{\s*\.project\s*\}\}$/.test(String(asObj(template.spec).project))) add("projects", subject, "spec.project may come only from the generator's own list elements ({{.project}})");
+    // A pull-request set runs code nobody has merged: only a literal project and cluster may bound it, and only
+    // pull requests a maintainer labelled may reach it (Generators-Pull-Request.md's security note).
+    const pullRequestSet = pullRequestGenerators(spec);
+    if (pullRequestSet.length > 0) {
+      if (String(asObj(template.spec).project ?? "").includes("{{")) add("projects", subject, "a pull-request set's spec.project must be a literal: a templated project lets pull-request data choose what the apps may deploy");
+      const dest = asObj(asObj(template.spec).destination);
+      if (String(dest.server ?? "").includes("{{") || String(dest.name ?? "").includes("{{")) add("projects", subject, "a pull-request set's destination cluster must be a literal");
+      for (const g of pullRequestSet) {
+        if (requiredLabels(g).length === 0) add("pull-requests", subject, "the pull-request generator lists every open pull request, forks included: filter it by a label only maintainers can set (labels)");
+        const tokenRef = asObj(asObj(g.github).tokenRef);
+        if (g.github !== undefined && typeof tokenRef.secretName === "string") {
+          const external = input.objects.find((x) => x.object.kind === "ExternalSecret" && asObj(x.object.metadata).namespace === input.argocdNamespace && String(asObj(asObj(x.object.spec).target).name ?? asObj(x.object.metadata).name) === tokenRef.secretName);
+          if (!external) add("pull-requests", subject, `tokenRef names Secret ${tokenRef.secretName}, which no emitted ExternalSecret in ${input.argocdNamespace} creates: the token must come from the secret store, never from git`);
+          else if (!((asObj(external.object.spec).data as Json[] | undefined) ?? []).some((d) => asObj(d).secretKey === tokenRef.key))
+            add("pull-requests", subject, `the ExternalSecret ${external.file} has no key ${String(tokenRef.key)} for the tokenRef`);
+          else if (asObj(asObj(asObj(asObj(asObj(external.object.spec).target).template).metadata).labels)["argocd.argoproj.io/secret-type"] !== "scm-creds")
+            add("pull-requests", subject, `the Secret ${tokenRef.secretName} lacks the label argocd.argoproj.io/secret-type: scm-creds, without which tokenRef strict mode (v2.14+) refuses it`);
+          for (const x of input.objects) if (x.object.kind === "Secret" && asObj(x.object.metadata).name === tokenRef.secretName) add("pull-requests", x.file, `holds the pull-request generator's token in git — let an ExternalSecret create Secret ${tokenRef.secretName} from the store`);
+        }
+      }
+      const revision = String(asObj(asObj(template.spec).source).targetRevision ?? "");
+      if (!/\{\{\s*\.head_sha\s*\}\}/.test(revision)) add("pull-requests", subject, `its Applications sync ${revision || "the default branch"}, not the pull request's head ({{.head_sha}}): a preview would show code that is not the pull request's`);
+    }
 
     // Combinators and git patterns.
     const generators = (spec.generators as Json[] | undefined) ?? [];
@@ -265,18 +314,41 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
     // Deletion safety: the controller adds the resources-finalizer unless preserveResourcesOnDeletion is set.
     const syncPolicy = asObj(spec.syncPolicy);
     const templateFinalizers = (asObj(template.metadata).finalizers as unknown[] | undefined) ?? [];
-    if (syncPolicy.preserveResourcesOnDeletion === true && templateFinalizers.length > 0) add("deletion-safety", subject, "preserveResourcesOnDeletion with template finalizers: deleting the set would still cascade");
-    if (syncPolicy.preserveResourcesOnDeletion !== true && templateFinalizers.length === 0) add("deletion-safety", subject, "without preserveResourcesOnDeletion the controller adds resources-finalizer to every app: deleting the set deletes every workload");
-    if (syncPolicy.applicationsSync !== undefined && syncPolicy.applicationsSync !== "create-update" && syncPolicy.applicationsSync !== "create-only")
-      add("deletion-safety", subject, `applicationsSync ${String(syncPolicy.applicationsSync)} lets a transiently empty generator delete Applications`);
+    if (pullRequestSet.length > 0) {
+      // The opposite of the estate's set: a preview is temporary, and what it deployed must go with it.
+      if (syncPolicy.applicationsSync !== "sync") add("deletion-safety", subject, `applicationsSync ${String(syncPolicy.applicationsSync ?? "sync (default)")}: a pull-request set must be "sync", to update Applications to a new head and delete those of closed pull requests`);
+      if (syncPolicy.preserveResourcesOnDeletion === true || !templateFinalizers.includes(RESOURCES_FINALIZER))
+        add("deletion-safety", subject, `a closed pull request's Application must take its resources with it: list ${RESOURCES_FINALIZER} in template.metadata.finalizers and do not preserveResourcesOnDeletion`);
+    } else {
+      if (syncPolicy.preserveResourcesOnDeletion === true && templateFinalizers.length > 0) add("deletion-safety", subject, "preserveResourcesOnDeletion with template finalizers: deleting the set would still cascade");
+      if (syncPolicy.preserveResourcesOnDeletion !== true && templateFinalizers.length === 0) add("deletion-safety", subject, "without preserveResourcesOnDeletion the controller adds resources-finalizer to every app: deleting the set deletes every workload");
+      if (syncPolicy.applicationsSync !== undefined && syncPolicy.applicationsSync !== "create-update" && syncPolicy.applicationsSync !== "create-only")
+        add("deletion-safety", subject, `applicationsSync ${String(syncPolicy.applicationsSync)} lets a transiently empty generator delete Applications`);
+    }
 
     let expanded: ExpandedApp[] = [];
+    const labels = [...new Set(pullRequestSet.flatMap(requiredLabels))];
+    const pullRequests = input.pullRequests ?? [{ number: 1, branch: "sample", headSha: SAMPLE_HEAD_SHA, labels }];
+
     try {
-      expanded = expandApplicationSet(o.object as Json, dirs);
+      expanded = expandApplicationSet(o.object as Json, dirs, { pullRequests });
     } catch (error) {
       add("expansion", subject, (error as Error).message);
     }
-    if (expanded.length === 0) add("expansion", subject, "creates no Application");
+    // A pull-request set legitimately creates nothing while no open pull request carries its labels.
+    const sample = [{ number: 1, branch: "sample", headSha: SAMPLE_HEAD_SHA, labels }];
+    const expectsApps = pullRequestSet.length === 0 || pullRequests.some((pr) => labels.every((l) => (pr.labels ?? []).includes(l)));
+    if (expanded.length === 0 && expectsApps) add("expansion", subject, "creates no Application");
+    // Which folders it syncs does not depend on which pull requests are open: for coverage, any labelled one will do.
+    if (pullRequestSet.length > 0) {
+      let covering: ExpandedApp[] = [];
+      try {
+        covering = expectsApps ? expanded : expandApplicationSet(o.object as Json, dirs, { pullRequests: sample });
+      } catch {
+        // Reported above.
+      }
+      for (const a of covering) pullRequestCoverage.set(a.source.path, [...new Set([...(pullRequestCoverage.get(a.source.path) ?? []), String(asObj(o.object.metadata).name)])]);
+    }
     // No element's rendered templatePatch may set the project (ArgoCD would silently keep the template's).
     for (const g of generators) {
       const children = asObj(g.matrix).generators as Json[] | undefined;
@@ -396,8 +468,11 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
         add("sync-options", a.subject, `its managedNamespaceMetadata for namespace ${String(destination.namespace)} differs from ${other.subject}'s: each app's sync undoes the other's labels and annotations`);
     }
 
-    // The folders its git sources sync (a chart has none here), and every object in them.
+    // The folders its git sources sync (a chart has none here), and every object in them. A kustomize.namespace
+    // override moves every namespaced object of its folder there and renames its Namespace objects (kustomize's
+    // namespace transformer): the namespaces ArgoCD applies are the override's.
     const folders: string[] = [];
+    const moved = new Map<string, string>();
     for (const [i, s] of sources.entries()) {
       if (sourceKind(s) !== "path") continue;
       const path = String(s.path ?? "");
@@ -408,6 +483,11 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
         continue;
       }
       folders.push(folder);
+      const override = asObj(s.kustomize).namespace;
+      if (typeof override === "string" && override !== "") {
+        moved.set(folder, override);
+        if (override !== destination.namespace) add("projects", a.subject, `${which(i)}kustomize.namespace ${override} differs from destination.namespace ${String(destination.namespace)}: its objects land outside the app's destination`);
+      }
       const ownFiles = names.filter((f) => !f.slice(folder.length + 1).includes("/")).map((f) => f.slice(folder.length + 1));
       const kustomize = ownFiles.some((f) => f === "kustomization.yaml" || f === "kustomization.yml" || f === "Kustomization");
       if (ownFiles.some((f) => f.endsWith("Chart.yaml"))) add("source-type", a.subject, `${which(i)}a *Chart.yaml file makes ArgoCD treat the folder as Helm`);
@@ -416,14 +496,22 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
       const folderCluster = accountCluster.get(folder.split("/")[0]!);
       if (folderCluster && folderCluster.server !== cluster.server) add("projects", a.subject, `syncs ${path}, account ${folder.split("/")[0]}'s folder, into cluster ${cluster.name}`);
     }
-    const inFolder = input.objects.filter((o) => folders.includes(o.file.slice(0, o.file.lastIndexOf("/"))));
-    if (destination.namespace !== input.argocdNamespace && !options.includes("CreateNamespace=true") && !inFolder.some((o) => o.object.kind === "Namespace" && asObj(o.object.metadata).name === destination.namespace))
+    const folderOf = (o: { file: string }) => o.file.slice(0, o.file.lastIndexOf("/"));
+    const inFolder = input.objects.filter((o) => folders.includes(folderOf(o)));
+    /** The object's name and namespace as ArgoCD applies them, after any kustomize.namespace override. */
+    const applied = (o: (typeof inFolder)[number]) => {
+      const m = asObj(o.object.metadata);
+      const override = moved.get(folderOf(o));
+      if (override === undefined) return { name: m.name, namespace: m.namespace };
+      return o.object.kind === "Namespace" ? { name: override, namespace: m.namespace } : { name: m.name, namespace: isClusterScoped({ group: groupOf(o.object.apiVersion), kind: String(o.object.kind) }) ? m.namespace : override };
+    };
+    if (destination.namespace !== input.argocdNamespace && !options.includes("CreateNamespace=true") && !inFolder.some((o) => o.object.kind === "Namespace" && applied(o).name === destination.namespace))
       add("sync-options", a.subject, `nothing creates namespace ${String(destination.namespace)}: no CreateNamespace=true and no Namespace object`);
     for (const o of inFolder) {
       const gk: GroupKind = { group: groupOf(o.object.apiVersion), kind: String(o.object.kind) };
       const named = `${gk.group || "core"}/${gk.kind}`;
       const clusterScoped = isClusterScoped(gk);
-      const namespace = asObj(o.object.metadata).namespace;
+      const namespace = applied(o).namespace;
       // Without API discovery the scope comes from CLUSTER_SCOPED_KINDS; the object must agree with it.
       if (clusterScoped && namespace !== undefined) add("projects", o.file, `${named} is cluster-scoped but sets metadata.namespace`);
       if (!clusterScoped && namespace === undefined) add("projects", o.file, `${named} sets no metadata.namespace and is not in CLUSTER_SCOPED_KINDS: list it there if it is cluster-scoped, else give it its namespace`);
@@ -436,10 +524,13 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
 
   // Coverage: every folder ArgoCD can render (it holds a kustomization) is the path of exactly one Application,
   // counting every git source of multi-source Applications.
-  const paths = new Map<string, string[]>();
-  for (const a of under)
+  // A pull-request set syncs a folder once per pull request: it counts as one owner however many there are.
+  const paths = new Map<string, string[]>([...pullRequestCoverage].map(([path, sets]) => [path, sets.map((s) => `${s} (one Application per pull request)`)]));
+  for (const a of under) {
+    if (a.set && pullRequestGenerators(asObj(a.set.spec)).length > 0) continue;
     for (const path of new Set(sourcesOf(asObj(a.application.spec)).sources.filter((s) => sourceKind(s) === "path").map((s) => String(s.path ?? ""))))
       paths.set(path, [...(paths.get(path) ?? []), a.name]);
+  }
   for (const file of input.files.keys()) {
     if (!file.endsWith("/kustomization.yaml")) continue;
     const path = `${root}/${file.slice(0, -"/kustomization.yaml".length)}`;

@@ -3,6 +3,9 @@
  * (argocd.md §1–3): generators (list, git directories with Go `path.Match`, matrix with parameter passing
  * and Go-mode deep merge), the goTemplate render of `template`, the resources-finalizer rule, `templatePatch`
  * (a strategic merge that cannot change the project), the app's namespace, and RollingSync step selection.
+ * The pull-request generator (GitHub) reads sample pull requests given by the caller, since there is no GitHub
+ * offline; a git generator evaluated at a pull request's head reads the same directories as any other (offline, the
+ * tree under test is that head).
  * Anything outside that subset throws, naming what it met: the expander never guesses what ArgoCD would do.
  */
 import { parse } from "yaml";
@@ -80,9 +83,95 @@ export function strategicMerge(target: unknown, patch: unknown, path: readonly s
   return out;
 }
 
+/**
+ * An open pull request as the GitHub pull-request generator lists it (applicationset/services/pull_request/github.go):
+ * the expander's stand-in for GitHub's API.
+ */
+export interface PullRequest {
+  readonly number: number;
+  readonly branch: string;
+  /** The head commit's full SHA. */
+  readonly headSha: string;
+  readonly labels?: readonly string[];
+  readonly title?: string;
+  /** The branch it merges into; default main. */
+  readonly targetBranch?: string;
+  readonly author?: string;
+}
+
+export interface ExpandOptions {
+  /** What GitHub would answer a pull-request generator; required when a set has one. */
+  readonly pullRequests?: readonly PullRequest[];
+}
+
 interface Context {
   readonly dirs: readonly string[];
   readonly options: TemplateOptions;
+  readonly pullRequests?: readonly PullRequest[];
+}
+
+/**
+ * `slug.Make` as the pull-request generator calls it (gosimple/slug with MaxLength 50 and `_` → `-`): lowercase,
+ * runs of other characters to one `-`, trimmed, cut at the last `-` within 50 characters. Branch names with
+ * characters whose slug differs between the slug versions ArgoCD v2.13–v3.5 ship (non-ASCII, quotes, `&`, `@`) are
+ * refused rather than guessed.
+ */
+export function branchSlug(branch: string): string {
+  if (!/^[\x20-\x7e]*$/.test(branch) || /["'&@]/.test(branch)) throw new Error(`branch ${JSON.stringify(branch)}: its slug depends on the gosimple/slug version (non-ASCII, quotes, & or @ in it) — use letters, digits, '.', '_', '/' and '-'`);
+  let slug = branch
+    .trim()
+    .replaceAll("_", "-")
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^[-_]+|[-_]+$/g, "");
+  if (slug.length > 50) {
+    const cut = slug.lastIndexOf("-", 50);
+    slug = cut >= 0 ? slug.slice(0, cut) : slug.slice(0, 50);
+  }
+  return slug;
+}
+
+/** The pull-request generator's parameters for one pull request (pull_request.go GenerateParams, goTemplate mode). */
+export function pullRequestParams(pr: PullRequest): Params {
+  if (!Number.isInteger(pr.number) || pr.number < 1) throw new Error(`pull request number ${pr.number} is not a positive integer`);
+  if (!/^[0-9a-f]{7,64}$/.test(pr.headSha)) throw new Error(`pull request ${pr.number}: head SHA ${JSON.stringify(pr.headSha)} is not a hexadecimal commit id`);
+  const target = pr.targetBranch ?? "main";
+  return {
+    number: String(pr.number),
+    title: pr.title ?? "",
+    branch: pr.branch,
+    branch_slug: branchSlug(pr.branch),
+    target_branch: target,
+    target_branch_slug: branchSlug(target),
+    head_sha: pr.headSha,
+    head_short_sha: pr.headSha.slice(0, 8),
+    head_short_sha_7: pr.headSha.slice(0, 7),
+    author: pr.author ?? "",
+    // Labels are parameters in goTemplate mode only, as a list.
+    labels: [...(pr.labels ?? [])],
+  };
+}
+
+/** Keys of a pullRequest generator that are not its provider. */
+const PULL_REQUEST_COMMON = new Set(["requeueAfterSeconds", "filters", "values", "continueOnRepoNotFoundError"]);
+
+/**
+ * GitHub's pull-request generator over the sample pull requests: those carrying every label in `labels`
+ * (containLabels), in the order given. Other providers, `filters` and a missing owner or repo are refused.
+ */
+function pullRequestGenerator(body: Json, ctx: Context): Params[] {
+  const providers = Object.keys(body).filter((k) => !PULL_REQUEST_COMMON.has(k));
+  if (providers.length !== 1 || providers[0] !== "github") throw new Error(`the pull-request generator's ${providers.join(", ") || "(no)"} provider is not supported by this expander; only github is`);
+  if (Array.isArray(body.filters) && body.filters.length > 0) throw new Error("pull-request filters are not supported by this expander");
+  const github = body.github;
+  if (!isObject(github) || typeof github.owner !== "string" || github.owner === "" || typeof github.repo !== "string" || github.repo === "")
+    throw new Error("the pull-request generator's github needs owner and repo");
+  const labels = github.labels ?? [];
+  if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string")) throw new Error("pullRequest.github.labels must be a list of strings");
+  if (!ctx.pullRequests) throw new Error("a pull-request generator needs sample pull requests offline (there is no GitHub here)");
+  const open = ctx.pullRequests.filter((pr) => labels.every((l) => (pr.labels ?? []).includes(l as string)));
+  return withValues(open.map(pullRequestParams), body.values, ctx);
 }
 
 /** Adds a generator's `values` (each rendered with its params) under `.values`. */
@@ -139,6 +228,8 @@ function generate(gen: Json, ctx: Context, depth: number): Params[] {
       return listGenerator(body, ctx);
     case "git":
       return gitGenerator(body, ctx);
+    case "pullRequest":
+      return pullRequestGenerator(body, ctx);
     case "matrix": {
       if (depth > 1) throw new Error("matrix and merge generators nest only one level deep");
       const children = body.generators as Json[] | undefined;
@@ -157,6 +248,8 @@ function generate(gen: Json, ctx: Context, depth: number): Params[] {
 
 export interface ExpandedApp {
   readonly name: string;
+  /** The ApplicationSet that creates it. */
+  readonly applicationSet: string;
   readonly project: string;
   readonly destination: { readonly server?: string; readonly name?: string; readonly namespace: string };
   readonly source: { readonly repoURL: string; readonly targetRevision?: string; readonly path: string };
@@ -205,12 +298,12 @@ const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
  * Throws on what makes the controller fail the whole set (a generator or render error) and on what it refuses
  * per app (an empty, invalid or duplicate name; a destination without exactly one of server and name).
  */
-export function expandApplicationSet(appset: Json, dirs: readonly string[]): ExpandedApp[] {
+export function expandApplicationSet(appset: Json, dirs: readonly string[], expandOptions: ExpandOptions = {}): ExpandedApp[] {
   const metadata = (appset.metadata ?? {}) as Json;
   const spec = appset.spec as Json | undefined;
   if (!isObject(spec)) throw new Error("an ApplicationSet needs a spec");
   if (spec.goTemplate !== true) throw new Error("only goTemplate: true ApplicationSets are supported by this expander (fasttemplate is not)");
-  const ctx: Context = { dirs, options: templateOptions(spec.goTemplateOptions as string[] | undefined) };
+  const ctx: Context = { dirs, options: templateOptions(spec.goTemplateOptions as string[] | undefined), ...(expandOptions.pullRequests ? { pullRequests: expandOptions.pullRequests } : {}) };
   const template = spec.template as Json | undefined;
   if (!isObject(template) || !isObject(template.metadata) || !isObject(template.spec)) throw new Error("spec.template needs metadata and spec");
   const params = ((spec.generators as Json[] | undefined) ?? []).flatMap((g) => generate(g, ctx, 0));
@@ -254,6 +347,7 @@ export function expandApplicationSet(appset: Json, dirs: readonly string[]): Exp
     const source = appSpec.source;
     return {
       name,
+      applicationSet: String(metadata.name ?? ""),
       project: String(appSpec.project ?? ""),
       destination: {
         ...(typeof destination.server === "string" && destination.server !== "" ? { server: destination.server } : {}),

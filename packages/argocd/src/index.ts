@@ -15,7 +15,40 @@ export {
   type EmittedObject,
 } from "./objects.ts";
 export { APPLICATION_HEALTH_LUA, COMPONENT_LABEL, platformProjectName, type PlatformApp } from "./platform.ts";
-export { directoriesOf, expandApplicationSet, mergeParams, renderDeep, sanitizeName, selectingSteps, strategicMerge, type ExpandedApp } from "./expand.ts";
+export {
+  BRANCH_ANNOTATION,
+  githubRepository,
+  MAX_PULL_REQUEST_DIGITS,
+  PLACEHOLDER_PULL_REQUEST,
+  PREVIEW_APPLICATIONSET_NAME,
+  PREVIEW_FOLDER,
+  PREVIEW_LABEL,
+  PREVIEW_NAMESPACES,
+  PREVIEW_REQUEUE_SECONDS,
+  PREVIEW_TIER,
+  PREVIEW_TOKEN,
+  previewDeployments,
+  previewEnvironment,
+  previewNamespace,
+  previewObjects,
+  previewReplacements,
+  PULL_REQUEST_LABEL,
+  type ReplacementTarget,
+} from "./preview.ts";
+export {
+  branchSlug,
+  directoriesOf,
+  expandApplicationSet,
+  mergeParams,
+  pullRequestParams,
+  renderDeep,
+  sanitizeName,
+  selectingSteps,
+  strategicMerge,
+  type ExpandedApp,
+  type ExpandOptions,
+  type PullRequest,
+} from "./expand.ts";
 export { goFloat, goJson, goPrint, isTemplated, renderTemplate, templateOptions, type MissingKey, type TemplateOptions } from "./template.ts";
 export {
   globMatch,
@@ -30,4 +63,4 @@ export {
   type PathMatchResult,
 } from "./match.ts";
 export { isArgoKind, validateArgoObject, type SchemaProblem } from "./validate.ts";
-export { ALLOWED_SYNC_OPTIONS, checkArgo, policyProblem, type ArgoCheckInput, type ArgoFinding, type StandaloneApp } from "./checks.ts";
+export { ALLOWED_SYNC_OPTIONS, checkArgo, policyProblem, pullRequestGenerators, SAMPLE_HEAD_SHA, type ArgoCheckInput, type ArgoFinding, type StandaloneApp } from "./checks.ts";

@@ -6,6 +6,7 @@
  */
 import { components, type ResolvedAccount, type ResolvedEnvironment, type ResolvedEstate } from "@gitops/model";
 import { APPLICATION_HEALTH_LUA, platformApplication, platformProject, type PlatformApp } from "./platform.ts";
+import { previewObjects, previewProjectAccess } from "./preview.ts";
 
 /** One object bound for generated/: path relative to generated/, body, and the sources it came from. */
 export interface ArgoObject {
@@ -40,7 +41,7 @@ const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
  * Retry for failed syncs: ArgoCD's default backoff is 5 s ×2 up to 3 min with no limit set; five tries with a
  * slower start give a transient API or webhook outage ~10 min to clear before the app shows as failed.
  */
-const RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } } as const;
+export const RETRY = { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } } as const;
 
 /**
  * The cluster-scoped kinds anything here renders, as Go's GroupKind.String() spells them (`Kind.group`, the core
@@ -140,6 +141,10 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
     if (!e.tier.pager) policies.push(`p, ${subject}, applications, sync, ${account.name}/${e.name}-*, allow`);
     if (e.tier.debug) policies.push(`p, ${subject}, exec, create, ${account.name}/${e.name}-*, allow`);
   }
+  // Pull-request previews (preview.ts) run here too, in pr-* namespaces, with the previewed tier's rights.
+  const previews = previewProjectAccess(estate, account.name);
+  if (previews && !previews.tier.pager) policies.push(`p, ${subject}, applications, sync, ${account.name}/${previews.namespace}, allow`);
+  if (previews?.tier.debug) policies.push(`p, ${subject}, exec, create, ${account.name}/${previews.namespace}, allow`);
   const groups = [...new Set(estate.deployments.filter((d) => d.account === account.name).map((d) => `team:${d.team}`))].sort();
   return {
     file: `${argocdFolder(estate)}/appproject-${account.name}.yaml`,
@@ -161,6 +166,7 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
         sourceRepos: [estate.repository.url],
         destinations: [
           ...envs.map((e) => ({ server: account.cluster.server, namespace: `${e.name}-*` })),
+          ...(previews ? [{ server: account.cluster.server, namespace: previews.namespace }] : []),
           ...(hostsArgocd ? [{ server: account.cluster.server, namespace: estate.argocdNamespace }] : []),
         ],
         // Omitted when nothing cluster-scoped is deployed: an absent cluster whitelist permits no such kind.
@@ -365,7 +371,7 @@ export function argocdObjects(estate: ResolvedEstate, rendered: readonly Emitted
     sources: [estate.file],
     object: platformProject(estate, account, platform.filter((a) => a.release.account === account)),
   }));
-  const others = [applicationSet(estate, rolloutEnvironments(estate)), cmdParams(estate), ...(platform.length > 0 ? [argocdCm(estate)] : []), rootApp(estate), ...platformProjects, ...platformApps];
+  const others = [applicationSet(estate, rolloutEnvironments(estate)), ...previewObjects(estate), cmdParams(estate), ...(platform.length > 0 ? [argocdCm(estate)] : []), rootApp(estate), ...platformProjects, ...platformApps];
   const projects = estate.accounts
     .filter((a) => a.name === host.name || estate.deployments.some((d) => d.account === a.name))
     .map((a) => {

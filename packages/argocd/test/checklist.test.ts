@@ -14,6 +14,7 @@ import {
   isDestinationMatched,
   isGroupKindPermitted,
   platformProjectName,
+  PREVIEW_APPLICATIONSET_NAME,
   rolloutEnvironments,
   ROOT_APP_NAME,
   validateArgoObject,
@@ -36,6 +37,8 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
 describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (name) => {
   let b: Build;
   let apps: ExpandedApp[];
+  /** The preview set's Applications for the checks' sample pull request (test/preview.test.ts covers them). */
+  let previews: ExpandedApp[];
   let standalone: StandaloneApp[];
   let findings: ArgoFinding[];
   let folder: string;
@@ -53,6 +56,8 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     b = await buildEstate(name);
     folder = argocdFolder(b.estate);
     ({ apps, standalone, findings } = check(b));
+    previews = apps.filter((a) => a.applicationSet === PREVIEW_APPLICATIONSET_NAME);
+    apps = apps.filter((a) => a.applicationSet !== PREVIEW_APPLICATIONSET_NAME);
   });
 
   it("passes every reference check", () => {
@@ -82,7 +87,7 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     for (const a of apps) expect(b.files.has(`${a.source.path.slice("generated/".length)}/kustomization.yaml`), a.name).toBe(true);
     const folders = [...b.files.keys()].filter((f) => f.endsWith("/kustomization.yaml")).map((f) => `generated/${f.slice(0, -"/kustomization.yaml".length)}`);
     // The rest are the root app's folder and the platform's companion folders, each a git source of one Application.
-    expect([...apps.map((a) => a.source.path), ...standalone.flatMap(gitPaths)].sort()).toEqual(folders.sort());
+    expect([...apps.map((a) => a.source.path), ...previews.map((a) => a.source.path), ...standalone.flatMap(gitPaths)].sort()).toEqual(folders.sort());
     for (const a of apps) expect(JSON.stringify(a.application)).not.toMatch(/\{\{|<no value>/);
   });
 
@@ -124,7 +129,7 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     const projects = new Map(argo("AppProject").map((p) => [p.metadata.name, p]));
     for (const p of projects.values()) expect(p.spec.namespaceResourceWhitelist.length).toBeGreaterThan(0);
     // Each folder's project is the project of the Application that syncs it.
-    const projectOf = new Map([...apps.map((a) => [a.source.path, a.project] as const), ...standalone.flatMap((a) => gitPaths(a).map((p) => [p, a.project] as const))]);
+    const projectOf = new Map([...[...apps, ...previews].map((a) => [a.source.path, a.project] as const), ...standalone.flatMap((a) => gitPaths(a).map((p) => [p, a.project] as const))]);
     for (const o of b.objects) {
       const project = projects.get(projectOf.get(`generated/${o.file.slice(0, o.file.lastIndexOf("/"))}`)!)!;
       const api = String(o.object.apiVersion);

@@ -27,6 +27,9 @@ describe("rendered ArgoCD YAML (file snapshots)", () => {
         "application-estate-root.yaml",
         ...releases.map((r) => `application-${r.name}.yaml`),
         "applicationset-estate.yaml",
+        // Pull-request previews of the dev-tier environment, and the GitHub token their generator reads.
+        "applicationset-previews.yaml",
+        "externalsecret-github-pull-requests.yaml",
         ...b.estate.accounts.map((a) => `appproject-${a.name}.yaml`),
         ...[...new Set(releases.map((r) => r.account))].map((a) => `appproject-${platformProjectName(a)}.yaml`),
         "configmap-argocd-cm.yaml",

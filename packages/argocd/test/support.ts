@@ -5,7 +5,7 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { build, renderFiles, type Build } from "@gitops/generator";
-import { checkArgo, type ArgoFinding } from "../src/index.ts";
+import { checkArgo, type ArgoFinding, type PullRequest } from "../src/index.ts";
 import { estate } from "../../../test/support/estate.ts";
 
 /** This package's fixtures, layered over test/fixtures/minimal. `three-accounts` adds common, shared and a shared service. */
@@ -25,11 +25,11 @@ export const clustersOf = (b: Build) => b.estate.accounts.map((a) => ({ ...a.clu
 
 /**
  * The reference checks over a build; with `objects`, over those instead (files re-rendered from them), to prove
- * that a check catches a broken object.
+ * that a check catches a broken object; with `pullRequests`, what GitHub answers the pull-request generators.
  */
-export function check(b: Build, objects?: Build["objects"]): ReturnType<typeof checkArgo> {
+export function check(b: Build, objects?: Build["objects"], pullRequests?: readonly PullRequest[]): ReturnType<typeof checkArgo> {
   const files = objects ? renderFiles(objects) : b.files;
-  return checkArgo({ objects: objects ?? b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace });
+  return checkArgo({ objects: objects ?? b.objects, files, clusters: clustersOf(b), argocdNamespace: b.estate.argocdNamespace, ...(pullRequests ? { pullRequests } : {}) });
 }
 
 /** The checks' messages for one check id, for compact assertions. */

@@ -1,5 +1,6 @@
 import type { Construct } from "constructs";
 import type { ResolvedDeployment } from "@gitops/model";
+import { deliveryServiceName } from "./delivery.ts";
 import { NAME_LABEL, Workload, waves } from "./workload.ts";
 
 /** A service that answers HTTP: Deployment, ClusterIP Service on port 80, and an Ingress with TLS when public. */
@@ -17,7 +18,7 @@ export class HttpService extends Workload {
       ],
       ...this.probes(health.port !== port ? "health" : "http"),
     });
-    this.add(waves.workload, {
+    const service = {
       apiVersion: "v1",
       kind: "Service",
       spec: {
@@ -25,7 +26,12 @@ export class HttpService extends Workload {
         selector: { [NAME_LABEL]: d.service },
         ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" as const }],
       },
-    });
+    };
+    this.add(waves.workload, service);
+    // A canary's or blue-green preview's own Service (Argo Rollouts narrows its selector to the new version), which
+    // the ServiceMonitor scrapes like the main one: how the analysis reads the new version's metrics alone.
+    const deliveryService = deliveryServiceName(d);
+    if (deliveryService) this.add(waves.workload, service, deliveryService);
     this.renderObservability("http");
     if (d.ingress) {
       this.add(waves.after, {

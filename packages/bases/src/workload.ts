@@ -12,6 +12,7 @@ import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
 import pkg from "../package.json" with { type: "json" };
+import { analysisTemplateSpec, hubCredentialsSecret, progressive, rolloutStrategy, ROLLOUTS_API_VERSION } from "./delivery.ts";
 
 /** Annotation naming the base and version that rendered an object, so a PR shows which base each environment moves to. */
 export const BASE_ANNOTATION = "gitops.dev/base";
@@ -297,35 +298,63 @@ export abstract class Workload extends Chart {
     }
   }
 
-  /** A long-running Deployment plus its autoscaler and disruption budget, for http services and workers. */
+  /**
+   * A long-running workload plus its autoscaler and disruption budget, for http services and workers: a Deployment
+   * for a rolling update, an Argo Rollouts Rollout (same pod template, selector and health) with its
+   * AnalysisTemplate for a canary or blue-green delivery (see delivery.ts).
+   */
   protected renderDeployment(container: IContainer): void {
     const d = this.d;
     const intOrPercent = (v: string) => (v.endsWith("%") ? v : Number(v));
-    this.add(waves.workload, {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      spec: {
-        // With an autoscaler the HPA owns the count; a fixed replicas field would fight it on every sync.
-        ...(d.autoscaling ? {} : { replicas: d.replicas }),
-        revisionHistoryLimit: 5,
-        // What "healthy" means to ArgoCD and so to RollingSync: pods ready for minReadySeconds; a stalled rollout
-        // turns Degraded after the deadline instead of leaving the step Progressing forever.
-        minReadySeconds: d.minReadySeconds,
-        progressDeadlineSeconds: d.progressDeadlineSeconds,
-        selector: { matchLabels: this.selector() },
-        strategy: {
-          type: "RollingUpdate",
-          rollingUpdate: { maxSurge: intOrPercent(d.rollingUpdate.maxSurge), maxUnavailable: intOrPercent(d.rollingUpdate.maxUnavailable) },
+    const delivery = progressive(d);
+    const spec = {
+      // With an autoscaler the HPA owns the count; a fixed replicas field would fight it on every sync.
+      ...(d.autoscaling ? {} : { replicas: d.replicas }),
+      revisionHistoryLimit: 5,
+      // What "healthy" means to ArgoCD and so to RollingSync: pods ready for minReadySeconds; a stalled rollout
+      // turns Degraded after the deadline instead of leaving the step Progressing forever.
+      minReadySeconds: d.minReadySeconds,
+      progressDeadlineSeconds: d.progressDeadlineSeconds,
+      selector: { matchLabels: this.selector() },
+    };
+    if (!delivery)
+      this.add(waves.workload, {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        spec: {
+          ...spec,
+          strategy: {
+            type: "RollingUpdate",
+            rollingUpdate: { maxSurge: intOrPercent(d.rollingUpdate.maxSurge), maxUnavailable: intOrPercent(d.rollingUpdate.maxUnavailable) },
+          },
+          template: this.podTemplate(container),
         },
-        template: this.podTemplate(container),
-      },
-    });
+      });
+    else {
+      // The analysis and its credentials exist before the Rollout can start one.
+      const credentials = hubCredentialsSecret(d, delivery);
+      if (credentials)
+        this.add(waves.config, { apiVersion: "external-secrets.io/v1", kind: "ExternalSecret", spec: credentials.spec }, credentials.name);
+      this.add(waves.config, { apiVersion: ROLLOUTS_API_VERSION, kind: "AnalysisTemplate", spec: analysisTemplateSpec(d, delivery) });
+      this.add(waves.workload, {
+        apiVersion: ROLLOUTS_API_VERSION,
+        kind: "Rollout",
+        spec: {
+          ...spec,
+          // A rollout that stalls past the deadline (pods never ready) is aborted too, back to the stable version.
+          progressDeadlineAbort: true,
+          strategy: rolloutStrategy(d, delivery),
+          template: this.podTemplate(container),
+        },
+      });
+    }
+    const target = delivery ? { apiVersion: ROLLOUTS_API_VERSION, kind: "Rollout" } : { apiVersion: "apps/v1", kind: "Deployment" };
     if (d.autoscaling) {
       this.add(waves.after, {
         apiVersion: "autoscaling/v2",
         kind: "HorizontalPodAutoscaler",
         spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: d.service },
+          scaleTargetRef: { ...target, name: d.service },
           minReplicas: d.autoscaling.minReplicas,
           maxReplicas: d.autoscaling.maxReplicas,
           metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: d.autoscaling.targetCPUUtilizationPercentage } } }],
@@ -381,7 +410,9 @@ export abstract class Workload extends Chart {
                   ),
                 ]
               : []),
-            rule("WorkloadReplicasUnavailable", `kube_deployment_status_replicas_unavailable{${sel},deployment="${d.service}"} > 0`, `${d.service} has unavailable replicas in ${d.environment}`),
+            // The same rule whichever strategy runs the pods: a Deployment (kube-state-metrics) or a Rollout (the
+            // Argo Rollouts controller's metrics, whose namespace label the scrape renames to exported_namespace).
+            rule("WorkloadReplicasUnavailable", `(kube_deployment_status_replicas_unavailable{${sel},deployment="${d.service}"} or rollout_info_replicas_unavailable{exported_${sel},name="${d.service}"}) > 0`, `${d.service} has unavailable replicas in ${d.environment}`),
             rule("WorkloadCrashLooping", `increase(kube_pod_container_status_restarts_total{${sel},container="${d.service}"}[15m]) > 3`, `${d.service} keeps restarting in ${d.environment}`),
           ];
     this.add(waves.after, {

@@ -44,3 +44,13 @@ export function committedTree(root: string, ref: string): Map<string, string> {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** The checked-out branch, or undefined when HEAD is detached or `root` is not a git work tree. */
+export function currentBranch(root: string): string | undefined {
+  try {
+    const branch = git(root, ["symbolic-ref", "--quiet", "--short", "HEAD"]).trim();
+    return branch === "" ? undefined : branch;
+  } catch {
+    return undefined;
+  }
+}

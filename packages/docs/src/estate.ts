@@ -99,6 +99,8 @@ export function codeowners(estate: ResolvedEstate): string {
       // Paged environments stay with the platform team alone: any PR that changes prod output needs its review.
       if (!e.tier.pager) lines.push(`/generated/${e.account}/${env}/${s.name}/ ${team}`);
     }
+    // Its pull-request preview folder, which changes with its dev output (`preview` is @gitops/argocd's PREVIEW_FOLDER).
+    lines.push(`/generated/*/preview/${s.name}/ ${team}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -11,7 +11,7 @@ hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 hbs.registerHelper("join", (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === "string" ? sep : ", ") : ""));
 hbs.registerHelper("upper", (s: unknown) => String(s).toUpperCase());
 
-export type TemplateName = "service.ts" | "service-readme.md" | "estate-readme.md" | "pr-summary.md";
+export type TemplateName = "service.ts" | "service-readme.md" | "estate-readme.md" | "pr-summary.md" | "runbook.md";
 
 const cache = new Map<TemplateName, Handlebars.TemplateDelegate>();
 

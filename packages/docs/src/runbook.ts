@@ -29,6 +29,8 @@ export interface RunbookApplication {
   readonly project: string;
   readonly selfHeal: boolean;
   readonly prune: boolean;
+  /** Whether a RollingSync step selects it: then the ApplicationSet controller syncs it, and drift waits for a rollout. */
+  readonly rollingSync: boolean;
 }
 
 /** Everything one service's runbook reads, except its deployments' own objects: plain data, cheap to hash. */
@@ -42,8 +44,6 @@ export interface RunbookContext {
     readonly account: ResolvedAccount;
     /** The deployment's folder relative to generated/. */
     readonly folder: string;
-    /** Absent when no ApplicationSet syncs the folder (or it could not be expanded). */
-    readonly application?: RunbookApplication;
   }[];
   readonly hub: {
     readonly account?: string;
@@ -75,44 +75,48 @@ const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 
 /**
  * The contexts of every service's runbook, in service order. `folderOf` is the generator's folder layout,
- * `estateObjects` everything not rendered per deployment, `applications` the expanded ApplicationSets.
+ * `estateObjects` everything not rendered per deployment. (Which Application syncs each folder is passed to
+ * `serviceRunbook`: expanding the ApplicationSets costs more than the rest, so only runbooks being rendered pay it.)
  */
 export function runbookContexts(
   estate: ResolvedEstate,
   input: {
     readonly folderOf: (d: ResolvedDeployment) => string;
     readonly estateObjects: readonly RunbookObject[];
-    readonly applications: readonly RunbookApplication[];
   },
 ): RunbookContext[] {
-  const apps = new Map(input.applications.map((a) => [a.folder, a]));
   const hubAccount = estate.accounts.find((a) => a.name === estate.platform.hub);
   const monitoring = estate.platform.releases.find((r) => r.account === estate.platform.hub && r.component === "kube-prometheus-stack");
   const owners = ownersOf(codeowners(estate));
   const platformByAccount: Record<string, string[]> = {};
   for (const r of estate.platform.releases) (platformByAccount[r.account] ??= []).push(r.component);
   for (const list of Object.values(platformByAccount)) list.sort();
+  // Indexed once: an estate has thousands of services and of estate objects.
+  const byService = new Map<string, number[]>();
+  const byNamespace = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, i: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(i);
+  input.estateObjects.forEach((o, i) => {
+    const service = labelsOf(o.object)[SERVICE_LABEL];
+    if (service) push(byService, service, i);
+    for (const n of arr(obj(obj(o.object.spec).template).includedNamespaces)) push(byNamespace, String(n), i);
+  });
+  const deploymentsOf = new Map<string, ResolvedDeployment[]>();
+  for (const d of estate.deployments) (deploymentsOf.get(d.service) ?? deploymentsOf.set(d.service, []).get(d.service)!).push(d);
   return estate.services.map((service) => {
-    const deployments = estate.deployments
-      .filter((d) => d.service === service.name)
-      .map((deployment) => {
-        const folder = input.folderOf(deployment);
-        const application = apps.get(folder);
-        return {
-          deployment,
-          environment: estate.environments.find((e) => e.name === deployment.environment)!,
-          account: estate.accounts.find((a) => a.name === deployment.account)!,
-          folder,
-          ...(application ? { application } : {}),
-        };
-      });
-    const namespaces = new Set(deployments.map((d) => d.deployment.namespace));
-    const folders = new Set(deployments.map((d) => d.folder));
-    const estateObjects = input.estateObjects.filter((o) => {
-      if (folders.has(o.file.slice(0, o.file.lastIndexOf("/")))) return false;
-      if (labelsOf(o.object)[SERVICE_LABEL] === service.name) return true;
-      return arr(obj(obj(o.object.spec).template).includedNamespaces).some((n) => namespaces.has(String(n)));
+    const deployments = (deploymentsOf.get(service.name) ?? []).map((deployment) => {
+      return {
+        deployment,
+        environment: estate.environments.find((e) => e.name === deployment.environment)!,
+        account: estate.accounts.find((a) => a.name === deployment.account)!,
+        folder: input.folderOf(deployment),
+      };
     });
+    const folders = new Set(deployments.map((d) => d.folder));
+    const picked = new Set([...(byService.get(service.name) ?? []), ...deployments.flatMap((d) => byNamespace.get(d.deployment.namespace) ?? [])]);
+    const estateObjects = [...picked]
+      .sort((a, b) => a - b)
+      .map((i) => input.estateObjects[i]!)
+      .filter((o) => !folders.has(o.file.slice(0, o.file.lastIndexOf("/"))));
     const paths = [`services/${service.name}/`, ...deployments.map((d) => `generated/${d.folder}/`)];
     return {
       service,
@@ -131,21 +135,24 @@ export function runbookContexts(
   });
 }
 
-/** A CODEOWNERS file as a lookup: the owners of a path are those of its last matching line. */
+/**
+ * A CODEOWNERS file as a lookup: the owners of a path are those of its last matching line. Only the patterns the
+ * generator writes are understood (`*`, and folders written `/a/b/`), so a path's candidates are `*` and its
+ * ancestor folders: a lookup costs the path's depth, not the file's length.
+ */
 function ownersOf(text: string): (path: string) => string {
-  const rules = text
-    .split("\n")
-    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
-    .map((l) => {
-      const [pattern, ...owners] = l.trim().split(/\s+/);
-      return { pattern: pattern!, owners: owners.join(" ") };
-    });
-  const matches = (pattern: string, path: string) => {
-    if (pattern === "*") return true;
-    const p = pattern.startsWith("/") ? pattern.slice(1) : pattern;
-    return p.endsWith("/") ? path.startsWith(p) : path === p || path.startsWith(`${p}/`);
+  const last = new Map<string, { index: number; owners: string }>();
+  text.split("\n").forEach((line, index) => {
+    if (line.trim() === "" || line.startsWith("#")) return;
+    const [pattern, ...owners] = line.trim().split(/\s+/);
+    last.set(pattern!, { index, owners: owners.join(" ") });
+  });
+  return (path) => {
+    const parts = path.split("/").filter(Boolean);
+    const candidates = ["*", ...parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}/`)];
+    const hits = candidates.map((c) => last.get(c)).filter((h) => h !== undefined);
+    return hits.sort((a, b) => a.index - b.index).at(-1)?.owners ?? "nobody";
   };
-  return (path) => rules.filter((r) => matches(r.pattern, path)).at(-1)?.owners ?? "nobody";
 }
 
 const WORKLOAD_KINDS = ["Rollout", "Deployment", "StatefulSet", "CronJob"];
@@ -157,8 +164,15 @@ function readObjects(objects: readonly RunbookObject[]) {
   return { of, workload };
 }
 
-/** Renders generated/runbooks/<service>.md from its context and its deployments' objects (by environment). */
-export function serviceRunbook(ctx: RunbookContext, objectsByEnvironment: ReadonlyMap<string, readonly RunbookObject[]>): string {
+/**
+ * Renders generated/runbooks/<service>.md from its context, its deployments' objects (by environment) and the
+ * Applications that sync its folders (by folder; a folder without one is reported as such).
+ */
+export function serviceRunbook(
+  ctx: RunbookContext,
+  objectsByEnvironment: ReadonlyMap<string, readonly RunbookObject[]>,
+  applications: ReadonlyMap<string, RunbookApplication>,
+): string {
   const svc = ctx.service;
   const envs = ctx.deployments.map((x) => {
     const d = x.deployment;
@@ -239,7 +253,7 @@ export function serviceRunbook(ctx: RunbookContext, objectsByEnvironment: Readon
       });
     const wave = x.environment.wave;
     const lower = ctx.deployments.filter((y) => y.environment.wave < wave).at(-1)?.environment.name;
-    const app = x.application;
+    const app = applications.get(x.folder);
     return {
       name: d.environment,
       account: d.account,
@@ -249,7 +263,13 @@ export function serviceRunbook(ctx: RunbookContext, objectsByEnvironment: Readon
       folder: x.folder,
       app: app ? `${app.name}` : "none (no ApplicationSet syncs this folder)",
       project: app?.project ?? "—",
-      selfHeal: app?.selfHeal ?? false,
+      drift: !app
+        ? "nothing syncs this folder, so nothing puts git's state back"
+        : app.rollingSync
+          ? "the Application's template sets selfHeal, but under RollingSync the ApplicationSet controller owns syncing, so a hand change stays as drift (OutOfSync) until the next rollout puts git's state back"
+          : app.selfHeal
+            ? "selfHeal puts git's state back within minutes"
+            : "the app shows OutOfSync until someone syncs it, which puts git's state back",
       tier: x.environment.tierName,
       wave,
       pager: x.environment.tier.pager,
@@ -275,6 +295,8 @@ export function serviceRunbook(ctx: RunbookContext, objectsByEnvironment: Readon
       config,
       volumes,
       state: d.state ? `${d.state.size} at \`${d.state.mountPath}\`` : null,
+      // Where the tier keeps no backups, a volume has none by design (the model resolves no `backup`).
+      backupDeclared: d.backup !== undefined,
       schedules,
       lower,
       dependsOn: d.dependsOn.map((p) => p.service),
@@ -343,7 +365,11 @@ function strategyOf(workload: Readonly<Json> | undefined, of: (kind: string) => 
     const missing = [...templates].filter((t) => !defined.has(t));
     if (s.canary !== undefined)
       return {
-        text: `Argo Rollouts canary${weights.length ? ` (weights ${weights.join(" → ")} %)` : ""}, stable Service \`${String(canary.stableService ?? "?")}\`, canary Service \`${String(canary.canaryService ?? "?")}\``,
+        text: [
+          `Argo Rollouts canary${weights.length ? ` (weights ${[...weights, 100].join(" → ")} %)` : ""}`,
+          ...(canary.stableService ? [`stable Service \`${String(canary.stableService)}\``] : []),
+          ...(canary.canaryService ? [`canary Service \`${String(canary.canaryService)}\``] : []),
+        ].join(", "),
         rollout: true,
         canary: true,
         analyses: analyses ? `${analyses}${missing.length ? ` (not generated: ${missing.join(", ")})` : ""}` : "",

@@ -23,11 +23,12 @@ export interface Build {
 export type BuildResult = { ok: true; build: Build } | { ok: false; problems: Problem[] };
 
 export async function build(root: string): Promise<BuildResult> {
-  const [{ load }, { resolve }, { renderFiles, renderObjects }, { codeowners, estateReadme }] = await Promise.all([
+  const [{ load }, { resolve }, { renderFiles, renderObjects }, { codeowners, estateReadme }, { runbookFiles }] = await Promise.all([
     import("./load.ts"),
     import("@gitops/model"),
     import("./render.ts"),
     import("@gitops/docs"),
+    import("./runbooks.ts"),
   ]);
   const loaded = await load(root);
   if (!loaded.sources) return { ok: false, problems: loaded.problems };
@@ -35,7 +36,10 @@ export async function build(root: string): Promise<BuildResult> {
   const problems = [...loaded.problems, ...(resolution.ok ? [] : resolution.problems)];
   if (!resolution.ok || problems.length > 0) return { ok: false, problems };
   const objects = renderObjects(resolution.estate);
-  const files = new Map(renderFiles(objects)).set("README.md", estateReadme(resolution.estate));
+  const manifests = renderFiles(objects);
+  // Documents beside the manifests: the estate README and one runbook per service (generated/runbooks/).
+  const runbooks = runbookFiles(resolution.estate, objects);
+  const files = new Map([...manifests, ...runbooks]).set("README.md", estateReadme(resolution.estate));
   const rootFiles = new Map([[".github/CODEOWNERS", codeowners(resolution.estate)]]);
   return { ok: true, build: { estate: resolution.estate, objects, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), rootFiles } };
 }

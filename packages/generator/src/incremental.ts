@@ -99,10 +99,11 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const estate = resolution.estate;
   lap("resolve");
 
-  const [{ renderDeployment, kustomizations, estateObjects }, { toYaml }, { codeowners, estateReadme }] = await Promise.all([
+  const [{ renderDeployment, kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { applicationsOf, renderRunbook, runbookInputs, runbookPath }] = await Promise.all([
     import("./render.ts"),
     import("./serialize.ts"),
     import("@gitops/docs"),
+    import("./runbooks.ts"),
   ]);
 
   lap("import render, argocd, docs");
@@ -119,8 +120,13 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     target.set(path, t);
   };
   let rendered = 0;
+  /** The objects of the deployments rendered in this run, by folder (runbooks read them). */
+  const fresh = new Map<string, { file: string; object: Record<string, unknown> }[]>();
+  /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
+  const renderKeys = new Map<ResolvedDeployment, string>();
   for (const d of estate.deployments) {
     const key = deploymentKey(code, d);
+    renderKeys.set(d, key);
     let entry = parts.deployments?.get(key);
     if (entry && !entry.files.every(([path, hash]) => available(path, hash))) entry = undefined;
     if (entry) {
@@ -129,7 +135,9 @@ async function changed(root: string, code: string, inputsBefore: string, previou
       rendered++;
       const files: [string, string, number][] = [];
       const objects: [string, string, string, string, string][] = [];
-      for (const o of renderDeployment(d)) {
+      const all = renderDeployment(d);
+      fresh.set(folderOf(d), all);
+      for (const o of all) {
         const content = toYaml(o.object, o.sources);
         const t = { hash: hashText(content), size: Buffer.byteLength(content), content };
         put(o.file, t);
@@ -145,6 +153,34 @@ async function changed(root: string, code: string, inputsBefore: string, previou
       workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
     }
   }
+  // Pull-request previews (packages/argocd/src/preview.ts), cached like deployments. A preview folder's kustomization
+  // is read from its objects' content, so it is rendered with them and kept as one of their files; the folder stays
+  // out of `placed`, whose kustomizations know files only.
+  for (const d of previewDeployments(estate)) {
+    const key = deploymentKey(code, d);
+    let entry = parts.deployments?.get(key);
+    if (entry && !entry.files.every(([path, hash]) => available(path, hash))) entry = undefined;
+    if (entry) {
+      for (const [path, hash, size] of entry.files) put(path, { hash, size });
+    } else {
+      rendered++;
+      const files: [string, string, number][] = [];
+      const objects: [string, string, string, string, string][] = [];
+      const all = renderDeployment(d);
+      for (const [file, content] of [...all.map((o) => [o.file, toYaml(o.object, o.sources)] as const), ...kustomizations(all)]) {
+        const t = { hash: hashText(content), size: Buffer.byteLength(content), content };
+        put(file, t);
+        files.push([file, t.hash, t.size]);
+      }
+      for (const o of all) {
+        const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+        objects.push([o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")]);
+      }
+      entry = { files, objects };
+    }
+    deployments.set(key, entry);
+    for (const [file, apiVersion, kind, name, namespace] of entry.objects) workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
+  }
   lap(`deployments (${rendered} rendered)`);
   const argo = estateObjects(estate, workloads as never);
   for (const o of argo) {
@@ -154,6 +190,35 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   }
   // As renderFiles: a folder's kustomization.yaml is set last and wins.
   for (const [path, content] of kustomizations(placed)) target.set(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
+  // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
+  // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. One that
+  // changed reads its deployments' objects, rendering again those this run reused from the cache.
+  let runbooksRendered = 0;
+  const { contexts, applicationSets } = runbookInputs(estate, argo);
+  const stale: { ctx: (typeof contexts)[number]; key: string }[] = [];
+  for (const ctx of contexts) {
+    const keyed = { ...ctx, deployments: ctx.deployments.map((x) => ({ ...x, deployment: renderKeys.get(x.deployment) })) };
+    const key = hashText(Buffer.concat([Buffer.from(code), Buffer.from("\0runbook\0"), Buffer.from(applicationSets), v8Serialize(keyed)]));
+    const path = runbookPath(ctx.service.name);
+    const entry = parts.deployments?.get(key);
+    if (entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
+      put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
+      deployments.set(key, entry);
+    } else stale.push({ ctx, key });
+  }
+  if (stale.length > 0) {
+    const applications = applicationsOf(argo, stale.flatMap(({ ctx }) => ctx.deployments.map((x) => x.folder)));
+    for (const { ctx, key } of stale) {
+      runbooksRendered++;
+      const objects = new Map(ctx.deployments.map((x) => [x.folder, fresh.get(x.folder) ?? renderDeployment(x.deployment)]));
+      const content = renderRunbook(ctx, objects, applications);
+      const path = runbookPath(ctx.service.name);
+      const entry: DeploymentEntry = { files: [[path, hashText(content), Buffer.byteLength(content)]], objects: [] };
+      put(path, { hash: entry.files[0]![1], size: entry.files[0]![2], content });
+      deployments.set(key, entry);
+    }
+  }
+  lap(`runbooks (${runbooksRendered} rendered)`);
   const readme = estateReadme(estate);
   put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
   const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -4,3 +4,4 @@ export { estateObjects, fileName, folderOf, renderDeployment, renderFiles, rende
 export { header, toYaml } from "./serialize.ts";
 export { diffTrees, isEmptyDiff, OUTPUT_DIR, readTree, recover, writeTree, type TreeDiff } from "./tree.ts";
 export { compareTrees, type ChangeKind, type ObjectChange } from "./compare.ts";
+export { applicationsOf, RUNBOOK_DIR, runbookPath } from "./runbooks.ts";

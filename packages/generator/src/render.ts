@@ -5,7 +5,7 @@
  */
 import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from "cdk8s";
 import { bases } from "@gitops/bases";
-import { argocdObjects } from "@gitops/argocd";
+import { argocdObjects, PREVIEW_FOLDER, previewDeployments, previewReplacements } from "@gitops/argocd";
 import { renderPlatform } from "@gitops/platform";
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
 import { toYaml } from "./serialize.ts";
@@ -86,9 +86,20 @@ function sanitize(value: unknown): unknown {
 }
 
 export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
-  const workloads = estate.deployments.flatMap(renderDeployment);
+  const workloads = [...estate.deployments, ...previewDeployments(estate)].flatMap(renderDeployment);
   return [...workloads, ...estateObjects(estate, workloads)];
 }
+
+export { previewDeployments };
+
+/**
+ * A pull-request preview's folder, `<account>/preview/<service>` (packages/argocd/src/preview.ts): its
+ * kustomization also carries the replacements that turn the committed pull request 0 into the one ArgoCD deploys.
+ */
+export const isPreviewFolder = (folder: string): boolean => {
+  const parts = folder.split("/");
+  return parts.length === 3 && parts[1] === PREVIEW_FOLDER;
+};
 
 /**
  * What belongs to the estate rather than to one deployment: the platform's companion objects and ArgoCD's objects
@@ -114,21 +125,28 @@ export function renderFiles(objects: readonly RenderedObject[]): Map<string, str
 /**
  * One kustomization.yaml per folder, listing the folder's files (sorted) under the sources of its objects, in the
  * order the objects come: path → content. Shared by renderFiles and the incremental generate, which knows the
- * files of unchanged deployments without their content.
+ * files of unchanged deployments without their content. A preview folder's kustomization is read from its objects'
+ * content too (`previewReplacements`), so the incremental generate renders it with them and caches it as theirs.
  */
-export function kustomizations(objects: readonly { readonly file: string; readonly sources: readonly string[] }[]): Map<string, string> {
-  const folders = new Map<string, { resources: string[]; sources: Set<string> }>();
+export function kustomizations(objects: readonly { readonly file: string; readonly sources: readonly string[]; readonly object?: Readonly<Record<string, unknown>> }[]): Map<string, string> {
+  const folders = new Map<string, { resources: string[]; sources: Set<string>; objects: { file: string; object: Readonly<Record<string, unknown>> }[] }>();
   for (const o of objects) {
     const at = o.file.lastIndexOf("/");
     const folder = o.file.slice(0, at);
-    const entry = folders.get(folder) ?? { resources: [], sources: new Set() };
+    const entry = folders.get(folder) ?? { resources: [], sources: new Set(), objects: [] };
     entry.resources.push(o.file.slice(at + 1));
     for (const s of o.sources) entry.sources.add(s);
+    if (o.object) entry.objects.push({ file: o.file, object: o.object });
     folders.set(folder, entry);
   }
   const out = new Map<string, string>();
-  for (const [folder, { resources, sources }] of folders) {
-    const kustomization = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: resources.sort() };
+  for (const [folder, { resources, sources, objects: withContent }] of folders) {
+    let replacements: Record<string, unknown>[] = [];
+    if (isPreviewFolder(folder)) {
+      if (withContent.length !== resources.length) throw new Error(`${folder}: a preview folder's kustomization needs its objects' content`);
+      replacements = previewReplacements(withContent);
+    }
+    const kustomization = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: resources.sort(), ...(replacements.length > 0 ? { replacements } : {}) };
     out.set(`${folder}/kustomization.yaml`, toYaml(kustomization, [...sources]));
   }
   return out;

@@ -92,7 +92,9 @@ export const serviceSchema = z
     name: nameSchema(40)
       .refine((n) => n !== "default-deny", { message: "is reserved (the default-deny network policy) — pick another name" })
       // ArgoCD's own objects live in generated/<account>/<env>/argocd/, beside the service folders.
-      .refine((n) => n !== "argocd", { message: "is reserved (ArgoCD's own folder) — pick another name" }),
+      .refine((n) => n !== "argocd", { message: "is reserved (ArgoCD's own folder) — pick another name" })
+      // A canary's analysis reads the hub credentials from an ExternalSecret of that name beside the service's own.
+      .refine((n) => n !== "hub-credentials", { message: "is reserved (the hub credentials of canary analyses) — pick another name" }),
     kind: z.enum(["http", "worker", "job"]),
     description: z.string().min(1, "is empty — say in one line what the service does"),
     team: nameSchema(63),
@@ -211,7 +213,10 @@ export const serviceSchema = z
 
 export const environmentSchema = z.strictObject({
   // generated/<account>/platform/ holds the platform's companion objects, beside the environments' folders.
-  name: nameSchema(20).refine((n) => n !== "platform", { message: "is reserved (the platform's folder in each account) — pick another name" }),
+  name: nameSchema(20)
+    .refine((n) => n !== "platform", { message: "is reserved (the platform's folder in each account) — pick another name" })
+    // Pull-request previews live in generated/<account>/preview/ (@gitops/argocd's PREVIEW_FOLDER).
+    .refine((n) => n !== "preview", { message: "is reserved (the pull-request previews' folder in each account) — pick another name" }),
   account: nameSchema(20),
   tier: z.enum(tierNames as [string, ...string[]]),
   /** Rollout order; lower waves go first. Default for dev 0, staging 1, prod 2, shared -1 (by convention, set explicitly). */

@@ -413,7 +413,32 @@ export function restoreObject(d: ResolvedDeployment, into = `${d.namespace}-rest
   };
 }
 
+/**
+ * The Argo Rollouts controller (and its CRDs) in every account that runs services: it runs their canary and
+ * blue-green Rollouts and the AnalysisRuns that query the hub's metrics (a hub's own Prometheus in a hub), and
+ * aborts a rollout, returning it to the stable version, when an analysis fails. Its metrics (rollout phase and
+ * replicas, analysis results) are scraped like the other controllers'.
+ */
+const argoRollouts: ComponentBase = {
+  values: (ctx) => ({
+    fullnameOverride: "argo-rollouts",
+    installCRDs: true,
+    keepCRDs: true,
+    global: { deploymentLabels: { ...ctx.labels } },
+    podLabels: { ...ctx.labels },
+    controller: {
+      replicas: ctx.replicas,
+      resources: ctx.resources,
+      pdb: { enabled: ctx.replicas > 1, maxUnavailable: 1 },
+      metrics: { enabled: true, serviceMonitor: { enabled: true } },
+    },
+    dashboard: { enabled: false },
+  }),
+  objects: () => [],
+};
+
 export const componentBases: Record<ComponentName, ComponentBase> = {
+  "argo-rollouts": argoRollouts,
   "cert-manager": certManager,
   "external-secrets": externalSecrets,
   "fluent-bit": fluentBit,

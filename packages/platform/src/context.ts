@@ -4,6 +4,7 @@
  * name beyond using it as a label or a path, and hub or spoke is the release's `hub` flag, set by the estate.
  */
 import type { PlatformRelease, ResolvedAccount, ResolvedDeployment, ResolvedPlatform, Resources } from "@gitops/model";
+import { wellKnown } from "@gitops/model";
 
 export interface ReleaseContext {
   readonly release: PlatformRelease;
@@ -42,9 +43,9 @@ export interface ComponentBase {
 }
 
 /** Where a spoke's credentials for the hub live in its own account's store (one path, the same in every account). */
-export const HUB_CREDENTIALS_KEY = "platform/hub-credentials";
-/** The Secret each spoke component reads those credentials from. */
-export const HUB_CREDENTIALS_SECRET = "hub-credentials";
+export const HUB_CREDENTIALS_KEY = wellKnown.hubCredentials.storeKey;
+/** The Secret each spoke component (and each service's canary analysis) reads those credentials from. */
+export const HUB_CREDENTIALS_SECRET = wellKnown.hubCredentials.secret;
 /** In the hub: htpasswd lines for the spokes, which the hub's ingresses check. */
 export const HUB_HTPASSWD_KEY = "platform/hub-htpasswd";
 export const HUB_HTPASSWD_SECRET = "hub-basic-auth";

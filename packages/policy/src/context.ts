@@ -118,12 +118,14 @@ export interface PodTemplate {
   readonly path: ObjPath;
   readonly spec: Obj;
   readonly labels: Record<string, string>;
-  /** Deployments, StatefulSets, DaemonSets: pods that serve and run for long. Jobs and CronJobs are not. */
+  /** Deployments, Rollouts, StatefulSets, DaemonSets: pods that serve and run for long. Jobs and CronJobs are not. */
   readonly longRunning: boolean;
 }
 
 const templatePaths: Record<string, { path: ObjPath; longRunning: boolean }> = {
   Deployment: { path: ["spec", "template"], longRunning: true },
+  // Argo Rollouts' Deployment: a canary or blue-green service's pods.
+  Rollout: { path: ["spec", "template"], longRunning: true },
   StatefulSet: { path: ["spec", "template"], longRunning: true },
   DaemonSet: { path: ["spec", "template"], longRunning: true },
   ReplicaSet: { path: ["spec", "template"], longRunning: true },

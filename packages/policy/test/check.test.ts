@@ -19,7 +19,7 @@ describe("check", () => {
   it("reports every finding at once, grouped by environment with counts, as file: path: rule: message — fix", async () => {
     const input = withObject(
       fixture({ services: (s) => (s.worker!.environments = { dev: { version: "latest" }, staging: {}, prod: { version: "2.1.0-rc.1" } }) }),
-      "prod/prod/api/deployment.yaml",
+      "prod/prod/api/rollout.yaml",
       (o) => (o.spec.replicaz = 3),
     );
     const report = await check(input, { today: "2026-06-01" });

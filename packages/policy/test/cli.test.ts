@@ -49,7 +49,7 @@ describe("gitops check", () => {
     expect(r.code).toBe(EXIT.stale);
     const out = r.json();
     expect(out).toMatchObject({ ok: false, exitCode: EXIT.stale, findings: [], waived: [], waivers: [], counts: { findings: 0 } });
-    expect(out.stale.added).toContain("prod/prod/payments/deployment.yaml");
+    expect(out.stale.added).toContain("prod/prod/payments/rollout.yaml");
   });
 
   it("passes the shipped example config cleanly once generated (exit 0)", async () => {
@@ -80,7 +80,7 @@ describe("gitops check", () => {
         fix: expect.any(String),
         environment: "prod",
         service: "canary",
-        generated: { file: "prod/prod/canary/deployment.yaml", path: "spec.template.spec.containers[0].image" },
+        generated: { file: "prod/prod/canary/rollout.yaml", path: "spec.template.spec.containers[0].image" },
       },
     ]);
     const text = await gitops("check");

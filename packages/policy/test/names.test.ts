@@ -21,7 +21,7 @@ describe("names/rfc1123", () => {
   });
 
   it("fails an invalid object name and a too-long port name", () => {
-    const input = withObject(cleanFixture(), "prod/prod/api/deployment.yaml", (o) => {
+    const input = withObject(cleanFixture(), "prod/prod/api/rollout.yaml", (o) => {
       o.metadata.name = "API_Server";
       o.spec.template.spec.containers[0].ports[0].name = "http-primary-port";
     });

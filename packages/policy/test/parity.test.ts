@@ -54,7 +54,7 @@ describe("parity of tier data: rollout health and alert rules", () => {
 
   it("passes what the tiers make differ: minReadySeconds, progressDeadlineSeconds, alert severity and for", () => {
     // Not vacuous: the clean fixture's tiers do differ in all four.
-    const deployments = ["nonprod/dev/api/deployment.yaml", "nonprod/staging/api/deployment.yaml", "prod/prod/api/deployment.yaml"].map((f) => rule(f).spec);
+    const deployments = ["nonprod/dev/api/deployment.yaml", "nonprod/staging/api/deployment.yaml", "prod/prod/api/rollout.yaml"].map((f) => rule(f).spec);
     expect(deployments.map((d) => [d.minReadySeconds, d.progressDeadlineSeconds])).toEqual([[0, 300], [10, 600], [30, 600]]);
     const alerts = ["nonprod/dev/api/prometheusrule.yaml", "nonprod/staging/api/prometheusrule.yaml", "prod/prod/api/prometheusrule.yaml"].map((f) => rules(rule(f))[0]);
     expect(alerts.map((a) => [a.labels.severity, a.for, a.labels.environment])).toEqual([["info", "15m"], ["ticket", "10m"], ["page", "5m"]].map(([s, f], i) => [s, f, ["dev", "staging", "prod"][i]]));

@@ -25,7 +25,7 @@ describe("schema validation", () => {
   });
 
   it("finds a misspelt field anywhere in an object, and points at the typed source", async () => {
-    const input = withObject(cleanFixture(), "prod/prod/api/deployment.yaml", (o) => {
+    const input = withObject(cleanFixture(), "prod/prod/api/rollout.yaml", (o) => {
       o.spec.replicaz = 3;
       o.spec.template.spec.containers[0].imagePullPolicyy = "Always";
       o.spec.template.spec.containers[0].resources.requestz = {};

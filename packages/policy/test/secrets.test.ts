@@ -72,7 +72,7 @@ describe("secrets/high-entropy", () => {
   });
 
   it("fails a random-looking container env value", () => {
-    const input = withObject(cleanFixture(), "prod/prod/worker/deployment.yaml", (o) => (o.spec.template.spec.containers[0].env = [{ name: "SEED", value: "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl+/9Q" }]));
+    const input = withObject(cleanFixture(), "prod/prod/worker/rollout.yaml", (o) => (o.spec.template.spec.containers[0].env = [{ name: "SEED", value: "Zm9vYmFyYmF6cXV4cXV1eGNvcmdl+/9Q" }]));
     expect(run(highEntropyRule, input)).toMatchObject([{ path: "config.SEED", generated: { path: "spec.template.spec.containers[0].env[0].value" } }]);
   });
 });

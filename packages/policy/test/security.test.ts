@@ -82,7 +82,7 @@ describe("security/no-debug", () => {
   });
 
   it("fails a TTY left open in prod", () => {
-    const input = withObject(cleanFixture(), "prod/prod/api/deployment.yaml", (o) => (container(o).tty = true));
+    const input = withObject(cleanFixture(), "prod/prod/api/rollout.yaml", (o) => (container(o).tty = true));
     expect(run(noDebugRule, input)).toHaveLength(1);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { antiAffinityRule, disruptionBudgetRule, probesRule, replicasRule, resourcesRule, rolloutRule } from "../src/index.ts";
 import { cleanFixture, fixture, run, withObject } from "./fixture.ts";
 
-const DEPLOY = { dev: "nonprod/dev/api/deployment.yaml", staging: "nonprod/staging/api/deployment.yaml", prod: "prod/prod/api/deployment.yaml" };
+// prod rolls out by canary (the prod tier's default strategy): its pods are a Rollout's.
+const DEPLOY = { dev: "nonprod/dev/api/deployment.yaml", staging: "nonprod/staging/api/deployment.yaml", prod: "prod/prod/api/rollout.yaml" };
 const container = (o: Record<string, any>) => o.spec.template.spec.containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe("tier/replicas", () => {
@@ -80,15 +81,21 @@ describe("tier/rollout", () => {
   });
 
   it("fails pods going unavailable during a prod rollout (zero-downtime)", () => {
-    const input = withObject(cleanFixture(), DEPLOY.prod, (o) => (o.spec.strategy.rollingUpdate.maxUnavailable = "50%"));
-    expect(run(rolloutRule, input)).toMatchObject([{ rule: "tier/rollout", file: "environments/prod.ts", path: "tier", message: expect.stringContaining("lets 1 of 3 pods be unavailable") }]);
+    const input = withObject(cleanFixture(), DEPLOY.prod, (o) => (o.spec.strategy.canary.maxUnavailable = "50%"));
+    expect(run(rolloutRule, input)).toMatchObject([{ rule: "tier/rollout", file: "environments/prod.ts", path: "tier", message: expect.stringContaining("Rollout api lets 1 of 3 pods be unavailable"), generated: { path: "spec.strategy.canary.maxUnavailable" } }]);
   });
 
   it("fails Recreate, and a rollout that can neither surge nor drop a pod", () => {
     const recreate = withObject(cleanFixture(), DEPLOY.staging, (o) => (o.spec.strategy = { type: "Recreate" }));
     expect(run(rolloutRule, recreate)).toMatchObject([{ environment: "staging", message: expect.stringContaining("Recreate") }]);
-    const stuck = withObject(cleanFixture(), DEPLOY.prod, (o) => (o.spec.strategy.rollingUpdate.maxSurge = 0));
+    const stuck = withObject(cleanFixture(), DEPLOY.prod, (o) => (o.spec.strategy.canary.maxSurge = 0));
     expect(run(rolloutRule, stuck)).toMatchObject([{ message: expect.stringContaining("can never start") }]);
+  });
+
+  it("passes a blue-green Rollout, which takes nothing down before the switch", () => {
+    const input = fixture({ services: (s) => (s.api!.environments.prod = { strategy: "blueGreen" }) });
+    expect(input.objects.some((o) => o.file === DEPLOY.prod && (o.object.spec as { strategy: { blueGreen?: unknown } }).strategy.blueGreen)).toBe(true);
+    expect(run(rolloutRule, input)).toEqual([]);
   });
 
   it("lets dev take its one pod down (the dev tier allows it)", () => {
@@ -125,7 +132,7 @@ describe("tier/probes", () => {
   });
 
   it("fails a probe on a port the container does not declare", () => {
-    const input = withObject(cleanFixture(), "prod/prod/worker/deployment.yaml", (o) => (container(o).livenessProbe.httpGet.port = "metrics"));
+    const input = withObject(cleanFixture(), "prod/prod/worker/rollout.yaml", (o) => (container(o).livenessProbe.httpGet.port = "metrics"));
     expect(run(probesRule, input)).toMatchObject([{ service: "worker", message: expect.stringContaining('"metrics"') }]);
   });
 });

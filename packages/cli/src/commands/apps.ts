@@ -1,11 +1,17 @@
-import { checkArgo, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp, type StandaloneApp } from "@gitops/argocd";
+import { BRANCH_ANNOTATION, checkArgo, pullRequestGenerators, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp, type PullRequest, type StandaloneApp } from "@gitops/argocd";
 import { build, OUTPUT_DIR } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
 import type { Command } from "../command.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
+import { committedTree, currentBranch, defaultBase, revParse } from "../git.ts";
 
 export interface AppsReport {
+  /** The Applications of the ApplicationSets that are not pull-request sets, in rollout order. */
   readonly apps: readonly ExpandedApp[];
+  /** Those of the pull-request sets (previews), for `pullRequest` or else a sample pull request; by name. */
+  readonly previews: readonly ExpandedApp[];
+  /** The labels a pull request needs for the pull-request sets to list it. */
+  readonly previewLabels: readonly string[];
   /** Applications in ArgoCD's own folder (the root app, the platform's), synced by the root app in wave order. */
   readonly standalone: readonly StandaloneApp[];
   /** RollingSync steps across the ApplicationSets (a step with no app yet is one an environment without services has). */
@@ -13,22 +19,31 @@ export interface AppsReport {
   readonly findings: readonly ArgoFinding[];
   /** Cluster name by API server, from the estate's accounts (the clusters registered in ArgoCD). */
   readonly clusters: ReadonlyMap<string, string>;
+  /** The tree `generate` would write: path relative to generated/ → content. */
+  readonly files: ReadonlyMap<string, string>;
 }
 
 /**
  * Every Application the generated ApplicationSets create, expanded offline against the tree `generate` would
  * write (not the tree on disk, which may be stale), in rollout order, with the reference checks' findings.
  */
-export async function appsReport(root: string): Promise<AppsReport> {
+export async function appsReport(root: string, options: { pullRequest?: Omit<PullRequest, "labels"> } = {}): Promise<AppsReport> {
   const result = await build(root);
   if (!result.ok) throw new ExitError(result.problems.map(formatProblem).join("\n"), EXIT.invalid);
   const { estate, objects, files } = result.build;
   const clusters = estate.accounts.map((a) => ({ ...a.cluster, account: a.name }));
-  const { apps, standalone, findings } = checkArgo({ objects, files, clusters, argocdNamespace: estate.argocdNamespace, root: OUTPUT_DIR });
+  const prSets = objects.filter((o) => o.object.kind === "ApplicationSet" && pullRequestGenerators((o.object.spec ?? {}) as Record<string, unknown>).length > 0);
+  const previewLabels = [...new Set(prSets.flatMap((o) => pullRequestGenerators(o.object.spec as Record<string, unknown>).flatMap((g) => ((g.github as { labels?: string[] } | undefined)?.labels ?? []).map(String))))].sort();
+  const pullRequests = options.pullRequest ? [{ ...options.pullRequest, labels: previewLabels }] : undefined;
+  const names = new Set(prSets.map((o) => String((o.object.metadata as { name?: unknown }).name)));
+  const checked = checkArgo({ objects, files, clusters, argocdNamespace: estate.argocdNamespace, root: OUTPUT_DIR, ...(pullRequests ? { pullRequests } : {}) });
+  const { standalone, findings } = checked;
+  const apps = checked.apps.filter((a) => !names.has(a.applicationSet));
+  const previews = checked.apps.filter((a) => names.has(a.applicationSet)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const sorted = [...apps].sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const steps = objects.filter((o) => o.object.kind === "ApplicationSet").reduce((n, o) => n + (((o.object.spec as { strategy?: { rollingSync?: { steps?: unknown[] } } }).strategy?.rollingSync?.steps?.length) ?? 0), 0);
   const byWave = [...standalone].sort((a, b) => Number(a.annotations[SYNC_WAVE] ?? 0) - Number(b.annotations[SYNC_WAVE] ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { apps: sorted, standalone: byWave, steps, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])) };
+  return { apps: sorted, previews, previewLabels, standalone: byWave, steps, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])), files };
 }
 
 /** Standalone apps are ordered by ArgoCD's sync wave on their CR, in the root app (gated by argocd-cm's health check). */
@@ -38,10 +53,18 @@ const waveOf = (a: ExpandedApp) => (a.annotations[WAVE_ANNOTATION] === undefined
 export const appsCommand: Command = {
   name: "apps",
   summary: "Expand the ApplicationSets as ArgoCD will: every Application with project, destination, path and wave",
-  usage: "gitops apps [--json]\n  --json  one object: applications (each with its rendered Application) and findings",
-  options: { json: { type: "boolean" } },
+  usage:
+    "gitops apps [--json] [--pr NUMBER [--sha SHA] [--branch NAME]]\n" +
+    "  --json    one object: applications (each with its rendered Application) and findings\n" +
+    "  --pr      the preview Applications ArgoCD creates for that pull request once it is labelled, expanded offline\n" +
+    "  --sha     the pull request's head commit (default: git rev-parse HEAD)\n" +
+    "  --branch  its branch (default: the checked-out branch, else pr-NUMBER)\n" +
+    "  --base    with --pr, mark the previews whose folder this working tree changes against REF (default: where this branch left main)",
+  options: { json: { type: "boolean" }, pr: { type: "string" }, sha: { type: "string" }, branch: { type: "string" }, base: { type: "string" } },
   async run({ root, values, out }) {
-    const { apps, standalone, steps, findings, clusters } = await appsReport(root);
+    if (values.pr === undefined && (values.sha !== undefined || values.branch !== undefined || values.base !== undefined)) throw new ExitError("--sha, --branch and --base describe a pull request: give its number with --pr", EXIT.usage);
+    if (values.pr !== undefined) return previewsRun(root, values, out);
+    const { apps, standalone, steps, findings, clusters, previews, previewLabels } = await appsReport(root);
     const sourceOf = (a: StandaloneApp) => a.sources.map((x) => (x.chart ? `${x.chart}@${x.targetRevision ?? "?"}` : (x.path ?? "."))).join(" + ");
     if (values.json) {
       const applications = apps.map((a) => ({
@@ -87,7 +110,8 @@ export const appsCommand: Command = {
       for (const r of [sHead, ...sRows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(sWidths[i]!))).join("  "));
     }
     const used = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
-    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${used} of ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy. ${standalone.length} more synced by the root app.`);
+    const perPullRequest = previews.length > 0 ? ` ${previews.length} more for each open pull request labelled ${previewLabels.join(", ")} (gitops apps --pr NUMBER).` : "";
+    out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${used} of ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy. ${standalone.length} more synced by the root app.${perPullRequest}`);
     if (findings.length > 0) {
       out("");
       for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
@@ -97,3 +121,77 @@ export const appsCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/**
+ * `gitops apps --pr N`: the preview Applications of pull request N, expanded offline with the pull request as GitHub
+ * would list it once labelled (number, head commit, branch), its head being this working tree; the checks run with it.
+ */
+async function previewsRun(root: string, values: Record<string, string | boolean | undefined>, out: (line: string) => void): Promise<number> {
+  const number = Number(values.pr);
+  if (typeof values.pr !== "string" || !/^[1-9]\d*$/.test(values.pr) || !Number.isSafeInteger(number)) throw new ExitError(`--pr takes a pull request's number, not "${String(values.pr)}"`, EXIT.usage);
+  const sha = typeof values.sha === "string" ? values.sha : revParse(root, "HEAD");
+  if (!sha) throw new ExitError("no commit to preview: this is not a git work tree with a commit — pass the pull request's head with --sha", EXIT.usage);
+  if (!/^[0-9a-f]{7,64}$/.test(sha)) throw new ExitError(`--sha takes a commit's hexadecimal id, not "${sha}"`, EXIT.usage);
+  const branch = typeof values.branch === "string" && values.branch !== "" ? values.branch : (currentBranch(root) ?? `pr-${number}`);
+  const pullRequest = { number, headSha: sha, branch };
+  let report: AppsReport;
+  try {
+    report = await appsReport(root, { pullRequest });
+  } catch (error) {
+    // A branch name the expander will not slug, say: a usage problem, not a bug.
+    if (error instanceof ExitError || !(error instanceof Error) || !/^branch /.test(error.message)) throw error;
+    throw new ExitError(error.message, EXIT.usage);
+  }
+  const { previews, previewLabels, findings, clusters, files } = report;
+  // What the pull request changes: the previews whose folder differs from the base's (ArgoCD deploys them all;
+  // the others are dev's services as they are). Only where there is a base commit to compare with.
+  const baseRef = typeof values.base === "string" ? values.base : revParse(root, "HEAD") ? defaultBase(root) : undefined;
+  const base = baseRef === undefined ? undefined : committedTree(root, baseRef);
+  const changed = (a: ExpandedApp): boolean | null => {
+    if (!base) return null;
+    const folder = `${a.source.path.startsWith(`${OUTPUT_DIR}/`) ? a.source.path.slice(OUTPUT_DIR.length + 1) : a.source.path}/`;
+    const mine = [...files].filter(([f]) => f.startsWith(folder));
+    const theirs = [...base].filter(([f]) => f.startsWith(folder));
+    return mine.length !== theirs.length || mine.some(([f, content]) => base.get(f) !== content);
+  };
+  if (values.json) {
+    const applications = previews.map((a) => ({
+      name: a.name,
+      project: a.project,
+      cluster: clusters.get(a.destination.server ?? "") ?? a.destination.name ?? null,
+      destination: a.destination,
+      path: a.source.path,
+      revision: a.source.targetRevision ?? null,
+      changed: changed(a),
+      application: a.application,
+    }));
+    out(JSON.stringify({ pullRequest: { ...pullRequest, labels: previewLabels }, ...(base ? { base: revParse(root, baseRef!) ?? baseRef } : {}), applications, findings }, null, 2));
+    return findings.length > 0 ? EXIT.policy : EXIT.ok;
+  }
+  if (previewLabels.length === 0) out("No ApplicationSet has a pull-request generator: nothing is previewed.");
+  else {
+    out(`Pull request #${number} (branch ${branch}, head ${sha.slice(0, 12)}), once labelled ${previewLabels.join(", ")}:`);
+    const head = ["NAME", "PROJECT", "CLUSTER", "NAMESPACE", "PATH", "REVISION", ...(base ? ["CHANGED"] : [])];
+    const rows = previews.map((a) => [
+      a.name,
+      a.project,
+      clusters.get(a.destination.server ?? "") ?? a.destination.name ?? "?",
+      a.destination.namespace,
+      a.source.path,
+      (a.source.targetRevision ?? "").slice(0, 12),
+      ...(base ? [changed(a) ? "yes" : "no"] : []),
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+    const branchOf = previews[0]?.annotations[BRANCH_ANNOTATION];
+    const differ = base ? ` ${previews.filter((a) => changed(a)).length} of them differ from ${baseRef!.slice(0, 12)}: what this pull request changes.` : "";
+    out(`\n${previews.length} preview application${previews.length === 1 ? "" : "s"}${branchOf ? ` for ${branchOf}` : ""}, each syncing on its own; they and everything they deployed are deleted when the pull request closes or loses ${previewLabels.length === 1 ? "the label" : "a label"}.${differ}`);
+  }
+  if (findings.length > 0) {
+    out("");
+    for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
+    out(`\n${findings.length} finding${findings.length === 1 ? "" : "s"}: ArgoCD would not behave as these objects say — fix the generator (packages/argocd).`);
+    return EXIT.policy;
+  }
+  return EXIT.ok;
+}

@@ -82,6 +82,10 @@ export function classify(field: string, d: ResolvedDeployment, shared: Readonly<
     case "progressDeadlineSeconds":
     case "slo":
       return "tier";
+    // The strategy and its parameters are the tier's (a service chooses among what the tier allows); where the
+    // analysis reads the metrics follows the account.
+    case "delivery":
+      return sub === "analysis" && leaf === "metrics" ? "placement" : "tier";
     case "observability":
       return sub === "alerts" ? "tier" : null;
     case "environment":
@@ -142,14 +146,30 @@ export function parityTables(estate: ResolvedEstate): ParityTable[] {
 }
 
 /** Objects that come and go with a resolved setting; every other object must exist in all of a service's environments. */
-const conditional: Readonly<Record<string, (d: ResolvedDeployment) => boolean>> = {
+const conditional: Readonly<Record<string, (d: ResolvedDeployment, name: string) => boolean | undefined>> = {
   HorizontalPodAutoscaler: (d) => d.autoscaling !== null,
   PodDisruptionBudget: (d) => d.disruptionBudget !== null,
   Role: (d) => d.debug,
   RoleBinding: (d) => d.debug,
   Ingress: (d) => d.ingress !== undefined,
-  ExternalSecret: (d) => d.secrets.length > 0,
+  // The service's own secrets, and (canary or blue-green in a spoke) the hub credentials its analysis sends.
+  ExternalSecret: (d, name) => (name === "hub-credentials" ? progressive(d) && d.delivery.analysis.metrics.credentials !== undefined : d.secrets.length > 0),
+  // The delivery strategy decides what runs the pods: a Deployment, or a Rollout with its AnalysisTemplate and,
+  // for http services, the canary's or preview's Service.
+  Deployment: (d) => !progressive(d),
+  Rollout: (d) => progressive(d),
+  AnalysisTemplate: (d) => progressive(d),
+  // undefined: not conditional (the service's own Service is rendered everywhere).
+  Service: (d, name) =>
+    name === `${d.service}-canary` ? d.kind === "http" && d.delivery?.strategy === "canary"
+    : name === `${d.service}-preview` ? d.kind === "http" && d.delivery?.strategy === "blueGreen"
+    : undefined,
 };
+
+/** A canary or blue-green delivery, which Argo Rollouts runs. */
+function progressive(d: ResolvedDeployment): d is ResolvedDeployment & { delivery: Exclude<ResolvedDeployment["delivery"], { strategy: "rolling" } | undefined> } {
+  return d.delivery !== undefined && d.delivery.strategy !== "rolling";
+}
 
 /**
  * Objects whose content the base computes rather than copies from resolved fields, so comparing the model does not
@@ -238,9 +258,11 @@ export const parityRule = rule("parity/allowed-differences", "A service's enviro
     const all = new Set(sets.flatMap((s) => [...s]));
     for (const key of all) {
       const kind = key.split("/")[0]!;
-      if (conditional[kind]) {
+      const name = key.slice(kind.length + 1);
+      const expected = us.map((u) => conditional[kind]?.(u.d, name));
+      if (expected.every((e) => e !== undefined)) {
         for (const [i, u] of us.entries())
-          if (sets[i]!.has(key) !== conditional[kind](u.d))
+          if (sets[i]!.has(key) !== expected[i])
             out.push(ctx.finding("parity/allowed-differences", { file: u.service.file, path: "" }, `${key} is ${sets[i]!.has(key) ? "rendered" : "missing"} in ${u.d.environment}, though its resolved settings say otherwise — render ${kind} exactly when the setting calls for it (a base fix)`, { unit: u }));
         continue;
       }

@@ -2,7 +2,7 @@
  * The seeds' tiers as checks on what is rendered. Every threshold is read from the unit's tier
  * (packages/model/src/tiers.ts): replicas, resource floors, anti-affinity, rollout, disruption budget.
  */
-import { asArr, asObj, containersOf, get, isObj, kindOf, nameOf, namespaceOf, podTemplate, selects, str, type Context, type PodTemplate, type PolicyObject, type Unit } from "../context.ts";
+import { asArr, asObj, containersOf, get, isObj, kindOf, nameOf, namespaceOf, podTemplate, selects, str, type Context, type ObjPath, type PodTemplate, type PolicyObject, type Unit } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { parseQuantity } from "../quantity.ts";
 import { rule } from "../rule.ts";
@@ -133,22 +133,28 @@ export const rolloutRule = rule("tier/rollout", "Rolling updates take down no mo
   for (const u of ctx.units) {
     const tierMax = u.tier.rollingUpdate.maxUnavailable;
     for (const { o } of workloads(u)) {
-      if (kindOf(o) !== "Deployment") continue;
+      const kind = kindOf(o);
+      if (kind !== "Deployment" && kind !== "Rollout") continue;
       const strategy = asObj(get(o.object, ["spec", "strategy"]));
+      // A blue-green Rollout brings the new version up beside the old one and switches when it is ready: nothing
+      // is taken down. A canary replaces pods like a rolling update, under its own maxSurge and maxUnavailable.
+      if (kind === "Rollout" && !isObj(strategy.canary)) continue;
+      const at: ObjPath = kind === "Rollout" ? ["spec", "strategy", "canary"] : ["spec", "strategy", "rollingUpdate"];
+      const field = kind === "Rollout" ? "canary" : "rollingUpdate";
       const replicas = minReplicas(u, o);
       const allowed = podCount(tierMax, replicas, "down") ?? 0;
-      if (strategy.type === "Recreate") {
+      if (kind === "Deployment" && strategy.type === "Recreate") {
         if (allowed < replicas)
           out.push(ctx.finding("tier/rollout", ctx.tier(u), `Deployment ${nameOf(o)} uses the Recreate strategy, which takes every pod down; the ${u.env.tierName} tier allows ${allowed} unavailable — use RollingUpdate with maxUnavailable ${tierMax}`, { unit: u, object: o, path: ["spec", "strategy", "type"] }));
         continue;
       }
-      const ru = asObj(strategy.rollingUpdate);
+      const ru = asObj(get(o.object, at));
       const unavailable = podCount(ru.maxUnavailable ?? "25%", replicas, "down");
       const surge = podCount(ru.maxSurge ?? "25%", replicas, "up");
       if (unavailable === undefined || unavailable > allowed)
-        out.push(ctx.finding("tier/rollout", ctx.tier(u), `Deployment ${nameOf(o)} lets ${unavailable ?? "?"} of ${replicas} pods be unavailable during a rollout; the ${u.env.tierName} tier allows ${allowed}${allowed === 0 ? " (zero-downtime)" : ""} — set rollingUpdate.maxUnavailable to ${tierMax}`, { unit: u, object: o, path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"] }));
+        out.push(ctx.finding("tier/rollout", ctx.tier(u), `${kind} ${nameOf(o)} lets ${unavailable ?? "?"} of ${replicas} pods be unavailable during a rollout; the ${u.env.tierName} tier allows ${allowed}${allowed === 0 ? " (zero-downtime)" : ""} — set ${field}.maxUnavailable to ${tierMax}`, { unit: u, object: o, path: [...at, "maxUnavailable"] }));
       if (unavailable === 0 && (surge ?? 0) === 0)
-        out.push(ctx.finding("tier/rollout", ctx.tier(u), `Deployment ${nameOf(o)} may neither surge nor take a pod down, so a rollout can never start — set rollingUpdate.maxSurge to ${u.tier.rollingUpdate.maxSurge}`, { unit: u, object: o, path: ["spec", "strategy", "rollingUpdate", "maxSurge"] }));
+        out.push(ctx.finding("tier/rollout", ctx.tier(u), `${kind} ${nameOf(o)} may neither surge nor take a pod down, so a rollout can never start — set ${field}.maxSurge to ${u.tier.rollingUpdate.maxSurge}`, { unit: u, object: o, path: [...at, "maxSurge"] }));
     }
   }
   return out;

@@ -1,7 +1,7 @@
 /**
  * Every generated object against the Kubernetes schemas from kubernetes-models (core and built-in kinds,
- * Kubernetes 1.36) and the CRD model packages (External Secrets, Argo CD, Prometheus Operator, cert-manager),
- * plus unknown-field detection, which works the same for every package.
+ * Kubernetes 1.36) and the CRD model packages (External Secrets, Argo CD, Argo Rollouts, Prometheus Operator,
+ * cert-manager), plus unknown-field detection, which works the same for every package.
  *
  * The models' validators are ajv code compiled from the OpenAPI schemas; they accept unknown fields. To
  * find those, each object is validated through a recording proxy: a compiled validator reads exactly the
@@ -27,6 +27,14 @@ const crdPackages: Readonly<Record<string, string>> = {
   "cert-manager.io": "@kubernetes-models/cert-manager",
 };
 
+/**
+ * Kinds of a group that another project defines, by `group/kind`: argoproj.io holds Argo CD's kinds (above) and
+ * Argo Rollouts', which @kubernetes-models/argo-rollouts models (Argo Rollouts v1.8's CRDs).
+ */
+const kindPackages: Readonly<Record<string, string>> = Object.fromEntries(
+  ["Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Experiment"].map((k) => [`argoproj.io/${k}`, "@kubernetes-models/argo-rollouts"]),
+);
+
 interface ModelClass {
   prototype: { validate(): void };
 }
@@ -47,7 +55,7 @@ export function modelFor(apiVersion: string, kind: string): Promise<ModelClass |
 async function load(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
   if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return undefined;
   const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
-  const pkg = crdPackages[group] ?? "kubernetes-models";
+  const pkg = kindPackages[`${group}/${kind}`] ?? crdPackages[group] ?? "kubernetes-models";
   try {
     const mod = (await import(`${pkg}/${apiVersion}/${kind}`)) as Record<string, unknown>;
     const model = mod[kind] as (ModelClass & (new () => unknown)) | undefined;
