@@ -99,6 +99,28 @@ describe("runbooks", () => {
     expect(runbook(repo, "payments")).toContain("Stateless: no volume and no backup schedule");
   });
 
+  it("follows the workload the objects hold: a blue-green Rollout, or a plain Deployment, in prod", () => {
+    const prod = "prod/prod/payments/";
+    const blueGreen = {
+      file: `${prod}rollout.yaml`,
+      sources: [],
+      object: {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        metadata: { name: "payments", namespace: "prod-payments" },
+        spec: { strategy: { blueGreen: { activeService: "payments", previewService: "payments-preview", prePromotionAnalysis: { templates: [{ templateName: "payments" }] } } }, template: { spec: { containers: [{ name: "payments", image: "x/payments:9" }] } } },
+      },
+    };
+    const others = repo.objects.filter((o) => !(o.file.startsWith(prod) && (o.object.kind === "Rollout" || o.object.kind === "Deployment")));
+    const text = runbookFiles(repo.estate, [...others, blueGreen]).get("runbooks/payments.md")!;
+    expect(text).toContain("| prod | Rollout | Argo Rollouts blue-green, active Service `payments`, preview Service `payments-preview`; analysis: payments |");
+    expect(text).toContain("- **prod**: blue-green: `kubectl argo rollouts abort payments -n prod-payments` keeps traffic on the active version");
+    const deployment = { ...blueGreen, file: `${prod}deployment.yaml`, object: { ...blueGreen.object, apiVersion: "apps/v1", kind: "Deployment", spec: { replicas: 3, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } }, template: blueGreen.object.spec.template } } };
+    const plain = runbookFiles(repo.estate, [...others, deployment]).get("runbooks/payments.md")!;
+    expect(plain).toContain("| prod | Deployment | Deployment, rolling update (surge 25%, unavailable 0)");
+    expect(plain.slice(plain.indexOf("## Roll back"))).not.toContain("kubectl argo rollouts");
+  });
+
   it("names secrets and their store keys, never a value, even when a Secret object carries one", () => {
     const text = runbook(repo, "payments");
     expect(text).toContain("`PROCESSOR_API_KEY` ← `payments/processor-live#api-key`");

@@ -294,8 +294,12 @@ function cmdParams(estate: ResolvedEstate): ArgoObject {
         "applicationsetcontroller.enable.progressive.syncs": "true",
         // Safe by default for any ApplicationSet: create and update, never delete Applications...
         "applicationsetcontroller.policy": "create-update",
-        // ...while a set's own syncPolicy.applicationsSync still decides (ours says the same).
+        // ...while a set's own syncPolicy.applicationsSync still decides (the estate's says the same; the previews'
+        // set says sync, so that a closed pull request's Applications go).
         "applicationsetcontroller.enable.policy.override": "true",
+        // A pull-request generator's tokenRef may read only Secrets labelled argocd.argoproj.io/secret-type:
+        // scm-creds (v2.14+; ignored before), not any Secret in ArgoCD's namespace.
+        "applicationsetcontroller.enable.tokenref.strict.mode": "true",
       },
     },
   };

@@ -165,6 +165,8 @@ describe("the GitHub token", () => {
       target: { name: PREVIEW_TOKEN.secretName, creationPolicy: "Owner", deletionPolicy: "Retain", template: { metadata: { labels: { "argocd.argoproj.io/secret-type": "scm-creds" } } } },
       data: [{ secretKey: "token", remoteRef: { key: PREVIEW_TOKEN.remoteKey, property: PREVIEW_TOKEN.property } }],
     });
+    // tokenRef may read only Secrets labelled scm-creds (v2.14+), so no set can read another of ArgoCD's Secrets.
+    expect(objectAt(build, `${argocdFolder(build.estate)}/configmap-argocd-cmd-params-cm.yaml`).data["applicationsetcontroller.enable.tokenref.strict.mode"]).toBe("true");
     // No Secret object anywhere, and nothing token-shaped in any file.
     expect(build.objects.filter((o) => o.object.kind === "Secret")).toEqual([]);
     for (const [file, text] of build.files) expect(text, file).not.toMatch(/gh[pousr]_[A-Za-z0-9]{20,}|github_pat_/);

@@ -206,6 +206,7 @@ async function changed(root: string, code: string, inputsBefore: string, previou
       deployments.set(key, entry);
     } else stale.push({ ctx, key });
   }
+  lap(`runbook keys (${contexts.length - stale.length} reused)`);
   if (stale.length > 0) {
     const applications = applicationsOf(argo, stale.flatMap(({ ctx }) => ctx.deployments.map((x) => x.folder)));
     for (const { ctx, key } of stale) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Context, formatParityTables, normalizeForParity, parityRule, parityTables } from "../src/index.ts";
-import { cleanFixture, fixture, run, withDeployment, withObject } from "./fixture.ts";
+import { cleanFixture, fixture, run, withDeployment, withExtra, withObject } from "./fixture.ts";
 
 describe("parity/allowed-differences", () => {
   it("passes differences in size, version, URLs, secret refs and log level", () => {
@@ -37,6 +37,23 @@ describe("parity/allowed-differences", () => {
     expect(run(parityRule, input)).toMatchObject([{ environment: "staging", service: "api", message: expect.stringContaining("Service/api is rendered in dev, prod but not in staging") }]);
     // HPA, PDB and debug access come and go with the tier: no finding in the clean fixture, which has all three.
     expect(run(parityRule, cleanFixture())).toEqual([]);
+  });
+
+  it("lets the workload's objects follow its strategy (Deployment in dev and staging, Rollout and its analysis in prod), and nothing else", () => {
+    const clean = cleanFixture();
+    const prod = clean.objects.filter((o) => o.file.startsWith("prod/prod/api/")).map((o) => o.file.split("/").at(-1));
+    expect(prod).toEqual(expect.arrayContaining(["rollout.yaml", "analysistemplate.yaml", "service-canary.yaml", "externalsecret-hub-credentials.yaml"]));
+    expect(prod).not.toContain("deployment.yaml");
+    const kinds = Object.fromEntries(parityTables(clean.estate).find((t) => t.service === "api")!.rows.filter((r) => r.field.startsWith("delivery.")).map((r) => [r.field, r.kind]));
+    expect(kinds).toMatchObject({ "delivery.strategy": "tier", "delivery.analysis.metrics.account": "placement" });
+    // A canary in staging too: what one of the two lacks is a finding.
+    const canaries = fixture({ services: (x) => (x.api!.environments.staging = { strategy: "canary" }) });
+    expect(run(parityRule, canaries)).toEqual([]);
+    const without = (file: string) => ({ ...canaries, objects: canaries.objects.filter((o) => o.file !== file) });
+    expect(run(parityRule, without("nonprod/staging/api/service-canary.yaml"))).toMatchObject([{ environment: "staging", message: expect.stringContaining("Service/api-canary is missing in staging, though its resolved settings say otherwise") }]);
+    expect(run(parityRule, without("prod/prod/api/analysistemplate.yaml"))).toMatchObject([{ environment: "prod", message: expect.stringContaining("AnalysisTemplate/api is missing in prod") }]);
+    const both = withExtra(clean, { file: "nonprod/staging/api/rollout.yaml", object: { ...clean.objects.find((o) => o.file === "prod/prod/api/rollout.yaml")!.object, metadata: { name: "api", namespace: "staging-api" } } });
+    expect(run(parityRule, both)).toMatchObject([{ environment: "staging", message: expect.stringContaining("Rollout/api is rendered in staging") }]);
   });
 
   it("prints a per-service table of differences with their kinds", () => {

@@ -1,4 +1,4 @@
-import { BRANCH_ANNOTATION, checkArgo, pullRequestGenerators, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp, type PullRequest, type StandaloneApp } from "@gitops/argocd";
+import { BRANCH_ANNOTATION, checkArgo, pullRequestGenerators, pullRequestParams, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp, type PullRequest, type StandaloneApp } from "@gitops/argocd";
 import { build, OUTPUT_DIR } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
 import type { Command } from "../command.ts";
@@ -134,14 +134,13 @@ async function previewsRun(root: string, values: Record<string, string | boolean
   if (!/^[0-9a-f]{7,64}$/.test(sha)) throw new ExitError(`--sha takes a commit's hexadecimal id, not "${sha}"`, EXIT.usage);
   const branch = typeof values.branch === "string" && values.branch !== "" ? values.branch : (currentBranch(root) ?? `pr-${number}`);
   const pullRequest = { number, headSha: sha, branch };
-  let report: AppsReport;
   try {
-    report = await appsReport(root, { pullRequest });
+    // What the generator would make of it (a branch name whose slug is not certain, say), before any build.
+    pullRequestParams(pullRequest);
   } catch (error) {
-    // A branch name the expander will not slug, say: a usage problem, not a bug.
-    if (error instanceof ExitError || !(error instanceof Error) || !/^branch /.test(error.message)) throw error;
-    throw new ExitError(error.message, EXIT.usage);
+    throw new ExitError(`--pr ${number}: ${(error as Error).message}`, EXIT.usage);
   }
+  const report = await appsReport(root, { pullRequest });
   const { previews, previewLabels, findings, clusters, files } = report;
   // What the pull request changes: the previews whose folder differs from the base's (ArgoCD deploys them all;
   // the others are dev's services as they are). Only where there is a base commit to compare with.

@@ -1,3 +1,4 @@
+import { PREVIEW_FOLDER } from "@gitops/argocd";
 import { renderTemplate } from "@gitops/docs";
 import { build, compareTrees, type ObjectChange } from "@gitops/generator";
 import { formatProblem, type ResolvedEstate } from "@gitops/model";
@@ -40,7 +41,12 @@ export const diffCommand: Command = {
     const base = revParse(root, ref) ?? ref;
     const head = await build(root);
     if (!head.ok) throw new ExitError(`The working tree's config is invalid:\n${head.problems.map(formatProblem).join("\n")}`, EXIT.invalid);
-    const changes = compareTrees(committedTree(root, base), head.build.files);
+    // Preview folders (generated/<account>/preview/) are applied only to labelled pull requests, at their own head,
+    // never because this change merges: they are left out here, and counted at the end.
+    const all = compareTrees(committedTree(root, base), head.build.files);
+    const isPreview = (c: ObjectChange) => c.folder.split("/")[1] === PREVIEW_FOLDER;
+    const changes = all.filter((c) => !isPreview(c));
+    const previewed = new Set(all.filter(isPreview).map((c) => c.folder)).size;
     const groups = groupChanges(changes, head.build.estate);
     const count = (k: ObjectChange["change"]) => changes.filter((c) => c.change === k).length;
     const summary = { added: count("added"), changed: count("changed"), removed: count("removed") };
@@ -60,8 +66,9 @@ export const diffCommand: Command = {
       }).trimEnd());
       return EXIT.ok;
     }
+    const previews = previewed > 0 ? `\n${previewed} preview folder${previewed === 1 ? "" : "s"} differ too: what a labelled pull request previews (gitops apps --pr NUMBER).` : "";
     if (changes.length === 0) {
-      out(`No change to what ArgoCD applies (against ${base.slice(0, 12)}).`);
+      out(`No change to what ArgoCD applies (against ${base.slice(0, 12)}).${previews}`);
       return EXIT.ok;
     }
     for (const g of groups) {
@@ -72,7 +79,7 @@ export const diffCommand: Command = {
       }
     }
     for (const w of waivers) out(style.yellow(`waiver: ${w.service} ${w.rule} until ${w.expires} (${w.environments}): ${w.reason}`));
-    out(`\n${summary.added} added, ${summary.changed} changed, ${summary.removed} removed objects against ${base.slice(0, 12)}.`);
+    out(`\n${summary.added} added, ${summary.changed} changed, ${summary.removed} removed objects against ${base.slice(0, 12)}.${previews}`);
     return EXIT.ok;
   },
 };
