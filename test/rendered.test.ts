@@ -48,6 +48,14 @@ function objects(b: Build): { path: string; folder: string; o: K8s }[] {
     .map(([path, text]) => ({ path, folder: dirname(path), o: parse(text, { version: "1.1" }) as K8s }));
 }
 
+/** The workload's file: a CronJob, a Deployment (rolling tiers), or a Rollout (canary and blue-green tiers). */
+function workloadPath(b: Build, folder: string): string {
+  const found = ["cronjob.yaml", "deployment.yaml", "rollout.yaml"].map((f) => `${folder}/${f}`).filter((p) => b.files.has(p));
+  if (found.length !== 1) throw new Error(`${folder}: ${found.length} workloads (${found.join(", ")})`);
+  return found[0]!;
+}
+/** The rolling-update figures: a Deployment's RollingUpdate, or the canary's surge and unavailability. */
+const rollingOf = (w: K8s) => (w.kind === "Rollout" ? { maxSurge: w.spec.strategy.canary?.maxSurge, maxUnavailable: w.spec.strategy.canary?.maxUnavailable ?? 0 } : w.spec.strategy.rollingUpdate);
 const podSpec = (workload: K8s): K8s => (workload.kind === "CronJob" ? workload.spec.jobTemplate.spec.template.spec : workload.spec.template.spec);
 
 let minimal: Build;
@@ -69,9 +77,9 @@ describe("rendered output per kind and tier (file snapshots)", () => {
     for (const { kind, service } of KINDS)
       it(`${kind} in ${tier}: workload, autoscaler, disruption budget, network policy, monitoring`, async () => {
         const folder = `${FOLDER[tier]}/${service}`;
-        const workload = kind === "job" ? "cronjob.yaml" : "deployment.yaml";
+        const workload = workloadPath(minimal, folder).slice(folder.length + 1);
         let pinned = 0;
-        for (const file of [workload, "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "networkpolicy.yaml", "configmap.yaml", "servicemonitor.yaml", "prometheusrule.yaml"]) {
+        for (const file of [workload, "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "networkpolicy.yaml", "configmap.yaml", "servicemonitor.yaml", "prometheusrule.yaml", "resourcequota.yaml", "limitrange.yaml", "analysistemplate.yaml"]) {
           const text = minimal.files.get(`${folder}/${file}`);
           if (text === undefined) continue; // absence is pinned by the listing above and asserted below
           await expect(text).toMatchFileSnapshot(`__snapshots__/rendered/${tier}/${kind}/${file}`);
@@ -82,8 +90,7 @@ describe("rendered output per kind and tier (file snapshots)", () => {
 });
 
 describe("tier data in the minimal fixture", () => {
-  const workloadOf = (tier: TierName, service: string) =>
-    object(minimal, `${FOLDER[tier]}/${service}/${service === "job" ? "cronjob" : "deployment"}.yaml`)!;
+  const workloadOf = (tier: TierName, service: string) => object(minimal, workloadPath(minimal, `${FOLDER[tier]}/${service}`))!;
   const has = (tier: TierName, service: string, file: string) => minimal.files.has(`${FOLDER[tier]}/${service}/${file}`);
 
   it("dev: one replica, no autoscaler, no disruption budget, no anti-affinity, surge 1 / unavailable 1", () => {
@@ -115,7 +122,7 @@ describe("tier data in the minimal fixture", () => {
           ],
         },
       });
-      expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+      expect(rollingOf(d)).toEqual({ maxSurge: 1, maxUnavailable: 0 });
       expect(object(minimal, `nonprod/staging/${service}/poddisruptionbudget.yaml`)!.spec).toEqual({
         maxUnavailable: 1,
         selector: { matchLabels: { "app.kubernetes.io/name": service } },
@@ -138,7 +145,10 @@ describe("tier data in the minimal fixture", () => {
           ],
         },
       });
-      expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: "25%", maxUnavailable: 0 });
+      // prod delivers by canary (an Argo Rollout): the same surge and zero unavailability while it runs.
+      expect(d.kind).toBe("Rollout");
+      expect(rollingOf(d)).toEqual({ maxSurge: "25%", maxUnavailable: 0 });
+      expect(object(minimal, `prod/prod/${service}/horizontalpodautoscaler.yaml`)!.spec.scaleTargetRef).toEqual({ apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: service });
       expect(object(minimal, `prod/prod/${service}/poddisruptionbudget.yaml`)!.spec.maxUnavailable).toBe(1);
     }
   });
@@ -149,7 +159,7 @@ describe("tier data in the minimal fixture", () => {
       expect(cron.kind).toBe("CronJob");
       expect(cron.spec).toMatchObject({ schedule: "0 3 * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid" });
       expect(podSpec(cron).restartPolicy).toBe("Never");
-      for (const file of ["deployment.yaml", "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "service.yaml"]) expect(has(tier, "job", file), `${tier} ${file}`).toBe(false);
+      for (const file of ["deployment.yaml", "rollout.yaml", "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "service.yaml"]) expect(has(tier, "job", file), `${tier} ${file}`).toBe(false);
     }
   });
 
@@ -223,7 +233,7 @@ describe("tier data in the minimal fixture", () => {
       ]);
       // worker calls api and nothing calls worker but Prometheus, on its health port (which serves /metrics).
       const worker = object(minimal, `${FOLDER[tier]}/worker/networkpolicy.yaml`)!;
-      expect(worker.spec.ingress).toEqual([scrape(object(minimal, `${FOLDER[tier]}/worker/deployment.yaml`)!.spec.template.spec.containers[0].ports[0].containerPort)]);
+      expect(worker.spec.ingress).toEqual([scrape(object(minimal, workloadPath(minimal, `${FOLDER[tier]}/worker`))!.spec.template.spec.containers[0].ports[0].containerPort)]);
       expect(worker.spec.egress.slice(1)).toEqual([{ to: [peer("api")], ports: [{ protocol: "TCP", port: 8080 }] }, otlp]);
       // A job serves nothing: no ingress at all, and it still ships telemetry.
       const job = object(minimal, `${FOLDER[tier]}/job/networkpolicy.yaml`)!;
@@ -276,6 +286,12 @@ describe.each([
       PodDisruptionBudget: "1",
       ServiceMonitor: "1",
       PrometheusRule: "1",
+      ResourceQuota: "-1",
+      LimitRange: "-1",
+      PersistentVolumeClaim: "-1",
+      // Argo Rollouts: the template before the Rollout that runs it, the Rollout as a workload.
+      AnalysisTemplate: "-1",
+      Rollout: "0",
     };
     const b = get();
     let seen = 0;
@@ -330,7 +346,7 @@ describe.each([
         }
       }
       // Containers read config and secrets only through envFrom: no literal values in the pod spec.
-      const workload = object(b, `${folder}/${d.kind === "job" ? "cronjob" : "deployment"}.yaml`)!;
+      const workload = object(b, workloadPath(b, folder))!;
       for (const c of podSpec(workload).containers as K8s[]) expect(c.env, folder).toBeUndefined();
     }
     // No Secret in any service's folder; anywhere else, none that carries a value.
@@ -349,7 +365,7 @@ describe.each([
       if (d.kind === "job") continue;
       const folder = `${d.account}/${d.environment}/${d.service}`;
       const tier = b.estate.environments.find((e) => e.name === d.environment)!.tierName;
-      const deployment = object(b, `${folder}/deployment.yaml`)!;
+      const deployment = object(b, workloadPath(b, folder))!;
       const hpa = object(b, `${folder}/horizontalpodautoscaler.yaml`);
       const pdb = object(b, `${folder}/poddisruptionbudget.yaml`);
       if (tier === "dev") {
@@ -364,7 +380,7 @@ describe.each([
       expect(hpa!.spec.minReplicas, folder).toBeGreaterThanOrEqual(tier === "prod" ? 3 : 2);
       expect(hpa!.spec.maxReplicas, folder).toBeGreaterThanOrEqual(hpa!.spec.minReplicas);
       expect(pdb!.spec.maxUnavailable, folder).toBe(1);
-      expect(deployment.spec.strategy.rollingUpdate.maxUnavailable, folder).toBe(0);
+      expect(rollingOf(deployment).maxUnavailable, folder).toBe(0);
       const affinity = podSpec(deployment).affinity.podAntiAffinity;
       expect(Object.keys(affinity), folder).toEqual([tier === "prod" ? "requiredDuringSchedulingIgnoredDuringExecution" : "preferredDuringSchedulingIgnoredDuringExecution"]);
       expect(podSpec(deployment).containers[0].securityContext.readOnlyRootFilesystem, folder).toBe(true);
