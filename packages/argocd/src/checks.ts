@@ -234,12 +234,12 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
     if (String(asObj(template.spec).project ?? "").includes("{{") && !/^\{\{\s*\.project\s*\}\}$/.test(String(asObj(template.spec).project))) add("projects", subject, "spec.project may come only from the generator's own list elements ({{.project}})");
     // A pull-request set runs code nobody has merged: only a literal project and cluster may bound it, and only
     // pull requests a maintainer labelled may reach it (Generators-Pull-Request.md's security note).
-    const pullRequestSet = pullRequestGenerators(spec);
-    if (pullRequestSet.length > 0) {
+    const pullRequestGens = pullRequestGenerators(spec);
+    if (pullRequestGens.length > 0) {
       if (String(asObj(template.spec).project ?? "").includes("{{")) add("projects", subject, "a pull-request set's spec.project must be a literal: a templated project lets pull-request data choose what the apps may deploy");
       const dest = asObj(asObj(template.spec).destination);
       if (String(dest.server ?? "").includes("{{") || String(dest.name ?? "").includes("{{")) add("projects", subject, "a pull-request set's destination cluster must be a literal");
-      for (const g of pullRequestSet) {
+      for (const g of pullRequestGens) {
         if (requiredLabels(g).length === 0) add("pull-requests", subject, "the pull-request generator lists every open pull request, forks included: filter it by a label only maintainers can set (labels)");
         const tokenRef = asObj(asObj(g.github).tokenRef);
         if (g.github !== undefined && typeof tokenRef.secretName === "string") {
@@ -314,7 +314,7 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
     // Deletion safety: the controller adds the resources-finalizer unless preserveResourcesOnDeletion is set.
     const syncPolicy = asObj(spec.syncPolicy);
     const templateFinalizers = (asObj(template.metadata).finalizers as unknown[] | undefined) ?? [];
-    if (pullRequestSet.length > 0) {
+    if (pullRequestGens.length > 0) {
       // The opposite of the estate's set: a preview is temporary, and what it deployed must go with it.
       if (syncPolicy.applicationsSync !== "sync") add("deletion-safety", subject, `applicationsSync ${String(syncPolicy.applicationsSync ?? "sync (default)")}: a pull-request set must be "sync", to update Applications to a new head and delete those of closed pull requests`);
       if (syncPolicy.preserveResourcesOnDeletion === true || !templateFinalizers.includes(RESOURCES_FINALIZER))
@@ -327,20 +327,19 @@ export function checkArgo(input: ArgoCheckInput): { apps: ExpandedApp[]; standal
     }
 
     let expanded: ExpandedApp[] = [];
-    const labels = [...new Set(pullRequestSet.flatMap(requiredLabels))];
-    const pullRequests = input.pullRequests ?? [{ number: 1, branch: "sample", headSha: SAMPLE_HEAD_SHA, labels }];
-
+    const labels = [...new Set(pullRequestGens.flatMap(requiredLabels))];
+    const sample = [{ number: 1, branch: "sample", headSha: SAMPLE_HEAD_SHA, labels }];
+    const pullRequests = input.pullRequests ?? sample;
     try {
       expanded = expandApplicationSet(o.object as Json, dirs, { pullRequests });
     } catch (error) {
       add("expansion", subject, (error as Error).message);
     }
     // A pull-request set legitimately creates nothing while no open pull request carries its labels.
-    const sample = [{ number: 1, branch: "sample", headSha: SAMPLE_HEAD_SHA, labels }];
-    const expectsApps = pullRequestSet.length === 0 || pullRequests.some((pr) => labels.every((l) => (pr.labels ?? []).includes(l)));
+    const expectsApps = pullRequestGens.length === 0 || pullRequests.some((pr) => labels.every((l) => (pr.labels ?? []).includes(l)));
     if (expanded.length === 0 && expectsApps) add("expansion", subject, "creates no Application");
     // Which folders it syncs does not depend on which pull requests are open: for coverage, any labelled one will do.
-    if (pullRequestSet.length > 0) {
+    if (pullRequestGens.length > 0) {
       let covering: ExpandedApp[] = [];
       try {
         covering = expectsApps ? expanded : expandApplicationSet(o.object as Json, dirs, { pullRequests: sample });

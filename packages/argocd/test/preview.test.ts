@@ -239,6 +239,25 @@ describe("preview folders", () => {
   });
 });
 
+describe("who reviews a preview folder", () => {
+  it("is the service's team, as for its dev folder: CODEOWNERS' last matching line", () => {
+    const lines = repo.rootFiles.get(".github/CODEOWNERS")!.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+    /** GitHub's CODEOWNERS patterns as used here: `*`, and anchored folders whose `*` is one path segment. */
+    const owner = (path: string) =>
+      lines
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([pattern]) => pattern === "*" || new RegExp(`^${pattern!.slice(1).replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]+")}`).test(path))
+        .at(-1)![1];
+    const folders = [...new Set(repo.objects.filter((o) => o.file.startsWith("nonprod/preview/")).map((o) => o.file.split("/")[2]!))];
+    expect(folders.length).toBeGreaterThan(3);
+    for (const service of folders) {
+      const team = repo.estate.services.find((x) => x.name === service)!.team;
+      expect(owner(`generated/nonprod/preview/${service}/deployment.yaml`), service).toBe(`@acme/${team}`);
+      expect(owner(`generated/nonprod/preview/${service}/deployment.yaml`)).toBe(owner(`generated/nonprod/dev/${service}/deployment.yaml`));
+    }
+  });
+});
+
 describe("checks catch a broken preview set", () => {
   const SET = "common/shared/argocd/applicationset-previews.yaml";
   const TOKEN = "common/shared/argocd/externalsecret-github-pull-requests.yaml";

@@ -53,10 +53,11 @@ describe("gitops new-service", () => {
     }
     const gen = await cli(root, "generate");
     expect(gen.code, gen.stdout).toBe(EXIT.ok);
-    for (const env of ["nonprod/dev", "nonprod/staging", "prod/prod"]) {
-      expect(existsSync(join(root, "generated", env, "new-http", "deployment.yaml"))).toBe(true);
-      expect(existsSync(join(root, "generated", env, "new-worker", "deployment.yaml"))).toBe(true);
-      expect(existsSync(join(root, "generated", env, "new-job", "cronjob.yaml"))).toBe(true);
+    // Rolling Deployments where the tier rolls, the tier's default canary (a Rollout) in prod.
+    for (const [env, workload] of [["nonprod/dev", "deployment"], ["nonprod/staging", "deployment"], ["prod/prod", "rollout"]]) {
+      expect(existsSync(join(root, "generated", env!, "new-http", `${workload}.yaml`)), `${env} new-http`).toBe(true);
+      expect(existsSync(join(root, "generated", env!, "new-worker", `${workload}.yaml`)), `${env} new-worker`).toBe(true);
+      expect(existsSync(join(root, "generated", env!, "new-job", "cronjob.yaml"))).toBe(true);
     }
   });
 
@@ -128,11 +129,13 @@ describe("gitops diff", () => {
     expect(r.code).toBe(EXIT.ok);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toBe("[prod] prod/prod/payments");
+    // prod runs a canary Rollout; the preview shows the same one-field change there as in dev's Deployment.
+    expect(lines).toContain("  ~ Rollout/payments: spec.template.spec.containers[0].image");
     expect(lines).toContain("  ~ Deployment/payments: spec.template.spec.containers[0].image");
     expect(r.stdout).toContain("nonprod/dev/payments");
     expect(r.stdout).toMatch(/0 added, 3 changed, 0 removed objects/);
     // generated/ is untouched by a preview.
-    expect(readFileSync(join(root, "generated/prod/prod/payments/deployment.yaml"), "utf8")).toContain("payments/payments:1.8.3");
+    expect(readFileSync(join(root, "generated/prod/prod/payments/rollout.yaml"), "utf8")).toContain("payments/payments:1.8.3");
   });
 
   it("renders a pull-request comment that flags deletions", async () => {

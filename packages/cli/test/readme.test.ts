@@ -16,11 +16,6 @@ describe("README.md's Commands table", () => {
     for (const c of commands) expect(named, `README.md has no Commands row for \`${c.name}\``).toContain(c.name);
   });
 
-  it("has one row per gitops command", () => {
-    const starts = rows.map((r) => /^\| `pnpm gitops ([a-z][\w-]*)/.exec(r)?.[1]).filter((n) => n !== undefined);
-    expect(starts.filter((n, i) => starts.indexOf(n) !== i)).toEqual([]);
-  });
-
   it("names only commands that exist", () => {
     const gitops = new Set(rows.flatMap((r) => [...r.matchAll(/`pnpm gitops ([a-z][\w-]*)/g)].map((m) => m[1]!)));
     for (const name of gitops) expect(commands.map((c) => c.name), `pnpm gitops ${name}`).toContain(name);
