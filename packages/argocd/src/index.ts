@@ -31,6 +31,7 @@ export {
   previewEnvironment,
   previewNamespace,
   previewObjects,
+  previewProjectName,
   previewReplacements,
   PULL_REQUEST_LABEL,
   type ReplacementTarget,

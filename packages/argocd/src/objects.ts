@@ -6,7 +6,7 @@
  */
 import { components, type ResolvedAccount, type ResolvedEnvironment, type ResolvedEstate } from "@gitops/model";
 import { APPLICATION_HEALTH_LUA, platformApplication, platformProject, type PlatformApp } from "./platform.ts";
-import { previewObjects, previewProjectAccess } from "./preview.ts";
+import { PREVIEW_FOLDER, previewObjects, previewProjectAccess, previewProjectName } from "./preview.ts";
 
 /** One object bound for generated/: path relative to generated/, body, and the sources it came from. */
 export interface ArgoObject {
@@ -141,10 +141,6 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
     if (!e.tier.pager) policies.push(`p, ${subject}, applications, sync, ${account.name}/${e.name}-*, allow`);
     if (e.tier.debug) policies.push(`p, ${subject}, exec, create, ${account.name}/${e.name}-*, allow`);
   }
-  // Pull-request previews (preview.ts) run here too, in pr-* namespaces, with the previewed tier's rights.
-  const previews = previewProjectAccess(estate, account.name);
-  if (previews && !previews.tier.pager) policies.push(`p, ${subject}, applications, sync, ${account.name}/${previews.namespace}, allow`);
-  if (previews?.tier.debug) policies.push(`p, ${subject}, exec, create, ${account.name}/${previews.namespace}, allow`);
   const groups = [...new Set(estate.deployments.filter((d) => d.account === account.name).map((d) => `team:${d.team}`))].sort();
   return {
     file: `${argocdFolder(estate)}/appproject-${account.name}.yaml`,
@@ -166,7 +162,6 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
         sourceRepos: [estate.repository.url],
         destinations: [
           ...envs.map((e) => ({ server: account.cluster.server, namespace: `${e.name}-*` })),
-          ...(previews ? [{ server: account.cluster.server, namespace: previews.namespace }] : []),
           ...(hostsArgocd ? [{ server: account.cluster.server, namespace: estate.argocdNamespace }] : []),
         ],
         // Omitted when nothing cluster-scoped is deployed: an absent cluster whitelist permits no such kind.
@@ -174,6 +169,43 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
         // Never omitted (that would permit every kind) and never empty (that permits none).
         namespaceResourceWhitelist: kinds.namespaced,
         // A role without groups grants nothing; leave it out rather than emit an inert one.
+        ...(groups.length > 0 ? { roles: [{ name: "team", policies, groups }] } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * The previews' project, `<account>-preview` (preview.ts): the account's cluster and `pr-*` namespaces only, this
+ * repository only, exactly the kinds the preview folders render, and the previewed tier's rights. Kept apart from the
+ * account's project because a labelled pull request's head decides what its folders render: whatever it writes, it
+ * cannot reach dev's or staging's namespaces.
+ */
+function previewAppProject(estate: ResolvedEstate, objects: readonly Readonly<Record<string, unknown>>[]): ArgoObject | undefined {
+  const access = previewProjectAccess(estate);
+  if (!access) return undefined;
+  const account = accountNamed(estate, access.account);
+  const name = previewProjectName(account.name);
+  const kinds = kindsOf(objects);
+  if (access.tier.sync.syncOptions.includes("CreateNamespace=true") && !kinds.cluster.some((k) => k.group === "" && k.kind === "Namespace"))
+    kinds.cluster = [...kinds.cluster, { group: "", kind: "Namespace" }].sort(byGroupKind);
+  const subject = `proj:${name}:team`;
+  const policies = [`p, ${subject}, applications, get, ${name}/*, allow`];
+  if (!access.tier.pager) policies.push(`p, ${subject}, applications, sync, ${name}/*, allow`);
+  if (access.tier.debug) policies.push(`p, ${subject}, exec, create, ${name}/*, allow`);
+  const groups = [...new Set(estate.deployments.filter((d) => d.account === account.name).map((d) => `team:${d.team}`))].sort();
+  return {
+    file: `${argocdFolder(estate)}/appproject-${name}.yaml`,
+    sources: [estate.file, access.file],
+    object: {
+      apiVersion: API,
+      kind: "AppProject",
+      metadata: { name, namespace: estate.argocdNamespace, annotations: { [SYNC_WAVE]: "-10" }, finalizers: [RESOURCES_FINALIZER] },
+      spec: {
+        sourceRepos: [estate.repository.url],
+        destinations: [{ server: account.cluster.server, namespace: access.namespace }],
+        ...(kinds.cluster.length > 0 ? { clusterResourceWhitelist: kinds.cluster } : {}),
+        namespaceResourceWhitelist: kinds.namespaced,
         ...(groups.length > 0 ? { roles: [{ name: "team", policies, groups }] } : {}),
       },
     },
@@ -379,11 +411,13 @@ export function argocdObjects(estate: ResolvedEstate, rendered: readonly Emitted
   const projects = estate.accounts
     .filter((a) => a.name === host.name || estate.deployments.some((d) => d.account === a.name))
     .map((a) => {
-      // The account's platform folder belongs to its platform project, not to the account's project.
-      const own = rendered.filter((o) => o.file.startsWith(`${a.name}/`) && !o.file.startsWith(`${a.name}/platform/`)).map((o) => o.object);
+      // The account's platform and preview folders belong to their own projects, not to the account's.
+      const own = rendered.filter((o) => o.file.startsWith(`${a.name}/`) && !o.file.startsWith(`${a.name}/platform/`) && !o.file.startsWith(`${a.name}/${PREVIEW_FOLDER}/`)).map((o) => o.object);
       // The account running ArgoCD also deploys ArgoCD's own objects, projects included, through the root app.
       const argo = a.name === host.name ? [...others.map((o) => o.object), { apiVersion: API, kind: "AppProject" }] : [];
       return appProject(estate, a, [...own, ...argo], a.name === host.name);
     });
-  return [...projects, ...others];
+  const access = previewProjectAccess(estate);
+  const preview = access ? previewAppProject(estate, rendered.filter((o) => o.file.startsWith(`${access.account}/${PREVIEW_FOLDER}/`)).map((o) => o.object)) : undefined;
+  return [...projects, ...(preview ? [preview] : []), ...others];
 }

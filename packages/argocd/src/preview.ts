@@ -232,7 +232,9 @@ export function previewObjects(estate: ResolvedEstate): ArgoObject[] {
             finalizers: [RESOURCES_FINALIZER],
           },
           spec: {
-            project: env.account,
+            // Their own project, which reaches pr-* only: the pull request's head decides what its folders render
+            // (kustomize replacements included), so the project is what keeps it out of dev's and staging's namespaces.
+            project: previewProjectName(env.account),
             source: { repoURL: estate.repository.url, targetRevision: "{{.head_sha}}", path: "{{.path.path}}", kustomize: { namespace: name } },
             destination: { server: account.cluster.server, namespace: name },
             syncPolicy: {
@@ -274,9 +276,15 @@ export function previewObjects(estate: ResolvedEstate): ArgoObject[] {
   return [applicationSet, token];
 }
 
-/** Where previews run and who may act on them, for the account's AppProject: its cluster, `pr-*`, the tier's rights. */
-export function previewProjectAccess(estate: ResolvedEstate, account: string): { namespace: string; tier: ResolvedEnvironment["tier"] } | undefined {
+/** The previews' own project in their account: `<account>-preview`. */
+export const previewProjectName = (account: string) => `${account}-${PREVIEW_FOLDER}`;
+
+/**
+ * Where previews run and who may act on them, for their own AppProject: the account's cluster, `pr-*` only, the
+ * previewed tier's rights. Undefined when nothing is previewed.
+ */
+export function previewProjectAccess(estate: ResolvedEstate): { account: string; namespace: string; tier: ResolvedEnvironment["tier"]; file: string } | undefined {
   const env = previewEnvironment(estate);
-  if (!env || env.account !== account || previewDeployments(estate).length === 0) return undefined;
-  return { namespace: PREVIEW_NAMESPACES, tier: env.tier };
+  if (!env || !githubRepository(estate.repository.url) || previewDeployments(estate).length === 0) return undefined;
+  return { account: env.account, namespace: PREVIEW_NAMESPACES, tier: env.tier, file: env.file };
 }

@@ -19,7 +19,7 @@ describe("gitops apps --pr", () => {
     expect(report.applications.map((a) => a.name)).toEqual(["accounts", "email-worker", "nightly-reports", "payments", "public-api", "search-experiment", "web-frontend"].map((s) => `pr-123-${s}`));
     for (const a of report.applications) {
       const service = a.name.slice("pr-123-".length);
-      expect([a.project, a.cluster, a.destination, a.path, a.revision]).toEqual(["nonprod", "nonprod", { server: "https://nonprod.k8s.acme.dev", namespace: a.name }, `generated/nonprod/preview/${service}`, SHA]);
+      expect([a.project, a.cluster, a.destination, a.path, a.revision]).toEqual(["nonprod-preview", "nonprod", { server: "https://nonprod.k8s.acme.dev", namespace: a.name }, `generated/nonprod/preview/${service}`, SHA]);
       expect(a.application.spec.source.kustomize.namespace).toBe(a.name);
       expect(a.application.metadata.labels["gitops.dev/pull-request"]).toBe("123");
       // Not a git work tree: nothing to say what the pull request changes.
@@ -35,7 +35,7 @@ describe("gitops apps --pr", () => {
     const lines = run.stdout.trim().split("\n");
     expect(lines[0]).toBe(`Pull request #7 (branch pr-7, head ${SHA.slice(0, 12)}), once labelled preview:`);
     expect(lines[1]).toMatch(/^NAME\s+PROJECT\s+CLUSTER\s+NAMESPACE\s+PATH\s+REVISION$/);
-    expect(run.stdout).toMatch(/^pr-7-payments\s+nonprod\s+nonprod\s+pr-7-payments\s+generated\/nonprod\/preview\/payments\s+0123456789ab$/m);
+    expect(run.stdout).toMatch(/^pr-7-payments\s+nonprod-preview\s+nonprod\s+pr-7-payments\s+generated\/nonprod\/preview\/payments\s+0123456789ab$/m);
     expect(lines.at(-1)).toMatch(/^7 preview applications for pr-7, each syncing on its own; they and everything they deployed are deleted when the pull request closes or loses the label\.$/);
     const all = await gitops(root, ["apps"]);
     expect(all.code, all.stderr).toBe(0);

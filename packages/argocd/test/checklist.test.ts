@@ -15,6 +15,7 @@ import {
   isGroupKindPermitted,
   platformProjectName,
   PREVIEW_APPLICATIONSET_NAME,
+  previewProjectName,
   rolloutEnvironments,
   ROOT_APP_NAME,
   validateArgoObject,
@@ -48,7 +49,7 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
   const envOf = (a: ExpandedApp) => b.estate.environments.find((e) => e.name === a.labels[ENVIRONMENT_LABEL])!;
   const rootApp = () => argo("Application").find((a) => a.metadata.name === ROOT_APP_NAME)!;
   /** The account a project belongs to: its own (`<account>`), or its platform's (`<account>-platform`). */
-  const ownerOf = (project: string) => b.estate.accounts.find((a) => project === a.name || project === platformProjectName(a.name))!;
+  const ownerOf = (project: string) => b.estate.accounts.find((a) => project === a.name || project === platformProjectName(a.name) || project === previewProjectName(a.name))!;
   /** Every git path a standalone Application syncs (a chart source has none). */
   const gitPaths = (a: StandaloneApp) => a.sources.flatMap((s) => (s.path === undefined ? [] : [s.path]));
 
@@ -187,8 +188,31 @@ describe.each(["repo", "three-accounts", "minimal"] as const)("the %s estate", (
     expect(Object.keys(cm.data!)).toEqual(["application.resourceTrackingMethod", "resource.customizations.health.argoproj.io_Application"]);
   });
 
+  it("8 projects: previews have their own project, which reaches pr-* on their account's cluster and nothing else", () => {
+    const projects = argo("AppProject").filter((p) => p.metadata.name.endsWith("-preview"));
+    expect(previews.length).toBeGreaterThan(0);
+    expect(projects.map((p) => p.metadata.name)).toEqual([...new Set(previews.map((a) => a.project))]);
+    for (const p of projects) {
+      const account = ownerOf(p.metadata.name);
+      expect(p.spec.destinations).toEqual([{ server: account.cluster.server, namespace: "pr-*" }]);
+      // What a pull request's own kustomization could aim at instead: dev, staging, ArgoCD, the platform.
+      for (const namespace of ["dev-api", "staging-api", "prod-api", b.estate.argocdNamespace, "kube-system", ...b.estate.platform.releases.map((r) => r.namespace)])
+        for (const rules of ["v2.13", "v2.14+"] as const) expect(isDestinationMatched(p.spec.destinations, { ...account.cluster, namespace }, rules), `${p.metadata.name} → ${namespace}`).toBe(false);
+      expect(isDestinationMatched(p.spec.destinations, { ...account.cluster, namespace: "pr-12-api" })).toBe(true);
+      // The previewed (dev) tier's rights: people may sync and debug their previews.
+      expect(p.spec.roles[0].policies).toEqual([
+        `p, proj:${p.metadata.name}:team, applications, get, ${p.metadata.name}/*, allow`,
+        `p, proj:${p.metadata.name}:team, applications, sync, ${p.metadata.name}/*, allow`,
+        `p, proj:${p.metadata.name}:team, exec, create, ${p.metadata.name}/*, allow`,
+      ]);
+    }
+    // And the account's own project no longer reaches pr-*.
+    for (const p of argo("AppProject").filter((x) => b.estate.accounts.some((a) => a.name === x.metadata.name)))
+      expect(isDestinationMatched(p.spec.destinations, { ...ownerOf(p.metadata.name).cluster, namespace: "pr-12-api" }), p.metadata.name).toBe(false);
+  });
+
   it("8 projects: roles follow the tiers — view everywhere, sync where not paged, exec only where debugging is allowed", () => {
-    for (const p of argo("AppProject")) {
+    for (const p of argo("AppProject").filter((x) => !x.metadata.name.endsWith("-preview"))) {
       const envs = rolloutEnvironments(b.estate).filter((e) => e.account === p.metadata.name);
       const policies: string[] = p.spec.roles?.[0]?.policies ?? [];
       for (const e of envs) {

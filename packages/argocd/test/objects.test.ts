@@ -31,6 +31,8 @@ describe("rendered ArgoCD YAML (file snapshots)", () => {
         "applicationset-previews.yaml",
         "externalsecret-github-pull-requests.yaml",
         ...b.estate.accounts.map((a) => `appproject-${a.name}.yaml`),
+        // The previews' own project, in the previewed environment's account.
+        "appproject-nonprod-preview.yaml",
         ...[...new Set(releases.map((r) => r.account))].map((a) => `appproject-${platformProjectName(a)}.yaml`),
         "configmap-argocd-cm.yaml",
         "configmap-argocd-cmd-params-cm.yaml",
@@ -98,7 +100,8 @@ describe("guards", () => {
   it("gives an account a project only once something is deployed there or it runs ArgoCD", () => {
     const onlyDev: ResolvedEstate = { ...three.estate, deployments: three.estate.deployments.filter((d) => d.environment === "dev") };
     const projects = argocdObjects(onlyDev, three.objects.filter((o) => o.file.startsWith("nonprod/dev/"))).filter((o) => o.object.kind === "AppProject");
-    expect(projects.map((o) => (o.object as any).metadata.name)).toEqual(["common", "nonprod"]);
+    // nonprod-preview: dev is the previewed environment, and previews get their own project.
+    expect(projects.map((o) => (o.object as any).metadata.name)).toEqual(["common", "nonprod", "nonprod-preview"]);
   });
 
   it("is deterministic: the same estate gives the same objects", () => {

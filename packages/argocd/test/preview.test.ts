@@ -47,7 +47,7 @@ const expand = (b: Build, pulls: readonly PullRequest[]) => expandApplicationSet
 const devEnv = (b: Build) => b.estate.environments.find((e) => e.tierName === "dev")!;
 
 describe("the preview ApplicationSet, expanded for a sample pull request", () => {
-  it("creates pr-<number>-<service> for every service of the dev-tier environment, at the head commit, in project nonprod on the nonprod cluster", () => {
+  it("creates pr-<number>-<service> for every service of the dev-tier environment, at the head commit, in the nonprod account's preview project on the nonprod cluster", () => {
     const apps = expand(repo, [pr(123, ["preview", "needs-review"])]);
     const env = devEnv(repo);
     const services = repo.estate.deployments.filter((d) => d.environment === env.name).map((d) => d.service).sort();
@@ -58,7 +58,7 @@ describe("the preview ApplicationSet, expanded for a sample pull request", () =>
     for (const a of apps) {
       const service = a.name.slice("pr-123-".length);
       expect(a.applicationSet).toBe(PREVIEW_APPLICATIONSET_NAME);
-      expect(a.project).toBe("nonprod");
+      expect(a.project).toBe("nonprod-preview");
       expect(a.destination).toEqual({ server: nonprod.cluster.server, namespace: `pr-123-${service}` });
       expect(a.source).toEqual({ repoURL: repo.estate.repository.url, targetRevision: SHA, path: `generated/nonprod/preview/${service}` });
       const app = a.application as Obj;
@@ -261,7 +261,7 @@ describe("who reviews a preview folder", () => {
 describe("checks catch a broken preview set", () => {
   const SET = "common/shared/argocd/applicationset-previews.yaml";
   const TOKEN = "common/shared/argocd/externalsecret-github-pull-requests.yaml";
-  const NONPROD = "common/shared/argocd/appproject-nonprod.yaml";
+  const NONPROD = "common/shared/argocd/appproject-nonprod-preview.yaml";
   const broken = (file: string, edit: (o: Obj) => void) => check(three, withEdited(three, file, edit));
   const prOf = (o: Obj) => o.spec.generators[0].matrix.generators[0].pullRequest;
 
@@ -295,13 +295,13 @@ describe("checks catch a broken preview set", () => {
       o.spec.template.spec.destination.namespace = "prod-{{.path.basename}}";
       o.spec.template.spec.source.kustomize.namespace = "prod-{{.path.basename}}";
     });
-    expect(messages(prod, "projects")).toContain("pr-1-api: project nonprod does not permit https://nonprod.k8s.example.test namespace prod-api (ArgoCD v2.13)");
-    expect(messages(prod, "projects")).toContain("nonprod/preview/api/configmap.yaml: namespace prod-api is not a destination of project nonprod");
+    expect(messages(prod, "projects")).toContain("pr-1-api: project nonprod-preview does not permit https://nonprod.k8s.example.test namespace prod-api (ArgoCD v2.13)");
+    expect(messages(prod, "projects")).toContain("nonprod/preview/api/configmap.yaml: namespace prod-api is not a destination of project nonprod-preview");
     expect(messages(broken(SET, (o) => (o.spec.template.spec.source.kustomize.namespace = "pr-{{.number}}")), "projects")).toContain(
       "pr-1-api: kustomize.namespace pr-1 differs from destination.namespace pr-1-api: its objects land outside the app's destination",
     );
     const closed = broken(NONPROD, (o) => (o.spec.destinations = o.spec.destinations.filter((d: Obj) => d.namespace !== "pr-*")));
-    expect(messages(closed, "projects")).toContain("pr-1-api: project nonprod does not permit https://nonprod.k8s.example.test namespace pr-1-api (ArgoCD v2.14+)");
+    expect(messages(closed, "projects")).toContain("pr-1-api: project nonprod-preview does not permit https://nonprod.k8s.example.test namespace pr-1-api (ArgoCD v2.14+)");
   });
 
   it("apps that would not show the pull request's code", () => {
