@@ -42,7 +42,16 @@ describe("atomic writes and recovery", () => {
     const after = outputs(root);
     expect([...after.keys()]).toEqual([...clean.keys()]);
     const changed = [...after].filter(([path, bytes]) => !bytes.equals(clean.get(path)!)).map(([path]) => path);
-    expect(changed).toEqual(["generated/README.md", "generated/nonprod/dev/api/deployment.yaml", "generated/nonprod/staging/api/deployment.yaml", "generated/prod/prod/api/deployment.yaml"]);
+    // The image in every environment (prod's canary Rollout included), the pull-request preview's copy of dev, and
+    // the documents that name the version.
+    expect(changed).toEqual([
+      "generated/README.md",
+      "generated/nonprod/dev/api/deployment.yaml",
+      "generated/nonprod/preview/api/deployment.yaml",
+      "generated/nonprod/staging/api/deployment.yaml",
+      "generated/prod/prod/api/rollout.yaml",
+      "generated/runbooks/api.md",
+    ]);
   });
 
   it("finishes an interrupted swap: generated/ missing, .generated.previous present", async () => {
