@@ -310,55 +310,49 @@ function applicationSet(estate: ResolvedEstate, envs: readonly ResolvedEnvironme
  * Without the first, ArgoCD silently ignores `strategy` and syncs every environment at once (argocd.md §3).
  */
 function cmdParams(estate: ResolvedEstate): ArgoObject {
+  return argocdConfigMap(estate, "argocd-cmd-params-cm", {
+    "applicationsetcontroller.enable.progressive.syncs": "true",
+    // Safe by default for any ApplicationSet: create and update, never delete Applications...
+    "applicationsetcontroller.policy": "create-update",
+    // ...while a set's own syncPolicy.applicationsSync still decides (the estate's says the same; the previews'
+    // set says sync, so that a closed pull request's Applications go).
+    "applicationsetcontroller.enable.policy.override": "true",
+    // A pull-request generator's tokenRef may read only Secrets labelled argocd.argoproj.io/secret-type:
+    // scm-creds (v2.14+; ignored before), not any Secret in ArgoCD's namespace.
+    "applicationsetcontroller.enable.tokenref.strict.mode": "true",
+  });
+}
+
+/**
+ * One of ArgoCD's settings ConfigMaps, first in the root app's sync (wave -20). Applying it sets the keys given here
+ * and leaves the others as the ArgoCD install set them.
+ */
+function argocdConfigMap(estate: ResolvedEstate, name: string, data: Record<string, string>): ArgoObject {
   return {
-    file: `${argocdFolder(estate)}/configmap-argocd-cmd-params-cm.yaml`,
+    file: `${argocdFolder(estate)}/configmap-${name}.yaml`,
     sources: [estate.file],
     object: {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: {
-        name: "argocd-cmd-params-cm",
+        name,
         namespace: estate.argocdNamespace,
-        labels: { "app.kubernetes.io/name": "argocd-cmd-params-cm", "app.kubernetes.io/part-of": "argocd" },
+        labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "argocd" },
         annotations: { [SYNC_WAVE]: "-20" },
       },
-      data: {
-        "applicationsetcontroller.enable.progressive.syncs": "true",
-        // Safe by default for any ApplicationSet: create and update, never delete Applications...
-        "applicationsetcontroller.policy": "create-update",
-        // ...while a set's own syncPolicy.applicationsSync still decides (the estate's says the same; the previews'
-        // set says sync, so that a closed pull request's Applications go).
-        "applicationsetcontroller.enable.policy.override": "true",
-        // A pull-request generator's tokenRef may read only Secrets labelled argocd.argoproj.io/secret-type:
-        // scm-creds (v2.14+; ignored before), not any Secret in ArgoCD's namespace.
-        "applicationsetcontroller.enable.tokenref.strict.mode": "true",
-      },
+      data,
     },
   };
 }
 
 /** argocd-cm with the Application health check the root app's waves need (see platform.ts). */
 function argocdCm(estate: ResolvedEstate): ArgoObject {
-  return {
-    file: `${argocdFolder(estate)}/configmap-argocd-cm.yaml`,
-    sources: [estate.file],
-    object: {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: {
-        name: "argocd-cm",
-        namespace: estate.argocdNamespace,
-        labels: { "app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd" },
-        annotations: { [SYNC_WAVE]: "-20" },
-      },
-      data: {
-        // Annotation tracking (argocd.md §8; the v3 default, not v2's): label tracking overwrites
-        // app.kubernetes.io/instance, which the platform's charts select on (their ServiceMonitors, for one).
-        "application.resourceTrackingMethod": "annotation",
-        "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
-      },
-    },
-  };
+  return argocdConfigMap(estate, "argocd-cm", {
+    // Annotation tracking (argocd.md §8; the v3 default, not v2's): label tracking overwrites
+    // app.kubernetes.io/instance, which the platform's charts select on (their ServiceMonitors, for one).
+    "application.resourceTrackingMethod": "annotation",
+    "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
+  });
 }
 
 /**

@@ -122,16 +122,20 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   let rendered = 0;
   /** The objects of the deployments rendered in this run, by folder (runbooks read them). */
   const fresh = new Map<string, { file: string; object: Record<string, unknown> }[]>();
+  /** The previous run's files for a render key, placed in the new tree, when every one of them is still there. */
+  const reuse = (key: string) => {
+    const entry = parts.deployments?.get(key);
+    if (!entry || !entry.files.every(([path, hash]) => available(path, hash))) return undefined;
+    for (const [path, hash, size] of entry.files) put(path, { hash, size });
+    return entry;
+  };
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
   for (const d of estate.deployments) {
     const key = deploymentKey(code, d);
     renderKeys.set(d, key);
-    let entry = parts.deployments?.get(key);
-    if (entry && !entry.files.every(([path, hash]) => available(path, hash))) entry = undefined;
-    if (entry) {
-      for (const [path, hash, size] of entry.files) put(path, { hash, size });
-    } else {
+    let entry = reuse(key);
+    if (!entry) {
       rendered++;
       const files: [string, string, number][] = [];
       const objects: [string, string, string, string, string][] = [];
@@ -158,11 +162,8 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   // out of `placed`, whose kustomizations know files only.
   for (const d of previewDeployments(estate)) {
     const key = deploymentKey(code, d);
-    let entry = parts.deployments?.get(key);
-    if (entry && !entry.files.every(([path, hash]) => available(path, hash))) entry = undefined;
-    if (entry) {
-      for (const [path, hash, size] of entry.files) put(path, { hash, size });
-    } else {
+    let entry = reuse(key);
+    if (!entry) {
       rendered++;
       const files: [string, string, number][] = [];
       const objects: [string, string, string, string, string][] = [];
