@@ -127,10 +127,13 @@ function floor(root: string): number {
 /** `kubectl kustomize` once per app folder, as ArgoCD's repo-server does: a random sample, --parallel at a time, scaled to all folders. */
 async function kustomize(root: string): Promise<{ perFolder: number; folders: number; sampled: number; sampledSeconds: number; total: number }> {
   const folders: string[] = [];
-  for (const account of readdirSync(join(root, "generated"), { withFileTypes: true }).filter((e) => e.isDirectory()))
-    for (const env of readdirSync(join(root, "generated", account.name)))
-      for (const svc of readdirSync(join(root, "generated", account.name, env)))
-        if (existsSync(join(root, "generated", account.name, env, svc, "kustomization.yaml"))) folders.push(join(root, "generated", account.name, env, svc));
+  // Every folder ArgoCD renders: generated/<account>/<environment, platform or preview>/<app>/ with a kustomization
+  // (generated/runbooks/ and generated/README.md are documents, not apps).
+  const dirs = (...parts: string[]) => readdirSync(join(root, "generated", ...parts), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const account of dirs())
+    for (const env of dirs(account))
+      for (const svc of dirs(account, env))
+        if (existsSync(join(root, "generated", account, env, svc, "kustomization.yaml"))) folders.push(join(root, "generated", account, env, svc));
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const shuffled = [...folders];
