@@ -315,13 +315,20 @@ export function expandApplicationSet(appset: Json, dirs: readonly string[], expa
   };
   const preserve = isObject(spec.syncPolicy) && spec.syncPolicy.preserveResourcesOnDeletion === true;
   const names = new Set<string>();
+  // Apps of one environment render the same patch text: parse each text once (YAML parsing dominated the expansion),
+  // and hand every app its own copy, so nothing merged into one app is shared with another.
+  const patches = new Map<string, unknown>();
+  const patchOf = (text: string): unknown => {
+    if (!patches.has(text)) patches.set(text, parse(text, { version: "1.1" }) as unknown);
+    return structuredClone(patches.get(text));
+  };
   return params.map((p) => {
     let app = renderDeep(structuredClone(base), p, ctx.options);
     const m = app.metadata as Json;
     if (!preserve && (!Array.isArray(m.finalizers) || m.finalizers.length === 0)) m.finalizers = [RESOURCES_FINALIZER];
     if (typeof spec.templatePatch === "string") {
       const project = (app.spec as Json).project;
-      const patch = parse(renderTemplate(spec.templatePatch, p, ctx.options), { version: "1.1" }) as unknown;
+      const patch = patchOf(renderTemplate(spec.templatePatch, p, ctx.options));
       if (patch !== null && !isObject(patch)) throw new Error("a rendered templatePatch must be a map");
       app = strategicMerge(app, patch ?? {}) as Json;
       // applyTemplatePatch restores the project: a patch can never move an app to another project.
