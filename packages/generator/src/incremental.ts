@@ -14,6 +14,7 @@ import type { ResolvedDeployment } from "@gitops/model";
 import { CACHE_DIR, codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
 import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
+import type { RenderedObject } from "./render.ts";
 import { OUTPUT_DIR, recover, scanTree, stageAndSwap, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
 
 /**
@@ -129,6 +130,20 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     for (const [path, hash, size] of entry.files) put(path, { hash, size });
     return entry;
   };
+  /** A fresh render's files, placed in the new tree, and the cache entry that lets the next run reuse them. */
+  const record = (all: readonly RenderedObject[], contents: readonly (readonly [string, string])[]) => {
+    const files: [string, string, number][] = [];
+    for (const [file, content] of contents) {
+      const t = { hash: hashText(content), size: Buffer.byteLength(content), content };
+      put(file, t);
+      files.push([file, t.hash, t.size]);
+    }
+    const objects = all.map((o): [string, string, string, string, string] => {
+      const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+      return [o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")];
+    });
+    return { files, objects };
+  };
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
   for (const d of estate.deployments) {
@@ -137,19 +152,9 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     let entry = reuse(key);
     if (!entry) {
       rendered++;
-      const files: [string, string, number][] = [];
-      const objects: [string, string, string, string, string][] = [];
       const all = renderDeployment(d);
       fresh.set(folderOf(d), all);
-      for (const o of all) {
-        const content = toYaml(o.object, o.sources);
-        const t = { hash: hashText(content), size: Buffer.byteLength(content), content };
-        put(o.file, t);
-        files.push([o.file, t.hash, t.size]);
-        const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
-        objects.push([o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")]);
-      }
-      entry = { files, objects };
+      entry = record(all, all.map((o) => [o.file, toYaml(o.object, o.sources)] as const));
     }
     deployments.set(key, entry);
     for (const [file, apiVersion, kind, name, namespace] of entry.objects) {
@@ -165,19 +170,8 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     let entry = reuse(key);
     if (!entry) {
       rendered++;
-      const files: [string, string, number][] = [];
-      const objects: [string, string, string, string, string][] = [];
       const all = renderDeployment(d);
-      for (const [file, content] of [...all.map((o) => [o.file, toYaml(o.object, o.sources)] as const), ...kustomizations(all)]) {
-        const t = { hash: hashText(content), size: Buffer.byteLength(content), content };
-        put(file, t);
-        files.push([file, t.hash, t.size]);
-      }
-      for (const o of all) {
-        const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
-        objects.push([o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")]);
-      }
-      entry = { files, objects };
+      entry = record(all, [...all.map((o) => [o.file, toYaml(o.object, o.sources)] as const), ...kustomizations(all)]);
     }
     deployments.set(key, entry);
     for (const [file, apiVersion, kind, name, namespace] of entry.objects) workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });

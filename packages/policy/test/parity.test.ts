@@ -66,7 +66,7 @@ describe("parity/allowed-differences", () => {
 });
 
 describe("parity of tier data: rollout health and alert rules", () => {
-  const rule = (file: string, i = 0) => cleanFixture().objects.find((o) => o.file === file)!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const rule = (file: string) => cleanFixture().objects.find((o) => o.file === file)!.object as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const rules = (o: Record<string, any>) => o.spec.groups[0].rules; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   it("passes what the tiers make differ: minReadySeconds, progressDeadlineSeconds, alert severity and for", () => {

@@ -46,6 +46,15 @@ export async function appsReport(root: string, options: { pullRequest?: Omit<Pul
   return { apps: sorted, previews, previewLabels, standalone: byWave, steps, findings, clusters: new Map(estate.accounts.map((a) => [a.cluster.server, a.cluster.name])), files };
 }
 
+/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
+function table(out: (line: string) => void, head: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+}
+
+/** The registered cluster an Application's destination names (by server, else by name), or null. */
+const clusterOf = (clusters: ReadonlyMap<string, string>, d: { readonly server?: string; readonly name?: string }) => clusters.get(d.server ?? "") ?? d.name ?? null;
+
 /** Standalone apps are ordered by ArgoCD's sync wave on their CR, in the root app (gated by argocd-cm's health check). */
 const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 const waveOf = (a: ExpandedApp) => (a.annotations[WAVE_ANNOTATION] === undefined ? null : Number(a.annotations[WAVE_ANNOTATION]));
@@ -70,7 +79,7 @@ export const appsCommand: Command = {
       const applications = apps.map((a) => ({
         name: a.name,
         project: a.project,
-        cluster: clusters.get(a.destination.server ?? "") ?? a.destination.name ?? null,
+        cluster: clusterOf(clusters, a.destination),
         destination: a.destination,
         path: a.source.path,
         wave: waveOf(a),
@@ -80,7 +89,7 @@ export const appsCommand: Command = {
       const platform = standalone.map((a) => ({
         name: a.name,
         project: a.project,
-        cluster: clusters.get(a.destination.server ?? "") ?? a.destination.name ?? null,
+        cluster: clusterOf(clusters, a.destination),
         destination: a.destination,
         sources: a.sources,
         wave: a.annotations[SYNC_WAVE] === undefined ? null : Number(a.annotations[SYNC_WAVE]),
@@ -93,21 +102,19 @@ export const appsCommand: Command = {
     const rows = apps.map((a) => [
       a.name,
       a.project,
-      clusters.get(a.destination.server ?? "") ?? a.destination.name ?? "?",
+      clusterOf(clusters, a.destination) ?? "?",
       a.destination.server ?? "",
       a.destination.namespace,
       a.source.path,
       String(waveOf(a) ?? ""),
       a.step === undefined ? "none" : String(a.step + 1),
     ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+    table(out, head, rows);
     if (standalone.length > 0) {
       out("\nSynced by the root app, in wave order (each wave waits for the previous one's health):");
       const sHead = ["NAME", "PROJECT", "CLUSTER", "NAMESPACE", "SOURCES", "WAVE"];
-      const sRows = standalone.map((a) => [a.name, a.project, clusters.get(a.destination.server ?? "") ?? a.destination.name ?? "?", a.destination.namespace, sourceOf(a), a.annotations[SYNC_WAVE] ?? ""]);
-      const sWidths = sHead.map((h, i) => Math.max(h.length, ...sRows.map((r) => r[i]!.length)));
-      for (const r of [sHead, ...sRows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(sWidths[i]!))).join("  "));
+      const sRows = standalone.map((a) => [a.name, a.project, clusterOf(clusters, a.destination) ?? "?", a.destination.namespace, sourceOf(a), a.annotations[SYNC_WAVE] ?? ""]);
+      table(out, sHead, sRows);
     }
     const used = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
     const perPullRequest = previews.length > 0 ? ` ${previews.length} more for each open pull request labelled ${previewLabels.join(", ")} (gitops apps --pr NUMBER).` : "";
@@ -157,7 +164,7 @@ async function previewsRun(root: string, values: Record<string, string | boolean
     const applications = previews.map((a) => ({
       name: a.name,
       project: a.project,
-      cluster: clusters.get(a.destination.server ?? "") ?? a.destination.name ?? null,
+      cluster: clusterOf(clusters, a.destination),
       destination: a.destination,
       path: a.source.path,
       revision: a.source.targetRevision ?? null,
@@ -174,14 +181,13 @@ async function previewsRun(root: string, values: Record<string, string | boolean
     const rows = previews.map((a) => [
       a.name,
       a.project,
-      clusters.get(a.destination.server ?? "") ?? a.destination.name ?? "?",
+      clusterOf(clusters, a.destination) ?? "?",
       a.destination.namespace,
       a.source.path,
       (a.source.targetRevision ?? "").slice(0, 12),
       ...(base ? [changed(a) ? "yes" : "no"] : []),
     ]);
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+    table(out, head, rows);
     const branchOf = previews[0]?.annotations[BRANCH_ANNOTATION];
     const differ = base ? ` ${previews.filter((a) => changed(a)).length} of them differ from ${baseRef!.slice(0, 12)}: what this pull request changes.` : "";
     out(`\n${previews.length} preview application${previews.length === 1 ? "" : "s"}${branchOf ? ` for ${branchOf}` : ""}, each syncing on its own; they and everything they deployed are deleted when the pull request closes or loses ${previewLabels.length === 1 ? "the label" : "a label"}.${differ}`);
