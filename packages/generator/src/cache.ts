@@ -18,7 +18,7 @@
  * A missing, stale or unreadable cache only costs time: any entry that cannot be verified is recomputed, and
  * `generate --check` and `check` (what CI runs) never read the cache.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { latestNs } from "./snapshot.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -29,7 +29,9 @@ const FORMAT = "gitops-generate-cache 2";
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
 
-export const hashText = (text: string | Buffer): string => createHash("sha1").update(text).digest("base64url");
+/** sha1, base64url: a content hash, not a security boundary (one-shot `crypto.hash` where Node has it: 20.12+). */
+export const hashText: (text: string | Buffer) => string =
+  typeof hash === "function" ? (text) => hash("sha1", text, "base64url") : (text) => createHash("sha1").update(text).digest("base64url");
 
 /** A file as recorded: its content hash, and its stat fields as a snapshot writes them (snapshot.ts). */
 export interface FileEntry {

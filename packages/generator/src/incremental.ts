@@ -7,7 +7,7 @@
  * Only modules that every path needs are imported up front; loading config, rendering and the documents are
  * imported when a run needs them, so the no-op path stays cheap.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { serialize as v8Serialize } from "node:v8";
 import type { ResolvedDeployment } from "@gitops/model";
@@ -89,18 +89,25 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const current = scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
   lap("cache parts read, generated/ scanned");
 
+  // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
+  // modules while this thread loads the config.
+  const { openRenderer, workerCount } = await import("./renderer.ts");
+  const estimate = 4 * countServices(root); // dev, staging, prod and a preview each, roughly
+  const prewarmed = (!parts.deployments || previous?.head.code !== code) && workerCount(estimate) > 0 ? openRenderer(workerCount(estimate)) : undefined;
   const [{ load }, { resolve }] = await Promise.all([import("./load.ts"), import("@gitops/model")]);
   lap("import load, model");
   const loaded = await load(root);
   lap("load config (bundle + evaluate)");
-  if (!loaded.sources) return { kind: "invalid", problems: loaded.problems };
-  const resolution = resolve(loaded.sources);
-  const problems = [...loaded.problems, ...(resolution.ok ? [] : resolution.problems)];
-  if (!resolution.ok || problems.length > 0) return { kind: "invalid", problems };
+  const resolution = loaded.sources ? resolve(loaded.sources) : undefined;
+  const problems = [...loaded.problems, ...(resolution && !resolution.ok ? resolution.problems : [])];
+  if (!resolution?.ok || problems.length > 0) {
+    await (await prewarmed)?.close();
+    return { kind: "invalid", problems };
+  }
   const estate = resolution.estate;
   lap("resolve");
 
-  const [{ renderDeployment, kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { applicationsOf, renderRunbook, runbookInputs, runbookPath }] = await Promise.all([
+  const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { applicationsOf, runbookInputs, runbookPath }] = await Promise.all([
     import("./render.ts"),
     import("./serialize.ts"),
     import("@gitops/docs"),
@@ -120,130 +127,108 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     if (target.has(path)) throw new Error(`two objects render to ${path}`);
     target.set(path, t);
   };
-  let rendered = 0;
-  /** The objects of the deployments rendered in this run, by folder (runbooks read them). */
-  const fresh = new Map<string, { file: string; object: Record<string, unknown> }[]>();
-  /** The previous run's files for a render key, placed in the new tree, when every one of them is still there. */
-  const reuse = (key: string) => {
+  /** The previous run's entry for a render key, when every one of its files is still there. */
+  const reusable = (key: string) => {
     const entry = parts.deployments?.get(key);
-    if (!entry || !entry.files.every(([path, hash]) => available(path, hash))) return undefined;
-    for (const [path, hash, size] of entry.files) put(path, { hash, size });
-    return entry;
+    return entry && entry.files.every(([path, hash]) => available(path, hash)) ? entry : undefined;
   };
-  /** A fresh render's files, placed in the new tree, and the cache entry that lets the next run reuse them. */
-  const record = (all: readonly RenderedObject[], contents: readonly (readonly [string, string])[]) => {
-    const files: [string, string, number][] = [];
-    for (const [file, content] of contents) {
-      const t = { hash: hashText(content), size: Buffer.byteLength(content), content };
-      put(file, t);
-      files.push([file, t.hash, t.size]);
-    }
-    const objects = all.map((o): [string, string, string, string, string] => {
-      const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
-      return [o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")];
-    });
-    return { files, objects };
-  };
+  // Every deployment and pull-request preview (packages/argocd/src/preview.ts), keyed on the code and its resolved
+  // data; those without a reusable entry are rendered, on worker threads when there are many. A preview folder's
+  // kustomization is read from its objects' content, so it is rendered with them and kept as one of their files; the
+  // folder stays out of `placed`, whose kustomizations know files only.
+  const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
-  for (const d of estate.deployments) {
-    const key = deploymentKey(code, d);
-    renderKeys.set(d, key);
-    let entry = reuse(key);
-    if (!entry) {
-      rendered++;
-      const all = renderDeployment(d);
-      fresh.set(folderOf(d), all);
-      entry = record(all, all.map((o) => [o.file, toYaml(o.object, o.sources)] as const));
+  // The render key: the code fingerprint and the resolved deployment serialized exactly (structured clone's format,
+  // which is also how a worker receives it).
+  const keyed = all.map((job) => {
+    const serialized = v8Serialize(job.deployment);
+    const key = hashText(Buffer.concat([Buffer.from(code), serialized]));
+    renderKeys.set(job.deployment, key);
+    return { job: { ...job, serialized, folder: folderOf(job.deployment) }, key, entry: reusable(key) };
+  });
+  const jobs = keyed.filter((k) => !k.entry).map((k) => k.job);
+  const wanted = workerCount(jobs.length);
+  const renderer = prewarmed && wanted > 0 ? await prewarmed : await openRenderer(wanted);
+  if (prewarmed && wanted === 0) await (await prewarmed).close();
+  try {
+    const renders = await renderer.render(jobs);
+    let r = 0;
+    for (const k of keyed) {
+      const entry = k.entry ?? renders[r++]!;
+      for (const [path, hash, size] of entry.files) put(path, k.entry ? { hash, size } : { hash, size, held: true });
+      deployments.set(k.key, entry);
+      for (const [file, apiVersion, kind, name, namespace] of entry.objects) {
+        if (!k.job.preview) placed.push({ file, sources: k.job.deployment.sources });
+        workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
+      }
     }
-    deployments.set(key, entry);
-    for (const [file, apiVersion, kind, name, namespace] of entry.objects) {
-      placed.push({ file, sources: d.sources });
-      workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
+    lap(`deployments (${jobs.length} rendered)`);
+    const argo = estateObjects(estate, workloads as never);
+    for (const o of argo) {
+      const content = toYaml(o.object, o.sources);
+      put(o.file, { hash: hashText(content), size: Buffer.byteLength(content), content });
+      placed.push(o);
     }
-  }
-  // Pull-request previews (packages/argocd/src/preview.ts), cached like deployments. A preview folder's kustomization
-  // is read from its objects' content, so it is rendered with them and kept as one of their files; the folder stays
-  // out of `placed`, whose kustomizations know files only.
-  for (const d of previewDeployments(estate)) {
-    const key = deploymentKey(code, d);
-    let entry = reuse(key);
-    if (!entry) {
-      rendered++;
-      const all = renderDeployment(d);
-      entry = record(all, [...all.map((o) => [o.file, toYaml(o.object, o.sources)] as const), ...kustomizations(all)]);
-    }
-    deployments.set(key, entry);
-    for (const [file, apiVersion, kind, name, namespace] of entry.objects) workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
-  }
-  lap(`deployments (${rendered} rendered)`);
-  const argo = estateObjects(estate, workloads as never);
-  for (const o of argo) {
-    const content = toYaml(o.object, o.sources);
-    put(o.file, { hash: hashText(content), size: Buffer.byteLength(content), content });
-    placed.push(o);
-  }
-  // As renderFiles: a folder's kustomization.yaml is set last and wins.
-  for (const [path, content] of kustomizations(placed)) target.set(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
-  // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
-  // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. One that
-  // changed reads its deployments' objects, rendering again those this run reused from the cache.
-  let runbooksRendered = 0;
-  const { contexts, applicationSets } = runbookInputs(estate, argo);
-  const stale: { ctx: (typeof contexts)[number]; key: string }[] = [];
-  for (const ctx of contexts) {
-    const keyed = { ...ctx, deployments: ctx.deployments.map((x) => ({ ...x, deployment: renderKeys.get(x.deployment) })) };
-    const key = hashText(Buffer.concat([Buffer.from(code), Buffer.from("\0runbook\0"), Buffer.from(applicationSets), v8Serialize(keyed)]));
-    const path = runbookPath(ctx.service.name);
-    const entry = parts.deployments?.get(key);
-    if (entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
-      put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
-      deployments.set(key, entry);
-    } else stale.push({ ctx, key });
-  }
-  lap(`runbook keys (${contexts.length - stale.length} reused)`);
-  if (stale.length > 0) {
-    const applications = applicationsOf(argo, stale.flatMap(({ ctx }) => ctx.deployments.map((x) => x.folder)));
-    for (const { ctx, key } of stale) {
-      runbooksRendered++;
-      const objects = new Map(ctx.deployments.map((x) => [x.folder, fresh.get(x.folder) ?? renderDeployment(x.deployment)]));
-      const content = renderRunbook(ctx, objects, applications);
+    // As renderFiles: a folder's kustomization.yaml is set last and wins.
+    for (const [path, content] of kustomizations(placed)) target.set(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
+    // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
+    // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. One that
+    // changed reads its deployments' objects, rendering again those this run reused from the cache.
+    const { contexts, applicationSets } = runbookInputs(estate, argo);
+    const stale: { ctx: (typeof contexts)[number]; key: string }[] = [];
+    for (const ctx of contexts) {
+      const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ ...x, deployment: renderKeys.get(x.deployment) })) };
+      const key = hashText(Buffer.concat([Buffer.from(code), Buffer.from("\0runbook\0"), Buffer.from(applicationSets), v8Serialize(keyedCtx)]));
       const path = runbookPath(ctx.service.name);
-      const entry: DeploymentEntry = { files: [[path, hashText(content), Buffer.byteLength(content)]], objects: [] };
-      put(path, { hash: entry.files[0]![1], size: entry.files[0]![2], content });
-      deployments.set(key, entry);
+      const entry = parts.deployments?.get(key);
+      if (entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
+        put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
+        deployments.set(key, entry);
+      } else stale.push({ ctx, key });
     }
-  }
-  lap(`runbooks (${runbooksRendered} rendered)`);
-  const readme = estateReadme(estate);
-  put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
-  const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  lap("argocd, kustomizations, README");
+    lap(`runbook keys (${contexts.length - stale.length} reused)`);
+    if (stale.length > 0) {
+      const applications = applicationsOf(argo, stale.flatMap(({ ctx }) => ctx.deployments.map((x) => x.folder)));
+      const files = await renderer.runbooks(
+        stale.map(({ ctx }) => ({ path: runbookPath(ctx.service.name), ctx, applications: ctx.deployments.flatMap((x) => applications.get(x.folder) ?? []) })),
+      );
+      stale.forEach(({ key }, i) => {
+        const [path, hash, size] = files[i]!;
+        put(path, { hash, size, held: true });
+        deployments.set(key, { files: [[path, hash, size]], objects: [] });
+      });
+    }
+    lap(`runbooks (${stale.length} rendered)`);
+    const readme = estateReadme(estate);
+    put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
+    const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    lap("argocd, kustomizations, README");
 
-  const diff = diffAgainst(current, sorted);
-  const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
-  const rootChanged = [...rootContent].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
-  const treeChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
+    const diff = diffAgainst(current, sorted);
+    const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
+    const rootChanged = [...rootContent].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
+    const treeChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
 
-  let tree = current.files;
-  let treeSnapshot = outputSnapshot;
-  lap("diff");
-  if (treeChanged) ({ tree, snapshot: treeSnapshot, spare } = stageAndSwap(root, cache, sorted, current, spare));
-  for (const path of rootChanged) writeAtomically(join(root, path), rootContent.get(path)!);
-  lap("tree staged and swapped");
+    let tree = current.files;
+    let treeSnapshot = outputSnapshot;
+    lap("diff");
+    if (treeChanged) ({ tree, snapshot: treeSnapshot, spare } = await stageAndSwap(root, cache, sorted, current, spare, (dir, paths) => renderer.write(dir, paths)));
+    for (const path of rootChanged) writeAtomically(join(root, path), rootContent.get(path)!);
+    lap("tree staged and swapped");
 
-  const summary: GenerateSummary = {
+    const summary: GenerateSummary = {
     environments: estate.environments.length,
     services: estate.services.length,
     objects: workloads.length + argo.length,
     diff,
     rootChanged,
     written: treeChanged || rootChanged.length > 0,
-  };
-  // The inputs fingerprint is recorded only when it covers everything the config imported this time.
-  const extra = loaded.inputs ? extraInputsOf(root, loaded.inputs) : undefined;
-  const sameExtra = extra !== undefined && extra.length === extraBefore.length && extra.every((p, i) => p === extraBefore[i]);
-  writeState(root, {
+    };
+    // The inputs fingerprint is recorded only when it covers everything the config imported this time.
+    const extra = loaded.inputs ? extraInputsOf(root, loaded.inputs) : undefined;
+    const sameExtra = extra !== undefined && extra.length === extraBefore.length && extra.every((p, i) => p === extraBefore[i]);
+    writeState(root, {
     code,
     inputs: sameExtra ? inputsBefore : null,
     extraInputs: extra ?? [],
@@ -253,13 +238,13 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     tree,
     spare,
     deployments,
-  });
-  lap("state written");
-  return { kind: "ok", summary };
+    });
+    lap("state written");
+    return { kind: "ok", summary };
+  } finally {
+    await renderer.close();
+  }
 }
-
-/** The render cache key: the code fingerprint and the resolved deployment, serialized exactly (structured clone). */
-const deploymentKey = (code: string, d: ResolvedDeployment) => hashText(Buffer.concat([Buffer.from(code), v8Serialize(d)]));
 
 function diffAgainst(current: ScannedTree, target: ReadonlyMap<string, TargetFile>): TreeDiff {
   const added: string[] = [];
@@ -274,6 +259,14 @@ function diffAgainst(current: ScannedTree, target: ReadonlyMap<string, TargetFil
   }
   for (const path of [...current.files.keys()].sort()) if (!target.has(path)) removed.push(path);
   return { added, changed: changedFiles, removed, unchanged };
+}
+
+function countServices(root: string): number {
+  try {
+    return readdirSync(join(root, "services")).length;
+  } catch {
+    return 0;
+  }
 }
 
 function writeAtomically(path: string, content: string): void {

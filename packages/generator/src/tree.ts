@@ -128,11 +128,15 @@ export function scanTree(dir: string, snapshotText: string, manifest: ReadonlyMa
   return { files, dirty, irregular, missing };
 }
 
-/** A file of the new tree: its hash and size, and its content when it was rendered this run. */
+/**
+ * A file of the new tree: its hash and size, and its content when it was rendered this run, in this thread
+ * (`content`) or by a renderer that writes it (`held`, renderer.ts).
+ */
 export interface TargetFile {
   readonly hash: string;
   readonly size: number;
   readonly content?: string;
+  readonly held?: boolean;
 }
 
 export interface Spare {
@@ -160,18 +164,20 @@ export function verifySpare(cache: string, spare: Spare, snapshotText: string, r
 
 /**
  * Builds the new tree in the staging folder and swaps it in: from the spare when there is one (patching only what
- * differs), else from scratch. Files with content are written; files without (unchanged deployments) are hard-linked
+ * differs), else from scratch. Files with content are written (`held` ones by `writeHeld`, on the renderers' threads);
+ * files without (unchanged deployments) are hard-linked
  * from generated/, where `current` shows they hold that hash. Then generated/ → previous, staging → generated/
  * (the same two renames as writeTree), and the previous tree becomes the next spare. Returns the new tree's
  * manifest and snapshot, and the new spare.
  */
-export function stageAndSwap(
+export async function stageAndSwap(
   root: string,
   cache: string,
   target: ReadonlyMap<string, TargetFile>,
   current: ScannedTree,
   spare: Spare | null,
-): { tree: Map<string, FileEntry>; snapshot: string; spare: Spare | null } {
+  writeHeld: (dir: string, paths: readonly string[]) => Promise<ReadonlyMap<string, string>> = async () => new Map(),
+): Promise<{ tree: Map<string, FileEntry>; snapshot: string; spare: Spare | null }> {
   const staging = join(root, STAGING);
   const output = join(root, OUTPUT_DIR);
   const have = new Map<string, FileEntry>(spare?.files ?? []);
@@ -228,6 +234,7 @@ export function stageAndSwap(
     if (!made.has(dir)) mkdirSync(join(staging, dir), { recursive: true }), made.add(dir);
   };
   const tree = new Map<string, FileEntry>();
+  const held: string[] = [];
   for (const [path, t] of target) {
     const existing = have.get(path);
     if (existing && existing.hash === t.hash) {
@@ -238,6 +245,11 @@ export function stageAndSwap(
     if (existing) unlinkStaged(path);
     else parent(path);
     let linked = false;
+    if (t.held) {
+      held.push(path);
+      tree.set(path, { hash: t.hash, stat: "" }); // the stat comes from the writer, below; set now to keep the order
+      continue;
+    }
     if (t.content !== undefined) {
       writeFileSync(full, t.content);
     } else {
@@ -254,6 +266,14 @@ export function stageAndSwap(
     const entry = { hash: t.hash, stat: statText(lstatSync(full, { bigint: true })) };
     tree.set(path, entry);
     if (linked && nextSpare.has(path)) nextSpare.set(path, entry);
+  }
+  if (held.length > 0) {
+    const stats = await writeHeld(staging, held);
+    for (const path of held) {
+      const stat = stats.get(path);
+      if (stat === undefined) throw new Error(`internal: ${path} was not written`);
+      tree.set(path, { hash: target.get(path)!.hash, stat });
+    }
   }
 
   const hadOutput = existsSync(output);
