@@ -15,7 +15,8 @@ import { CACHE_DIR, codeFingerprint, extraInputsOf, hashText, inputFingerprint, 
 import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedObject } from "./render.ts";
-import { OUTPUT_DIR, recover, scanTree, stageAndSwap, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
+import type { RenderJob } from "./renderer.ts";
+import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
 
 /**
  * With GITOPS_TIMING=1, each phase's wall time goes to stderr (what the README's "where the time goes" quotes);
@@ -107,7 +108,7 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const estate = resolution.estate;
   lap("resolve");
 
-  const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { applicationsOf, runbookInputs, runbookPath }] = await Promise.all([
+  const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await Promise.all([
     import("./render.ts"),
     import("./serialize.ts"),
     import("@gitops/docs"),
@@ -140,24 +141,32 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
   // The render key: the code fingerprint and the resolved deployment serialized exactly (structured clone's format,
-  // which is also how a worker receives it).
-  const keyed = all.map((job) => {
-    const serialized = v8Serialize(job.deployment);
-    const key = hashText(Buffer.concat([Buffer.from(code), serialized]));
-    renderKeys.set(job.deployment, key);
-    return { job: { ...job, serialized, folder: folderOf(job.deployment) }, key, entry: reusable(key) };
+  // which is also how a worker receives it). A run with new code (or no cache) can reuse nothing: it renders first
+  // and keys after, so that the workers start at once.
+  const warm = parts.deployments !== undefined && previous?.head.code === code;
+  const keyOf = (job: RenderJob) => hashText(Buffer.concat([Buffer.from(code), job.serialized()]));
+  const keyed = all.map(({ deployment, preview }) => {
+    let bytes: Uint8Array | undefined;
+    const job: RenderJob = { deployment, preview, folder: folderOf(deployment), serialized: () => (bytes ??= v8Serialize(deployment)) };
+    const key = warm ? keyOf(job) : undefined;
+    return { job, key, entry: key === undefined ? undefined : reusable(key) };
   });
   const jobs = keyed.filter((k) => !k.entry).map((k) => k.job);
   const wanted = workerCount(jobs.length);
   const renderer = prewarmed && wanted > 0 ? await prewarmed : await openRenderer(wanted);
   if (prewarmed && wanted === 0) await (await prewarmed).close();
+  // A tree built from nothing (no generated/ and no spare to patch) is written by the renderers as they go.
+  const writeTo = !spare && current.files.size === 0 ? stagingDir(root) : undefined;
   try {
-    const renders = await renderer.render(jobs);
+    const renders = await renderer.render(jobs, writeTo);
     let r = 0;
     for (const k of keyed) {
-      const entry = k.entry ?? renders[r++]!;
-      for (const [path, hash, size] of entry.files) put(path, k.entry ? { hash, size } : { hash, size, held: true });
-      deployments.set(k.key, entry);
+      const key = k.key ?? keyOf(k.job);
+      renderKeys.set(k.job.deployment, key);
+      const fresh = k.entry ? undefined : renders[r++]!;
+      const entry: DeploymentEntry = fresh ? { files: fresh.files, objects: fresh.objects } : k.entry!;
+      entry.files.forEach(([path, hash, size], i) => put(path, !fresh ? { hash, size } : fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
+      deployments.set(key, entry);
       for (const [file, apiVersion, kind, name, namespace] of entry.objects) {
         if (!k.job.preview) placed.push({ file, sources: k.job.deployment.sources });
         workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
@@ -176,10 +185,13 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. One that
     // changed reads its deployments' objects, rendering again those this run reused from the cache.
     const { contexts, applicationSets } = runbookInputs(estate, argo);
+    // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
+    // context then stands on it with its deployments' render keys and the names of their environments and accounts.
+    const shared = hashText(Buffer.concat([Buffer.from(code), Buffer.from("\0runbook\0"), Buffer.from(applicationSets), v8Serialize([estate.environments, estate.accounts])]));
     const stale: { ctx: (typeof contexts)[number]; key: string }[] = [];
     for (const ctx of contexts) {
-      const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ ...x, deployment: renderKeys.get(x.deployment) })) };
-      const key = hashText(Buffer.concat([Buffer.from(code), Buffer.from("\0runbook\0"), Buffer.from(applicationSets), v8Serialize(keyedCtx)]));
+      const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ folder: x.folder, deployment: renderKeys.get(x.deployment), environment: x.environment.name, account: x.account.name })) };
+      const key = hashText(Buffer.concat([Buffer.from(shared), v8Serialize(keyedCtx)]));
       const path = runbookPath(ctx.service.name);
       const entry = parts.deployments?.get(key);
       if (entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
@@ -189,13 +201,14 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     }
     lap(`runbook keys (${contexts.length - stale.length} reused)`);
     if (stale.length > 0) {
-      const applications = applicationsOf(argo, stale.flatMap(({ ctx }) => ctx.deployments.map((x) => x.folder)));
       const files = await renderer.runbooks(
-        stale.map(({ ctx }) => ({ path: runbookPath(ctx.service.name), ctx, applications: ctx.deployments.flatMap((x) => applications.get(x.folder) ?? []) })),
+        stale.map(({ ctx }) => ({ path: runbookPath(ctx.service.name), ctx })),
+        argo.filter((o) => o.object.kind === "ApplicationSet"),
+        writeTo,
       );
       stale.forEach(({ key }, i) => {
-        const [path, hash, size] = files[i]!;
-        put(path, { hash, size, held: true });
+        const [path, hash, size, stat] = files[i]!;
+        put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
         deployments.set(key, { files: [[path, hash, size]], objects: [] });
       });
     }

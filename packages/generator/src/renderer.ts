@@ -8,22 +8,23 @@
  * and results come back in job order. Deployments cross to a worker as the bytes the render key already hashed
  * (v8.serialize, structured clone's format), so they are serialized once.
  */
-import { lstatSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { deserialize } from "node:v8";
 import { Worker } from "node:worker_threads";
-import type { RunbookApplication, RunbookContext, RunbookObject } from "@gitops/docs";
+import type { RunbookContext, RunbookObject } from "@gitops/docs";
 import type { ResolvedDeployment } from "@gitops/model";
 import { hashText } from "./cache.ts";
 import { statText } from "./snapshot.ts";
 
-/** One deployment to render, with its v8 serialization; a preview's folder also gets its kustomization (read from its objects). */
+/** One deployment to render; a preview's folder also gets its kustomization (read from its objects). */
 export interface RenderJob {
   readonly deployment: ResolvedDeployment;
-  readonly serialized: Uint8Array;
+  /** Its v8 serialization (memoized: the render key hashes the same bytes). */
+  readonly serialized: () => Uint8Array;
   readonly folder: string;
   readonly preview: boolean;
 }
@@ -32,70 +33,95 @@ export interface RenderJob {
 export interface RenderedEntry {
   readonly files: readonly (readonly [string, string, number])[];
   readonly objects: readonly (readonly [string, string, string, string, string])[];
+  /** With `writeTo`: each file's stat text once written, in the order of `files`. */
+  readonly stats?: readonly string[];
 }
 
-/** One runbook to render, with the Applications that sync its folders. */
+/** A rendered runbook: [path, content hash, size], and its stat text when written at once (`writeTo`). */
+export type RenderedFile = readonly [string, string, number, string?];
+
+/** One runbook to render. */
 export interface RunbookJob {
   readonly path: string;
   readonly ctx: RunbookContext;
-  readonly applications: readonly RunbookApplication[];
 }
 
+/**
+ * Renders, then writes on request. With `writeTo` (a staging tree being built from nothing), each file is written
+ * there as soon as it is rendered, so writing overlaps rendering and no content is kept.
+ */
 export interface Renderer {
-  /** Renders each job; entries in job order. The renderer keeps the files' content and the objects. */
-  render(jobs: readonly RenderJob[]): Promise<RenderedEntry[]>;
-  /** Renders each runbook from the objects rendered here (rendering again those it does not hold); [path, hash, size] in job order. */
-  runbooks(jobs: readonly RunbookJob[]): Promise<(readonly [string, string, number])[]>;
+  /** Renders each job; entries in job order. The renderer keeps the files' content (unless written) and the objects. */
+  render(jobs: readonly RenderJob[], writeTo?: string): Promise<RenderedEntry[]>;
+  /**
+   * Renders each runbook from the objects rendered here (rendering again those it does not hold), in job order. Which
+   * Application syncs each folder comes from expanding `applicationSets` over the jobs' folders, also here.
+   */
+  runbooks(jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo?: string): Promise<RenderedFile[]>;
   /** Writes the held content of `paths` under `dir` (their parent folders exist): path → stat text, as snapshot.ts writes it. */
   write(dir: string, paths: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
-type Wire = { op: "render"; jobs: { serialized: Uint8Array; preview: boolean }[] } | { op: "runbooks"; jobs: RunbookJob[] } | { op: "write"; dir: string; paths: string[] };
+type Wire =
+  | { op: "render"; jobs: { serialized: Uint8Array; preview: boolean }[]; writeTo?: string }
+  | { op: "runbooks"; jobs: RunbookJob[]; applicationSets: readonly RunbookObject[]; writeTo?: string }
+  | { op: "write"; dir: string; paths: string[] };
 
 /** Renders in this thread: a worker's body, and the renderer of small runs (a worker takes ~0.8 s to start). */
 export async function localRenderer(): Promise<Renderer & { serve(message: Wire): Promise<unknown> }> {
-  const [{ kustomizations, renderDeployment, folderOf }, { toYaml }, { renderRunbook }] = await Promise.all([import("./render.ts"), import("./serialize.ts"), import("./runbooks.ts")]);
+  const [{ kustomizations, renderDeployment, folderOf }, { toYaml }, { applicationsOf, renderRunbook }] = await Promise.all([import("./render.ts"), import("./serialize.ts"), import("./runbooks.ts")]);
   const contents = new Map<string, string>();
   const objects = new Map<string, RunbookObject[]>();
   /** The deployments rendered here by folder: a worker's runbook jobs leave them out (see openRenderer). */
   const rendered = new Map<string, ResolvedDeployment>();
-  const keep = (path: string, content: string): readonly [string, string, number] => {
-    contents.set(path, content);
-    return [path, hashText(content), Buffer.byteLength(content)];
+  const made = new Set<string>();
+  /** Writes `content` to `dir/path`, its folder made when needed: the stat text. */
+  const writeOne = (dir: string, path: string, content: string) => {
+    const full = join(dir, path);
+    const parent = dirname(full);
+    if (!made.has(parent)) mkdirSync(parent, { recursive: true }), made.add(parent);
+    writeFileSync(full, content);
+    return statText(lstatSync(full, { bigint: true }));
   };
-  const render = (deployment: ResolvedDeployment, preview: boolean): RenderedEntry => {
+  const keep = (path: string, content: string, writeTo: string | undefined): RenderedFile => {
+    const file = [path, hashText(content), Buffer.byteLength(content)] as const;
+    if (writeTo === undefined) return contents.set(path, content), file;
+    return [...file, writeOne(writeTo, path, content)];
+  };
+  const render = (deployment: ResolvedDeployment, preview: boolean, writeTo: string | undefined): RenderedEntry => {
     const all = renderDeployment(deployment);
     const folder = folderOf(deployment);
-    objects.set(folder, all);
-    rendered.set(folder, deployment);
-    const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources)));
-    if (preview) for (const [path, content] of kustomizations(all)) files.push(keep(path, content));
+    // Kept for the service's runbook, which reads its deployments' objects (never a preview's).
+    if (!preview) objects.set(folder, all), rendered.set(folder, deployment);
+    const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
+    if (preview) for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
     const identities = all.map((o): [string, string, string, string, string] => {
       const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
       return [o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")];
     });
-    return { files, objects: identities };
+    return { files: files.map(([p, h, n]) => [p, h, n] as const), objects: identities, ...(writeTo !== undefined ? { stats: files.map((f) => f[3]!) } : {}) };
   };
-  const runbook = ({ path, ctx, applications }: RunbookJob) => {
-    const deployments = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? rendered.get(x.folder)! }));
-    for (const { folder, deployment } of deployments) if (!objects.has(folder)) objects.set(folder, renderDeployment(deployment));
-    return keep(path, renderRunbook({ ...ctx, deployments }, objects, new Map(applications.map((a) => [a.folder, a]))));
+  const runbooks = (jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo: string | undefined) => {
+    const applications = applicationsOf(applicationSets, jobs.flatMap((j) => j.ctx.deployments.map((x) => x.folder)));
+    return jobs.map(({ path, ctx }) => {
+      const deployments = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? rendered.get(x.folder)! }));
+      for (const { folder, deployment } of deployments) if (!objects.has(folder)) objects.set(folder, renderDeployment(deployment));
+      return keep(path, renderRunbook({ ...ctx, deployments }, objects, applications), writeTo);
+    });
   };
   const write = (dir: string, paths: readonly string[]) => {
     const stats = new Map<string, string>();
     for (const path of paths) {
       const content = contents.get(path);
       if (content === undefined) throw new Error(`internal: ${path} was not rendered by this renderer`);
-      const full = join(dir, path);
-      writeFileSync(full, content);
-      stats.set(path, statText(lstatSync(full, { bigint: true })));
+      stats.set(path, writeOne(dir, path, content));
     }
     return stats;
   };
   return {
-    render: async (jobs) => jobs.map((j) => render(j.deployment, j.preview)),
-    runbooks: async (jobs) => jobs.map(runbook),
+    render: async (jobs, writeTo) => jobs.map((j) => render(j.deployment, j.preview, writeTo)),
+    runbooks: async (jobs, applicationSets, writeTo) => runbooks(jobs, applicationSets, writeTo),
     write: async (dir, paths) => write(dir, paths),
     close: async () => {
       contents.clear();
@@ -103,15 +129,16 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       rendered.clear();
     },
     serve: async (m) =>
-      m.op === "render" ? m.jobs.map((j) => render(deserialize(j.serialized) as ResolvedDeployment, j.preview))
-      : m.op === "runbooks" ? m.jobs.map(runbook)
+      m.op === "render" ? m.jobs.map((j) => render(deserialize(j.serialized) as ResolvedDeployment, j.preview, m.writeTo))
+      : m.op === "runbooks" ? runbooks(m.jobs, m.applicationSets, m.writeTo)
       : write(m.dir, m.paths),
   };
 }
 
 /**
- * How many worker threads render `jobs` deployments: GITOPS_WORKERS when set (0: this thread), else none below
- * 400 jobs (starting workers costs more than they save) or on one core, else one per core, at most 4.
+ * How many worker threads render `jobs` deployments beside this thread: GITOPS_WORKERS when set (0: this thread
+ * only), else none below 400 jobs (starting a worker costs more than it saves) or on one core, else one per other
+ * core, at most 3.
  */
 export function workerCount(jobs: number): number {
   const set = process.env.GITOPS_WORKERS;
@@ -121,98 +148,88 @@ export function workerCount(jobs: number): number {
     return n;
   }
   const cores = Math.min(availableParallelism(), 4);
-  return cores < 2 || jobs < 400 ? 0 : cores;
+  return jobs < 400 ? 0 : cores - 1;
 }
 
 /**
- * A renderer of `workers` threads, or of this thread when 0 or when a worker cannot start (then the run is only
- * slower). Jobs are spread by service, so that a service's runbook is rendered where its deployments were.
+ * A renderer of this thread and `workers` worker threads (this thread only when a worker cannot start: the run is
+ * then only slower). Deployments are handed out in chunks of whole services to whichever thread is free (kinds
+ * differ in cost: a fixed split leaves a core idle at the end), and a service's runbook is rendered by the thread
+ * that rendered its deployments. A worker is kept two chunks ahead, so it never waits for this thread to finish its own.
  */
 export async function openRenderer(workers: number): Promise<Renderer> {
-  if (workers === 0) return localRenderer();
-  const pool = Array.from({ length: workers }, () => new Remote());
-  if (!(await Promise.all(pool.map((r) => r.ready))).every(Boolean)) {
-    await Promise.all(pool.map((r) => r.close()));
-    return localRenderer();
+  const local = await localRenderer();
+  if (workers === 0) return local;
+  const remotes = Array.from({ length: workers }, () => new Remote());
+  if (!(await Promise.all(remotes.map((r) => r.ready))).every(Boolean)) {
+    await Promise.all(remotes.map((r) => r.close()));
+    return local;
   }
-  const workerOf = new Map<string, number>();
+  const members: Renderer[] = [local, ...remotes];
+  const memberOf = new Map<string, number>();
   const ownerOf = new Map<string, number>();
-  const renderedBy = new Map<string, number>();
-  let next = 0;
-  const place = (service: string) => workerOf.get(service) ?? workerOf.set(service, next++ % workers).get(service)!;
-  /** Sends each worker its share of `jobs` in one message; results back in job order. */
-  const spread = async <J, R>(jobs: readonly J[], at: (job: J) => number, message: (share: J[], w: number) => Wire): Promise<R[]> => {
-    const shares = pool.map(() => ({ jobs: [] as J[], index: [] as number[] }));
+  const own = (m: number, files: readonly (readonly [string, ...unknown[]])[]) => {
+    for (const [path] of files) ownerOf.set(path, m);
+  };
+  /** Splits `jobs` by member, runs each share, and puts the results back in job order. */
+  const byMember = async <J, R>(jobs: readonly J[], at: (job: J) => number, run: (m: number, share: J[]) => Promise<R[]>): Promise<R[]> => {
+    const shares = members.map(() => ({ jobs: [] as J[], index: [] as number[] }));
     jobs.forEach((job, i) => {
       const share = shares[at(job)]!;
       share.jobs.push(job);
       share.index.push(i);
     });
     const out = new Array<R>(jobs.length);
-    await Promise.all(
-      shares.map(async (share, w) => {
-        if (share.jobs.length === 0) return;
-        const results = (await pool[w]!.call(message(share.jobs, w))) as R[];
-        results.forEach((r, k) => (out[share.index[k]!] = r));
-      }),
-    );
+    // The workers' shares are sent first: this thread's own share runs to its end once started.
+    const order = shares.map((_, m) => m).reverse();
+    await Promise.all(order.map(async (m) => shares[m]!.jobs.length > 0 && (await run(m, shares[m]!.jobs)).forEach((r, k) => (out[shares[m]!.index[k]!] = r))));
     return out;
   };
-  const own = (w: number, files: readonly (readonly [string, string, number])[]) => {
-    for (const [path] of files) ownerOf.set(path, w);
-  };
   return {
-    async render(jobs) {
-      // Handed out in chunks of whole services to whichever worker is free (kinds differ in cost, so a fixed split
-      // leaves one core idle at the end); a service stays with the worker that rendered it.
+    async render(jobs, writeTo) {
       const byService = new Map<string, number[]>();
       jobs.forEach((j, i) => (byService.get(j.deployment.service) ?? byService.set(j.deployment.service, []).get(j.deployment.service)!).push(i));
       const services = [...byService.keys()];
-      const chunk = Math.max(1, Math.ceil(services.length / (workers * 8)));
+      // The workers' lanes first: this thread's first chunk runs before the next lane starts.
+      const lanes = [...remotes.flatMap((_, r) => [r + 1, r + 1]), 0];
+      const chunk = Math.max(1, Math.ceil(services.length / (lanes.length * 12)));
       const out = new Array<RenderedEntry>(jobs.length);
       let taken = 0;
       await Promise.all(
-        pool.map(async (remote, w) => {
+        lanes.map(async (m) => {
           while (taken < services.length) {
             const mine = services.slice(taken, (taken += chunk));
+            for (const service of mine) memberOf.set(service, m);
             const index = mine.flatMap((service) => byService.get(service)!);
-            for (const service of mine) workerOf.set(service, w);
-            const entries = (await remote.call({ op: "render", jobs: index.map((i) => ({ serialized: jobs[i]!.serialized, preview: jobs[i]!.preview })) })) as RenderedEntry[];
-            entries.forEach((e, k) => {
+            (await members[m]!.render(index.map((i) => jobs[i]!), writeTo)).forEach((e, k) => {
               out[index[k]!] = e;
-              own(w, e.files);
-              renderedBy.set(jobs[index[k]!]!.folder, w);
+              own(m, e.files);
             });
+            // This thread's chunk resolved without the event loop running: let the workers' replies in.
+            if (m === 0) await new Promise(setImmediate);
           }
         }),
       );
       return out;
     },
-    async runbooks(jobs) {
-      // A deployment the worker rendered is left out of the message: it has it already.
-      const files = await spread<RunbookJob, readonly [string, string, number]>(
-        jobs,
-        (j) => place(j.ctx.service.name),
-        (share, w) => ({
-          op: "runbooks",
-          jobs: share.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => (renderedBy.get(x.folder) === w ? { ...x, deployment: undefined as never } : x)) } })),
-        }),
-      );
-      files.forEach((f, i) => own(place(jobs[i]!.ctx.service.name), [f]));
+    async runbooks(jobs, applicationSets, writeTo) {
+      let next = 0;
+      const at = (j: RunbookJob) => memberOf.get(j.ctx.service.name) ?? memberOf.set(j.ctx.service.name, next++ % members.length).get(j.ctx.service.name)!;
+      const files = await byMember(jobs, at, (m, share) => members[m]!.runbooks(share, applicationSets, writeTo));
+      files.forEach((f, i) => own(at(jobs[i]!), [f]));
       return files;
     },
     async write(dir, paths) {
-      const shares = pool.map(() => [] as string[]);
-      for (const path of paths) {
-        const w = ownerOf.get(path);
-        if (w === undefined) throw new Error(`internal: ${path} was not rendered by this renderer`);
-        shares[w]!.push(path);
-      }
-      const stats = await Promise.all(shares.map((share, w) => (share.length ? (pool[w]!.call({ op: "write", dir, paths: share }) as Promise<Map<string, string>>) : new Map<string, string>())));
-      return new Map(stats.flatMap((m) => [...m]));
+      const at = (path: string) => {
+        const m = ownerOf.get(path);
+        if (m === undefined) throw new Error(`internal: ${path} was not rendered by this renderer`);
+        return m;
+      };
+      const stats = await byMember(paths, at, async (m, share) => [...(await members[m]!.write(dir, share))]);
+      return new Map(stats);
     },
     async close() {
-      await Promise.all(pool.map((r) => r.close()));
+      await Promise.all(members.map((r) => r.close()));
     },
   };
 }
@@ -225,13 +242,15 @@ function tsxApi(): string {
 }
 
 /**
- * One worker thread running render-worker.ts. A worker does not inherit its parent's loader hooks, so it registers
- * tsx itself, from the copy this package resolves (any working directory). `ready` is false when it cannot start.
+ * One worker thread running render-worker.ts, as a Renderer. A worker does not inherit its parent's loader hooks, so
+ * it registers tsx itself, from the copy this package resolves (any working directory). `ready` is false when it
+ * cannot start. Deployments cross as their serialized bytes; a runbook's deployments the worker rendered do not cross again.
  */
-class Remote {
+class Remote implements Renderer {
   readonly ready: Promise<boolean>;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly folders = new Set<string>();
   private id = 0;
   private failed: Error | undefined;
 
@@ -258,7 +277,21 @@ class Remote {
     this.worker.on("exit", (code) => fail(new Error(`render worker exited with code ${code}`)));
   }
 
-  call(message: Wire): Promise<unknown> {
+  async render(jobs: readonly RenderJob[], writeTo?: string): Promise<RenderedEntry[]> {
+    for (const j of jobs) if (!j.preview) this.folders.add(j.folder);
+    return (await this.call({ op: "render", jobs: jobs.map((j) => ({ serialized: j.serialized(), preview: j.preview })), ...(writeTo ? { writeTo } : {}) })) as RenderedEntry[];
+  }
+
+  async runbooks(jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo?: string): Promise<RenderedFile[]> {
+    const slim = jobs.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => (this.folders.has(x.folder) ? { ...x, deployment: undefined as never } : x)) } }));
+    return (await this.call({ op: "runbooks", jobs: slim, applicationSets, ...(writeTo ? { writeTo } : {}) })) as RenderedFile[];
+  }
+
+  async write(dir: string, paths: readonly string[]): Promise<Map<string, string>> {
+    return (await this.call({ op: "write", dir, paths: [...paths] })) as Map<string, string>;
+  }
+
+  private call(message: Wire): Promise<unknown> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.id++;
     return new Promise((resolve, reject) => {

@@ -190,23 +190,22 @@ const valueMemo = new Map<string, string>();
 const MEMO_LIMIT = 200_000;
 const indentFree = (s: string) => !s.includes("\n") && !containsDocumentMarker(s);
 
+// (Looked up first: only indent-free strings are ever memoized, so a hit needs no test.)
 function keyString(s: string, indent: string): string {
-  if (!indentFree(s)) return stringifyString(s, indent, true);
   let out = keyMemo.get(s);
-  if (out === undefined) {
-    if (keyMemo.size > MEMO_LIMIT) keyMemo.clear();
-    keyMemo.set(s, (out = stringifyString(s, indent, true)));
-  }
+  if (out !== undefined) return out;
+  if (!indentFree(s)) return stringifyString(s, indent, true);
+  if (keyMemo.size > MEMO_LIMIT) keyMemo.clear();
+  keyMemo.set(s, (out = stringifyString(s, indent, true)));
   return out;
 }
 
 function valueString(s: string, indent: string): string {
-  if (!indentFree(s)) return stringifyString(s, indent, false);
   let out = valueMemo.get(s);
-  if (out === undefined) {
-    if (valueMemo.size > MEMO_LIMIT) valueMemo.clear();
-    valueMemo.set(s, (out = stringifyString(s, indent, false)));
-  }
+  if (out !== undefined) return out;
+  if (!indentFree(s)) return stringifyString(s, indent, false);
+  if (valueMemo.size > MEMO_LIMIT) valueMemo.clear();
+  valueMemo.set(s, (out = stringifyString(s, indent, false)));
   return out;
 }
 

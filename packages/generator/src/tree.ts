@@ -137,7 +137,12 @@ export interface TargetFile {
   readonly size: number;
   readonly content?: string;
   readonly held?: boolean;
+  /** Already written into the staging folder (a tree built from nothing, renderer.ts's `writeTo`): its stat text. */
+  readonly stat?: string;
 }
+
+/** Where the next tree is built before it is swapped in (cleared by `recover`). */
+export const stagingDir = (root: string): string => join(root, STAGING);
 
 export interface Spare {
   /** Folder name under the cache. */
@@ -236,6 +241,11 @@ export async function stageAndSwap(
   const tree = new Map<string, FileEntry>();
   const held: string[] = [];
   for (const [path, t] of target) {
+    if (t.stat !== undefined) {
+      if (spare) throw new Error(`internal: ${path} was written into a staging folder that the spare replaces`);
+      tree.set(path, { hash: t.hash, stat: t.stat });
+      continue;
+    }
     const existing = have.get(path);
     if (existing && existing.hash === t.hash) {
       tree.set(path, existing);
