@@ -19,12 +19,12 @@
  * `generate --check` and `check` (what CI runs) never read the cache.
  */
 import { createHash, hash } from "node:crypto";
-import { latestNs } from "./snapshot.ts";
+import { latestOf as latestStamp } from "./snapshot.ts";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 2";
+const FORMAT = "gitops-generate-cache 3";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -61,7 +61,8 @@ export interface StateHead {
   readonly snapshot: { readonly file: string; readonly hash: string; readonly latestNs: string };
   readonly tree: { readonly file: string; readonly hash: string };
   /** The previous tree, kept to be patched into the next one: its folder under the cache and its manifest. */
-  readonly spare: { readonly dir: string; readonly file: string; readonly hash: string } | null;
+  /** …with the latest mtime/ctime among its files (ns, decimal), as for the snapshot. */
+  readonly spare: { readonly dir: string; readonly file: string; readonly hash: string; readonly latestNs: string } | null;
   readonly deployments: { readonly file: string; readonly hash: string };
 }
 
@@ -153,14 +154,11 @@ export function writeState(
     return { file, hash: hashText(text) };
   };
   for (const path of state.tree.keys()) if (/[\t\n]/.test(path)) return; // not representable; the next run starts cold
-  let latest = 0n;
-  for (const e of state.tree.values()) {
-    const ns = latestNs(e.stat);
-    if (ns > latest) latest = ns;
-  }
+  const latestOf = (files: ReadonlyMap<string, FileEntry>) => latestStamp(Array.from(files.values(), (e) => e.stat));
+  const latest = latestOf(state.tree);
   const snapshot = part(`snapshot-${id}.txt`, state.snapshot);
   const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
-  const spare = state.spare ? { dir: state.spare.dir, ...part(`spare-${id}.tsv`, formatManifest(state.spare.files)) } : null;
+  const spare = state.spare ? { dir: state.spare.dir, ...part(`spare-${id}.tsv`, formatManifest(state.spare.files)), latestNs: String(latestOf(state.spare.files)) } : null;
   const deployments = part(`deployments-${id}.json`, JSON.stringify(Object.fromEntries(state.deployments)));
   const head: StateHead = {
     format: FORMAT,

@@ -9,14 +9,13 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { serialize as v8Serialize } from "node:v8";
 import type { ResolvedDeployment } from "@gitops/model";
 import { CACHE_DIR, codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
 import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedObject } from "./render.ts";
 import type { RenderJob } from "./renderer.ts";
-import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
+import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
 
 /**
  * With GITOPS_TIMING=1, each phase's wall time goes to stderr (what the README's "where the time goes" quotes);
@@ -49,24 +48,28 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   // Fingerprinted before anything is loaded: an edit made while this run loads makes the next run do the work again.
   const inputs = inputFingerprint(root, state?.head.extraInputs ?? []);
   lap("inputs fingerprint");
-  const now = await snapshotting;
-  lap("snapshot of generated/ (waited)");
   if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === inputs && rootFilesMatch(root, state.head.rootFiles)) {
-    let recorded: string | undefined;
-    try {
-      recorded = readPart(root, state.head.snapshot);
-    } catch {
-      recorded = undefined;
-    }
-    // Equal snapshots: no file added, removed, replaced or written since the last run wrote them (and none of
-    // them changed in the same instant as the manifest was written, when a stat could not tell).
-    lap("recorded snapshot read");
-    if (recorded === now && BigInt(state.head.snapshot.latestNs) < state.writtenAtNs) {
+    const now = await snapshotting;
+    lap("snapshot of generated/ (waited)");
+    if (untouched(root, state, now)) {
       const diff: TreeDiff = { added: [], changed: [], removed: [], unchanged: now ? now.split("\n").length - 1 : 0 };
       return { kind: "ok", summary: { ...state.head.summary, diff, rootChanged: [], written: false } };
     }
   }
-  return changed(root, code, inputs, state, now);
+  // Not a no-op: the snapshot is awaited only when the new tree is compared with it, after the config is loaded.
+  return changed(root, code, inputs, state, snapshotting);
+}
+
+/**
+ * Whether generated/ is exactly what the last run wrote: equal snapshots (no file added, removed, replaced or
+ * written since), none of them changed in the same instant as the manifest was written (when a stat could not tell).
+ */
+function untouched(root: string, state: State, now: string): boolean {
+  try {
+    return readPart(root, state.head.snapshot) === now && BigInt(state.head.snapshot.latestNs) < state.writtenAtNs;
+  } catch {
+    return false;
+  }
 }
 
 function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>): boolean {
@@ -79,16 +82,15 @@ function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>
   });
 }
 
-async function changed(root: string, code: string, inputsBefore: string, previous: State | undefined, outputSnapshot: string): Promise<GenerateResult> {
+async function changed(root: string, code: string, inputsBefore: string, previous: State | undefined, outputSnapshotting: Promise<string>): Promise<GenerateResult> {
   const cache = join(root, CACHE_DIR);
   const extraBefore = previous?.head.extraInputs ?? [];
+  // The spare's snapshot is taken beside this process (as generated/'s is) while it loads config and renders.
+  const spareSnapshotting = previous?.head.spare ? snapshot(join(cache, previous.head.spare.dir)) : undefined;
   const parts = previous ? readParts(root, previous.head) : {};
   const racyFrom = previous?.writtenAtNs ?? 0n;
-  // The spare's snapshot is taken beside this process while it loads config and renders.
   const spareDir = previous?.head.spare && parts.spare ? previous.head.spare.dir : undefined;
-  const spareSnapshotting = spareDir ? snapshot(join(cache, spareDir)) : undefined;
-  const current = scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
-  lap("cache parts read, generated/ scanned");
+  lap("cache parts read");
 
   // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
   // modules while this thread loads the config.
@@ -107,6 +109,9 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   }
   const estate = resolution.estate;
   lap("resolve");
+  const outputSnapshot = await outputSnapshotting;
+  const current = previous && parts.tree && untouched(root, previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
+  lap("generated/ scanned");
 
   const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await Promise.all([
     import("./render.ts"),
@@ -117,7 +122,8 @@ async function changed(root: string, code: string, inputsBefore: string, previou
 
   lap("import render, argocd, docs");
   // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
-  let spare: Spare | null = spareDir && spareSnapshotting ? verifySpare(cache, { dir: spareDir, files: parts.spare! }, await spareSnapshotting, racyFrom) : null;
+  let spare: Spare | null =
+    spareDir && spareSnapshotting ? verifySpare(cache, { dir: spareDir, files: parts.spare! }, await spareSnapshotting, racyFrom, BigInt(previous!.head.spare!.latestNs)) : null;
   lap("spare verified");
   const available = (path: string, hash: string) => current.files.get(path)?.hash === hash || spare?.files.get(path)?.hash === hash;
   const target = new Map<string, TargetFile>();
@@ -140,14 +146,14 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
-  // The render key: the code fingerprint and the resolved deployment serialized exactly (structured clone's format,
-  // which is also how a worker receives it). A run with new code (or no cache) can reuse nothing: it renders first
+  // The render key: the code fingerprint and the resolved deployment as JSON, which it is by construction (parsed
+  // by zod, resolved into plain data), and which, unlike v8.serialize, does not depend on how V8 happens to hold
+  // a string (one byte or two per character). A run with new code (or no cache) can reuse nothing: it renders first
   // and keys after, so that the workers start at once.
   const warm = parts.deployments !== undefined && previous?.head.code === code;
-  const keyOf = (job: RenderJob) => hashText(Buffer.concat([Buffer.from(code), job.serialized()]));
+  const keyOf = (job: RenderJob) => hashText(`${code}\0${JSON.stringify(job.deployment)}`);
   const keyed = all.map(({ deployment, preview }) => {
-    let bytes: Uint8Array | undefined;
-    const job: RenderJob = { deployment, preview, folder: folderOf(deployment), serialized: () => (bytes ??= v8Serialize(deployment)) };
+    const job: RenderJob = { deployment, preview, folder: folderOf(deployment) };
     const key = warm ? keyOf(job) : undefined;
     return { job, key, entry: key === undefined ? undefined : reusable(key) };
   });
@@ -187,11 +193,11 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     const { contexts, applicationSets } = runbookInputs(estate, argo);
     // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
     // context then stands on it with its deployments' render keys and the names of their environments and accounts.
-    const shared = hashText(Buffer.concat([Buffer.from(code), Buffer.from("\0runbook\0"), Buffer.from(applicationSets), v8Serialize([estate.environments, estate.accounts])]));
+    const shared = hashText(`${code}\0runbook\0${applicationSets}\0${JSON.stringify([estate.environments, estate.accounts])}`);
     const stale: { ctx: (typeof contexts)[number]; key: string }[] = [];
     for (const ctx of contexts) {
       const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ folder: x.folder, deployment: renderKeys.get(x.deployment), environment: x.environment.name, account: x.account.name })) };
-      const key = hashText(Buffer.concat([Buffer.from(shared), v8Serialize(keyedCtx)]));
+      const key = hashText(`${shared}\0${JSON.stringify(keyedCtx)}`);
       const path = runbookPath(ctx.service.name);
       const entry = parts.deployments?.get(key);
       if (entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {

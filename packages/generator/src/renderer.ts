@@ -5,15 +5,13 @@
  * contents never cross between threads: the main thread plans the tree from hashes, the renderers write it.
  *
  * The output does not depend on how many threads render: each deployment's files come from the same pure render,
- * and results come back in job order. Deployments cross to a worker as the bytes the render key already hashed
- * (v8.serialize, structured clone's format), so they are serialized once.
+ * and results come back in job order.
  */
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { deserialize } from "node:v8";
 import { Worker } from "node:worker_threads";
 import type { RunbookContext, RunbookObject } from "@gitops/docs";
 import type { ResolvedDeployment } from "@gitops/model";
@@ -23,8 +21,6 @@ import { statText } from "./snapshot.ts";
 /** One deployment to render; a preview's folder also gets its kustomization (read from its objects). */
 export interface RenderJob {
   readonly deployment: ResolvedDeployment;
-  /** Its v8 serialization (memoized: the render key hashes the same bytes). */
-  readonly serialized: () => Uint8Array;
   readonly folder: string;
   readonly preview: boolean;
 }
@@ -64,7 +60,7 @@ export interface Renderer {
 }
 
 type Wire =
-  | { op: "render"; jobs: { serialized: Uint8Array; preview: boolean }[]; writeTo?: string }
+  | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string }
   | { op: "runbooks"; jobs: RunbookJob[]; applicationSets: readonly RunbookObject[]; writeTo?: string }
   | { op: "write"; dir: string; paths: string[] };
 
@@ -129,7 +125,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       rendered.clear();
     },
     serve: async (m) =>
-      m.op === "render" ? m.jobs.map((j) => render(deserialize(j.serialized) as ResolvedDeployment, j.preview, m.writeTo))
+      m.op === "render" ? m.jobs.map((j) => render(j.deployment, j.preview, m.writeTo))
       : m.op === "runbooks" ? runbooks(m.jobs, m.applicationSets, m.writeTo)
       : write(m.dir, m.paths),
   };
@@ -244,7 +240,7 @@ function tsxApi(): string {
 /**
  * One worker thread running render-worker.ts, as a Renderer. A worker does not inherit its parent's loader hooks, so
  * it registers tsx itself, from the copy this package resolves (any working directory). `ready` is false when it
- * cannot start. Deployments cross as their serialized bytes; a runbook's deployments the worker rendered do not cross again.
+ * cannot start. A runbook's deployments that the worker rendered do not cross again.
  */
 class Remote implements Renderer {
   readonly ready: Promise<boolean>;
@@ -279,7 +275,7 @@ class Remote implements Renderer {
 
   async render(jobs: readonly RenderJob[], writeTo?: string): Promise<RenderedEntry[]> {
     for (const j of jobs) if (!j.preview) this.folders.add(j.folder);
-    return (await this.call({ op: "render", jobs: jobs.map((j) => ({ serialized: j.serialized(), preview: j.preview })), ...(writeTo ? { writeTo } : {}) })) as RenderedEntry[];
+    return (await this.call({ op: "render", jobs: jobs.map((j) => ({ deployment: j.deployment, preview: j.preview })), ...(writeTo ? { writeTo } : {}) })) as RenderedEntry[];
   }
 
   async runbooks(jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo?: string): Promise<RenderedFile[]> {

@@ -30,6 +30,30 @@ export function latestNs(stat: string): bigint {
   return a > b ? a : b;
 }
 
+/**
+ * The latest mtime or ctime among stat texts, in nanoseconds (0n for none): the same as the largest `latestNs`, at a
+ * tenth of the cost for a whole tree. A stamp as written here (`seconds.nnnnnnnnn`, no leading zeros) orders as
+ * text by length first; any other is converted exactly.
+ */
+export function latestOf(stats: Iterable<string>): bigint {
+  let best = "";
+  let exact = 0n;
+  for (const stat of stats) {
+    const a = stat.indexOf("\t");
+    const b = stat.indexOf("\t", a + 1);
+    const c = stat.indexOf("\t", b + 1);
+    for (const t of [stat.slice(a + 1, b), stat.slice(b + 1, c < 0 ? undefined : c)]) {
+      if (!STAMP.test(t)) {
+        const ns = latestNs(`0\t${t}\t${t}`);
+        if (ns > exact) exact = ns;
+      } else if (t.length > best.length || (t.length === best.length && t > best)) best = t;
+    }
+  }
+  const fast = best ? latestNs(`0\t${best}\t${best}`) : 0n;
+  return fast > exact ? fast : exact;
+}
+const STAMP = /^[1-9]\d*\.\d{9}$/;
+
 const typeOf = (st: BigIntStats) => (st.isFile() ? "f" : st.isSymbolicLink() ? "l" : "?");
 
 /** The snapshot of `dir` taken in this process. */

@@ -128,6 +128,11 @@ export function scanTree(dir: string, snapshotText: string, manifest: ReadonlyMa
   return { files, dirty, irregular, missing };
 }
 
+/** generated/ as the last run wrote it, when its snapshot shows it untouched since: the manifest, as is. */
+export function untouchedTree(manifest: Map<string, FileEntry>): ScannedTree {
+  return { files: manifest, dirty: [], irregular: new Set(), missing: 0 };
+}
+
 /**
  * A file of the new tree: its hash and size, and its content when it was rendered this run, in this thread
  * (`content`) or by a renderer that writes it (`held`, renderer.ts).
@@ -155,7 +160,9 @@ export interface Spare {
  * edit, also one made in place to a generated file that shares the inode through a hard link), that changed at or
  * after the manifest was written, or that the manifest does not know, is removed, so it is never reused.
  */
-export function verifySpare(cache: string, spare: Spare, snapshotText: string, racyFromNs: bigint): Spare {
+export function verifySpare(cache: string, spare: Spare, snapshotText: string, racyFromNs: bigint, latestRecordedNs: bigint): Spare {
+  // Untouched since it was recorded (the common case): the snapshot is what its manifest says, line for line.
+  if (latestRecordedNs < racyFromNs && snapshotText === snapshotOf(spare.files)) return spare;
   const dir = join(cache, spare.dir);
   const lines = parseSnapshot(snapshotText) ?? parseSnapshot(snapshotSync(dir))!;
   const files = new Map<string, FileEntry>();
@@ -296,6 +303,12 @@ export async function stageAndSwap(
     renameSync(join(root, PREVIOUS), join(cache, dir));
     result = { dir, files: nextSpare };
   }
-  const snapshot = [...tree].map(([path, e]) => `f\t${path}\t${e.stat}\n`).join("");
-  return { tree, snapshot, spare: result };
+  return { tree, snapshot: snapshotOf(tree), spare: result };
+}
+
+/** The snapshot (snapshot.ts) of a tree of regular files as a manifest records them, in its (sorted) order. */
+export function snapshotOf(files: ReadonlyMap<string, FileEntry>): string {
+  let out = "";
+  for (const [path, e] of files) out += `f\t${path}\t${e.stat}\n`;
+  return out;
 }
