@@ -8,12 +8,12 @@
  * plain fs). Figures are medians of --runs; nothing here is asserted: the numbers go in the README.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { makeEstate, REPO, serviceName } from "./lib/estate.ts";
 
-const REPO = resolve(import.meta.dirname, "..");
 const BIN = join(REPO, "packages/cli/src/bin.ts");
 const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, dir: { type: "string" }, sample: { type: "string" }, parallel: { type: "string" } } });
 const sizes = (values.sizes ?? "100,500,2000").split(",").map(Number);
@@ -45,43 +45,6 @@ const PROC_HWM = !GNU_TIME && existsSync("/proc/self/status");
 const HWM_HOOK = `data:text/javascript,${encodeURIComponent(
   `import{readFileSync,writeSync}from"node:fs";process.on("exit",()=>{const m=/VmHWM:\\s*(\\d+)/.exec(readFileSync("/proc/self/status","utf8"));if(m)writeSync(2,"\\n"+m[1]+"\\n")});`,
 )}`;
-const kinds = ["http", "http", "worker", "job"] as const;
-
-function service(i: number, s: number): string {
-  const kind = kinds[i % kinds.length]!;
-  const name = `svc-${String(i).padStart(5, "0")}`;
-  // Each service depends on the nearest earlier http service, so network policies have both directions.
-  const dep = i >= 4 ? `svc-${String(i - (i % 4) - 4).padStart(5, "0")}` : undefined;
-  const lines = [
-    `import { defineService } from "@gitops/model";`,
-    `export default defineService({`,
-    `  name: "${name}", kind: "${kind}", description: "Synthetic service ${i} of ${s}.",`,
-    `  team: "team-${i % 17}", costCenter: "cc-${1000 + (i % 17)}", image: "bench/${name}", version: "1.${i % 10}.0",`,
-    kind === "job" ? `  schedule: "${i % 60} 2 * * *",` : kind === "worker" ? `  health: { port: 9090 },` : `  port: 8080,`,
-    kind === "http" && i % 10 === 0 ? `  public: { host: "${name}" },` : "",
-    dep ? `  dependsOn: ["${dep}"],` : "",
-    `  config: { FEATURE_FLAG: "on", BATCH_SIZE: ${i % 100}, REGION: "eu-west-1" },`,
-    `  urls: { PARTNER_URL: "https://partner-${i}.{domain}/v1" },`,
-    `  secrets: { DATABASE_URL: { key: "${name}/database", property: "url" } },`,
-    `  environments: { dev: { version: "1.${i % 10}.1-rc.1" }, staging: {}, prod: {${kind === "job" ? "" : " replicas: 4 "}} },`,
-    `});`,
-  ];
-  return lines.filter(Boolean).join("\n") + "\n";
-}
-
-function makeEstate(s: number): string {
-  const root = mkdtempSync(join(base, `gitops-bench-${s}-`));
-  cpSync(join(REPO, "environments"), join(root, "environments"), { recursive: true });
-  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
-  writeFileSync(join(root, "pnpm-workspace.yaml"), "packages: []\n");
-  for (let i = 0; i < s; i++) {
-    const dir = join(root, "services", `svc-${String(i).padStart(5, "0")}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "service.ts"), service(i, s));
-  }
-  return root;
-}
-
 interface Run {
   output: string;
   seconds: number;
@@ -167,7 +130,7 @@ console.log(
     `Node ${process.version}; temp folder ${base} (${fsType(base)}); peak RSS via ${rssHow}\n`,
 );
 for (const s of sizes) {
-  const root = makeEstate(s);
+  const root = makeEstate(base, s);
   console.log(`S=${s}: estate in ${root}`);
   try {
     const n = s >= 2000 ? Math.min(runs, 2) : runs;
@@ -180,7 +143,7 @@ for (const s of sizes) {
     const noop = Array.from({ length: n }, () => ok(cli(root, "generate"), "no-op generate", s));
     console.log(`  no-op           ${noop.map((r) => r.seconds.toFixed(2)).join(", ")} s`);
     const one: Run[] = [];
-    const file = join(root, "services/svc-00001/service.ts");
+    const file = join(root, "services", serviceName(1), "service.ts");
     for (let i = 0; i < n; i++) {
       writeFileSync(file, readFileSync(file, "utf8").replace(/version: "1\.1\.\d+"/, `version: "1.1.${10 + i}"`));
       one.push(ok(cli(root, "generate"), "one-service generate", s));

@@ -78,7 +78,8 @@ describe("generate", () => {
 
     const prune = await gitops(root, ["generate"]);
     expect(prune.code).toBe(0);
-    expect(prune.stdout).toMatch(/^generated: 3 environments, 3 services, \d+ objects; files 0 written, \d+ unchanged, 2 removed; \d+\.\d\ds\n$/);
+    // Stray files cost no render: every deployment and runbook is reused from the cache.
+    expect(prune.stdout).toMatch(/^generated: 3 environments, 3 services, \d+ objects; files 0 written, \d+ unchanged, 2 removed; rendered 0\/\d+ deployments, 0\/3 runbooks; \d+\.\d\ds\n$/);
     expect(prune.stdout).toContain(`, ${await objectCount(root)} objects; files 0 written, ${fileCount(root)} unchanged, 2 removed;`);
     expect(existsSync(join(root, "generated/retired"))).toBe(false);
     expect(outputs(root)).toEqual(clean);
@@ -86,6 +87,7 @@ describe("generate", () => {
     const noop = await gitops(root, ["generate"]);
     expect(noop.code).toBe(0);
     expect(noop.stdout).toContain(`files 0 written, ${fileCount(root)} unchanged, 0 removed;`);
+    expect(noop.stdout).not.toContain("rendered"); // a no-op loads no config at all
     expect(outputs(root)).toEqual(clean);
   });
 });

@@ -53,6 +53,11 @@ export interface GenerateSummary {
   readonly rootChanged: readonly string[];
   /** False when generated/ already matched (nothing was written) or in check mode. */
   readonly written: boolean;
+  /**
+   * What an incremental run rendered (the rest it reused): deployments (previews included) and runbooks, of how
+   * many, and on how many worker threads besides the main one. Absent when nothing was loaded (a no-op) or in a full build.
+   */
+  readonly rendered?: { readonly deployments: number; readonly of: number; readonly runbooks: number; readonly runbooksOf: number; readonly workers: number };
 }
 
 export type GenerateResult =

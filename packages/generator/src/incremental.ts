@@ -237,26 +237,27 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     lap("tree staged and swapped");
 
     const summary: GenerateSummary = {
-    environments: estate.environments.length,
-    services: estate.services.length,
-    objects: workloads.length + argo.length,
-    diff,
-    rootChanged,
-    written: treeChanged || rootChanged.length > 0,
+      environments: estate.environments.length,
+      services: estate.services.length,
+      objects: workloads.length + argo.length,
+      diff,
+      rootChanged,
+      written: treeChanged || rootChanged.length > 0,
+      rendered: { deployments: jobs.length, of: all.length, runbooks: stale.length, runbooksOf: contexts.length, workers: renderer.workers },
     };
     // The inputs fingerprint is recorded only when it covers everything the config imported this time.
     const extra = loaded.inputs ? extraInputsOf(root, loaded.inputs) : undefined;
     const sameExtra = extra !== undefined && extra.length === extraBefore.length && extra.every((p, i) => p === extraBefore[i]);
     writeState(root, {
-    code,
-    inputs: sameExtra ? inputsBefore : null,
-    extraInputs: extra ?? [],
-    summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
-    rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
-    snapshot: treeSnapshot,
-    tree,
-    spare,
-    deployments,
+      code,
+      inputs: sameExtra ? inputsBefore : null,
+      extraInputs: extra ?? [],
+      summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
+      rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
+      snapshot: treeSnapshot,
+      tree,
+      spare,
+      deployments,
     });
     lap("state written");
     return { kind: "ok", summary };

@@ -47,6 +47,8 @@ export interface RunbookJob {
  * there as soon as it is rendered, so writing overlaps rendering and no content is kept.
  */
 export interface Renderer {
+  /** How many worker threads render besides this one (0 when it renders alone). */
+  readonly workers: number;
   /** Renders each job; entries in job order. The renderer keeps the files' content (unless written) and the objects. */
   render(jobs: readonly RenderJob[], writeTo?: string): Promise<RenderedEntry[]>;
   /**
@@ -58,6 +60,9 @@ export interface Renderer {
   write(dir: string, paths: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
+
+/** A thread of a renderer: this one's local renderer, or a worker. */
+type Member = Omit<Renderer, "workers">;
 
 type Wire =
   | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string }
@@ -116,6 +121,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     return stats;
   };
   return {
+    workers: 0,
     render: async (jobs, writeTo) => jobs.map((j) => render(j.deployment, j.preview, writeTo)),
     runbooks: async (jobs, applicationSets, writeTo) => runbooks(jobs, applicationSets, writeTo),
     write: async (dir, paths) => write(dir, paths),
@@ -161,7 +167,7 @@ export async function openRenderer(workers: number): Promise<Renderer> {
     await Promise.all(remotes.map((r) => r.close()));
     return local;
   }
-  const members: Renderer[] = [local, ...remotes];
+  const members: Member[] = [local, ...remotes];
   const memberOf = new Map<string, number>();
   const ownerOf = new Map<string, number>();
   const own = (m: number, files: readonly (readonly [string, ...unknown[]])[]) => {
@@ -182,6 +188,7 @@ export async function openRenderer(workers: number): Promise<Renderer> {
     return out;
   };
   return {
+    workers,
     async render(jobs, writeTo) {
       const byService = new Map<string, number[]>();
       jobs.forEach((j, i) => (byService.get(j.deployment.service) ?? byService.set(j.deployment.service, []).get(j.deployment.service)!).push(i));
@@ -242,7 +249,7 @@ function tsxApi(): string {
  * it registers tsx itself, from the copy this package resolves (any working directory). `ready` is false when it
  * cannot start. A runbook's deployments that the worker rendered do not cross again.
  */
-class Remote implements Renderer {
+class Remote implements Member {
   readonly ready: Promise<boolean>;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

@@ -1,6 +1,6 @@
 // The generator's light entry point (no config loading or rendering modules until a run needs them).
 import { generate } from "@gitops/generator/generate";
-import type { TreeDiff } from "@gitops/generator";
+import type { GenerateSummary, TreeDiff } from "@gitops/generator";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit-codes.ts";
 
@@ -35,7 +35,7 @@ export const generateCommand: Command = {
     const written = summary.written ? d.added.length + d.changed.length + summary.rootChanged.length : 0;
     out(
       `${check ? "generated/ is current" : "generated"}: ${summary.environments} environments, ${summary.services} services, ${summary.objects} objects; ` +
-        `files ${written} written, ${d.unchanged} unchanged, ${d.removed.length} removed; ${seconds}s`,
+        `files ${written} written, ${d.unchanged} unchanged, ${d.removed.length} removed; ${rendered(summary.rendered)}${seconds}s`,
     );
     return EXIT.ok;
   },
@@ -48,5 +48,9 @@ export function describeDiff(d: TreeDiff): string[] {
     ...d.removed.map((f) => `  removed  generated/${f}`),
   ];
 }
+
+/** "rendered 2/8000 deployments, 1/2000 runbooks; " (on N threads when workers helped), or nothing for a no-op. */
+const rendered = (r: GenerateSummary["rendered"]) =>
+  r ? `rendered ${r.deployments}/${r.of} deployments, ${r.runbooks}/${r.runbooksOf} runbooks${r.workers > 0 ? ` on ${r.workers + 1} threads` : ""}; ` : "";
 
 const counts = (d: TreeDiff) => `${d.added.length} to add, ${d.changed.length} to change, ${d.removed.length} to remove`;
