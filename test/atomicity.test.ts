@@ -1,12 +1,15 @@
 /**
- * generated/ is replaced atomically: a complete new tree is written to .generated.staging, then swapped in with
- * two renames (generated → .generated.previous, staging → generated). A run that crashed anywhere in between
- * leaves scratch folders behind; the next run must recover from them and never mix them into generated/.
+ * generated/ is replaced atomically. A big change writes a complete new tree to .generated.staging, then swaps it in
+ * with two renames (generated → .generated.previous, staging → generated). A small one is a patch: the new files and
+ * the plan go into .generated.journal first, then generated → .generated.patching, the plan is applied there, and
+ * .generated.patching → generated. A run that crashed anywhere in between leaves scratch folders behind; the next
+ * run must recover from them (finishing a patch whose plan was complete) and never mix them into generated/.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { generate } from "../packages/generator/src/index.ts";
+import { crashPoints } from "../packages/generator/src/tree.ts";
 import { estate, outputs } from "./support/estate.ts";
 
 async function generated(): Promise<{ root: string; clean: Map<string, Buffer> }> {
@@ -90,5 +93,63 @@ describe("atomic writes and recovery", () => {
     const before = outputs(root);
     expect((await generate(root, { check: true })).kind).toBe("ok");
     expect(outputs(root)).toEqual(before);
+  });
+
+  describe("a patch that crashed", () => {
+    afterEach(() => {
+      delete crashPoints.afterJournal;
+      delete crashPoints.afterMove;
+      delete crashPoints.midApply;
+    });
+    const crash = () => {
+      throw new Error("crash");
+    };
+    const bump = (root: string, version: string) => {
+      const service = join(root, "services/api/service.ts");
+      writeFileSync(service, readFileSync(service, "utf8").replace(/version: "[^"]+"/, `version: "${version}"`));
+    };
+
+    for (const point of ["afterJournal", "afterMove", "midApply"] as const) {
+      it(`${point}: the next run finds the old tree or finishes the new one, and ends exact`, async () => {
+        const { root, clean } = await generated();
+        bump(root, "1.0.1");
+        crashPoints[point] = crash;
+        await expect(generate(root)).rejects.toThrow("crash");
+        delete crashPoints[point];
+        // What a reader finds right after the crash: the old tree, or (once generated/ moved) none until recovery.
+        if (point === "afterJournal") expect(outputs(root)).toEqual(clean);
+        else expect(existsSync(join(root, "generated"))).toBe(false);
+        const result = await generate(root);
+        expect(result.kind).toBe("ok");
+        for (const scratch of [".generated.journal", ".generated.patching", ".generated.staging", ".generated.previous"]) expect(existsSync(join(root, scratch)), scratch).toBe(false);
+        expect(readFileSync(join(root, "generated/nonprod/staging/api/deployment.yaml"), "utf8")).toContain("image: registry.example.test/core/api:1.0.1\n");
+        // Exactly what a run without a crash writes.
+        const twin = (await generated()).root;
+        bump(twin, "1.0.1");
+        expect((await generate(twin)).kind).toBe("ok");
+        expect(outputs(root)).toEqual(outputs(twin));
+      });
+    }
+  });
+
+  it("never writes through a symbolic link put into generated/: a folder or a file replaced by one", async () => {
+    const { root } = await generated();
+    const outside = join(root, "outside");
+    mkdirSync(outside);
+    writeFileSync(join(outside, "deployment.yaml"), "mine\n");
+    writeFileSync(join(outside, "file.yaml"), "mine too\n");
+    // The staging folder of api replaced by a link to a folder outside generated/, one file by a link to a file.
+    rmSync(join(root, "generated/nonprod/staging/api"), { recursive: true });
+    symlinkSync(outside, join(root, "generated/nonprod/staging/api"));
+    rmSync(join(root, "generated/prod/prod/api/rollout.yaml"));
+    symlinkSync(join(outside, "file.yaml"), join(root, "generated/prod/prod/api/rollout.yaml"));
+    const service = join(root, "services/api/service.ts");
+    writeFileSync(service, readFileSync(service, "utf8").replace('version: "1.0.0"', 'version: "1.0.1"'));
+    expect((await generate(root)).kind).toBe("ok");
+    expect(readFileSync(join(outside, "deployment.yaml"), "utf8")).toBe("mine\n");
+    expect(readFileSync(join(outside, "file.yaml"), "utf8")).toBe("mine too\n");
+    expect(lstatSync(join(root, "generated/nonprod/staging/api")).isDirectory()).toBe(true);
+    expect(lstatSync(join(root, "generated/prod/prod/api/rollout.yaml")).isFile()).toBe(true);
+    expect(readFileSync(join(root, "generated/nonprod/staging/api/deployment.yaml"), "utf8")).toContain("api:1.0.1\n");
   });
 });

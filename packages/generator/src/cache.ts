@@ -12,19 +12,17 @@
  * - per deployment, keyed by a hash of the resolved deployment and the code fingerprint: the files its base
  *   rendered (path, content hash) and the kinds of its objects, so an edit to one service renders only that
  *   service's deployments;
- * - the previous tree (`spare-*`), which the next change patches into the new tree instead of writing every
- *   file again; its manifest says what each of its files holds.
  *
  * A missing, stale or unreadable cache only costs time: any entry that cannot be verified is recomputed, and
  * `generate --check` and `check` (what CI runs) never read the cache.
  */
 import { createHash, hash } from "node:crypto";
-import { latestOf as latestStamp } from "./snapshot.ts";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { latestOf } from "./snapshot.ts";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 3";
+const FORMAT = "gitops-generate-cache 4";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -61,8 +59,6 @@ export interface StateHead {
   readonly snapshot: { readonly file: string; readonly hash: string; readonly latestNs: string };
   readonly tree: { readonly file: string; readonly hash: string };
   /** The previous tree, kept to be patched into the next one: its folder under the cache and its manifest. */
-  /** …with the latest mtime/ctime among its files (ns, decimal), as for the snapshot. */
-  readonly spare: { readonly dir: string; readonly file: string; readonly hash: string; readonly latestNs: string } | null;
   readonly deployments: { readonly file: string; readonly hash: string };
 }
 
@@ -112,7 +108,7 @@ export function readState(root: string): State | undefined {
 }
 
 /** The parts a changing run needs; undefined parts could not be read whole (they are then rebuilt). */
-export function readParts(root: string, head: StateHead): { tree?: Map<string, FileEntry>; spare?: Map<string, FileEntry>; deployments?: Map<string, DeploymentEntry> } {
+export function readParts(root: string, head: StateHead): { tree?: Map<string, FileEntry>; deployments?: Map<string, DeploymentEntry> } {
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();
@@ -122,7 +118,6 @@ export function readParts(root: string, head: StateHead): { tree?: Map<string, F
   };
   return {
     tree: attempt(() => parseManifest(readPart(root, head.tree))),
-    spare: head.spare && existsSync(join(root, CACHE_DIR, head.spare.dir)) ? attempt(() => parseManifest(readPart(root, head.spare!))) : undefined,
     deployments: attempt(() => new Map(Object.entries(JSON.parse(readPart(root, head.deployments)) as Record<string, DeploymentEntry>))),
   };
 }
@@ -130,7 +125,7 @@ export function readParts(root: string, head: StateHead): { tree?: Map<string, F
 /**
  * Writes the state: each part under a new name first, then state.json (naming the parts and their hashes) by an
  * atomic rename, so a crash leaves either the old state or the new one. Whatever else is in the cache folder (older
- * parts, spare trees of crashed runs) is removed.
+ * parts, folders of older formats) is removed.
  */
 export function writeState(
   root: string,
@@ -142,7 +137,6 @@ export function writeState(
     rootFiles: Record<string, string>;
     snapshot: string;
     tree: ReadonlyMap<string, FileEntry>;
-    spare: { dir: string; files: ReadonlyMap<string, FileEntry> } | null;
     deployments: ReadonlyMap<string, DeploymentEntry>;
   },
 ): void {
@@ -154,11 +148,9 @@ export function writeState(
     return { file, hash: hashText(text) };
   };
   for (const path of state.tree.keys()) if (/[\t\n]/.test(path)) return; // not representable; the next run starts cold
-  const latestOf = (files: ReadonlyMap<string, FileEntry>) => latestStamp(Array.from(files.values(), (e) => e.stat));
-  const latest = latestOf(state.tree);
+  const latest = latestOf(Array.from(state.tree.values(), (e) => e.stat));
   const snapshot = part(`snapshot-${id}.txt`, state.snapshot);
   const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
-  const spare = state.spare ? { dir: state.spare.dir, ...part(`spare-${id}.tsv`, formatManifest(state.spare.files)), latestNs: String(latestOf(state.spare.files)) } : null;
   const deployments = part(`deployments-${id}.json`, JSON.stringify(Object.fromEntries(state.deployments)));
   const head: StateHead = {
     format: FORMAT,
@@ -169,12 +161,11 @@ export function writeState(
     rootFiles: state.rootFiles,
     snapshot: { ...snapshot, latestNs: String(latest) },
     tree,
-    spare,
     deployments,
   };
   writeFileSync(`${stateFile(root)}.tmp`, JSON.stringify(head));
   renameSync(`${stateFile(root)}.tmp`, stateFile(root));
-  const keep = new Set(["state.json", snapshot.file, tree.file, deployments.file, ...(spare ? [spare.file, spare.dir] : [])]);
+  const keep = new Set(["state.json", snapshot.file, tree.file, deployments.file]);
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 

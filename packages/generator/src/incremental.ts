@@ -2,7 +2,7 @@
  * `generate` with memory (see cache.ts): a run whose inputs and code are unchanged, over a generated/ that is
  * verifiably what the last run wrote, touches nothing and loads no config. Otherwise the config is loaded and
  * resolved as always, deployments whose resolved data (and the code) are unchanged are not rendered again, and
- * the new tree is built by patching the previous one, then swapped in whole (tree.ts).
+ * generated/ is patched where it differs, or built anew and swapped in when most of it does (tree.ts).
  *
  * Only modules that every path needs are imported up front; loading config, rendering and the documents are
  * imported when a run needs them, so the no-op path stays cheap.
@@ -10,12 +10,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ResolvedDeployment } from "@gitops/model";
-import { CACHE_DIR, codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
+import { codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
 import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
-import type { RenderedObject } from "./render.ts";
 import type { RenderJob } from "./renderer.ts";
-import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, verifySpare, type ScannedTree, type Spare, type TargetFile, type TreeDiff } from "./tree.ts";
+import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, type ScannedTree, type TargetFile, type TreeDiff } from "./tree.ts";
 
 /**
  * With GITOPS_TIMING=1, each phase's wall time goes to stderr (what the README's "where the time goes" quotes);
@@ -83,13 +82,9 @@ function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>
 }
 
 async function changed(root: string, code: string, inputsBefore: string, previous: State | undefined, outputSnapshotting: Promise<string>): Promise<GenerateResult> {
-  const cache = join(root, CACHE_DIR);
   const extraBefore = previous?.head.extraInputs ?? [];
-  // The spare's snapshot is taken beside this process (as generated/'s is) while it loads config and renders.
-  const spareSnapshotting = previous?.head.spare ? snapshot(join(cache, previous.head.spare.dir)) : undefined;
   const parts = previous ? readParts(root, previous.head) : {};
   const racyFrom = previous?.writtenAtNs ?? 0n;
-  const spareDir = previous?.head.spare && parts.spare ? previous.head.spare.dir : undefined;
   lap("cache parts read");
 
   // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
@@ -122,10 +117,8 @@ async function changed(root: string, code: string, inputsBefore: string, previou
 
   lap("import render, argocd, docs");
   // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
-  let spare: Spare | null =
-    spareDir && spareSnapshotting ? verifySpare(cache, { dir: spareDir, files: parts.spare! }, await spareSnapshotting, racyFrom, BigInt(previous!.head.spare!.latestNs)) : null;
-  lap("spare verified");
-  const available = (path: string, hash: string) => current.files.get(path)?.hash === hash || spare?.files.get(path)?.hash === hash;
+  /** A file of an earlier render is still there to reuse: generated/ holds it, as a regular file. */
+  const available = (path: string, hash: string) => current.files.get(path)?.hash === hash && !current.irregular.has(path);
   const target = new Map<string, TargetFile>();
   const deployments = new Map<string, DeploymentEntry>();
   const placed: { file: string; sources: readonly string[] }[] = [];
@@ -161,8 +154,8 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const wanted = workerCount(jobs.length);
   const renderer = prewarmed && wanted > 0 ? await prewarmed : await openRenderer(wanted);
   if (prewarmed && wanted === 0) await (await prewarmed).close();
-  // A tree built from nothing (no generated/ and no spare to patch) is written by the renderers as they go.
-  const writeTo = !spare && current.files.size === 0 ? stagingDir(root) : undefined;
+  // A tree built from nothing (no generated/) is written by the renderers as they go.
+  const writeTo = current.files.size === 0 ? stagingDir(root) : undefined;
   try {
     const renders = await renderer.render(jobs, writeTo);
     let r = 0;
@@ -232,7 +225,7 @@ async function changed(root: string, code: string, inputsBefore: string, previou
     let tree = current.files;
     let treeSnapshot = outputSnapshot;
     lap("diff");
-    if (treeChanged) ({ tree, snapshot: treeSnapshot, spare } = await stageAndSwap(root, cache, sorted, current, spare, (dir, paths) => renderer.write(dir, paths)));
+    if (treeChanged) ({ tree, snapshot: treeSnapshot } = await stageAndSwap(root, sorted, current, diff, (dir, paths) => renderer.write(dir, paths)));
     for (const path of rootChanged) writeAtomically(join(root, path), rootContent.get(path)!);
     lap("tree staged and swapped");
 
@@ -256,7 +249,6 @@ async function changed(root: string, code: string, inputsBefore: string, previou
       rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
       snapshot: treeSnapshot,
       tree,
-      spare,
       deployments,
     });
     lap("state written");

@@ -51,8 +51,9 @@ export function diffTrees(current: ReadonlyMap<string, string>, next: ReadonlyMa
 
 export const isEmptyDiff = (d: TreeDiff) => d.added.length + d.changed.length + d.removed.length === 0;
 
-/** Finishes or rolls back a swap a crashed run left behind, and clears its staging folder. */
+/** Finishes or rolls back a swap or patch a crashed run left behind, and clears its staging folder. */
 export function recover(root: string): void {
+  recoverPatch(root);
   const target = join(root, OUTPUT_DIR);
   const previous = join(root, PREVIOUS);
   if (!existsSync(target) && existsSync(previous)) renameSync(previous, target);
@@ -81,9 +82,17 @@ export function writeTree(root: string, files: ReadonlyMap<string, string>): voi
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Incremental writing. The new tree is still complete before it is swapped in with the same two renames; only the
-// way it is built changes: the previous tree (kept in the cache as a "spare") is patched where it differs, and
-// files whose content was not rendered this run are hard-linked from generated/, whose content was verified.
+// Incremental writing. A change of a few files patches generated/ in place through a journal; anything bigger builds
+// the new tree beside it and swaps it in as writeTree does. Either way a reader, and a run after a crash, finds the
+// old tree or the new one, never a mix:
+//
+// - patch: the new files are written into .generated.journal/files/ and the plan (what to put, remove) into
+//   .generated.journal/plan.json, last, by a rename; then generated/ → .generated.patching, the plan is applied
+//   there (renames and removals only), and .generated.patching → generated/. A crash before the first rename leaves
+//   generated/ as it was (the journal is dropped); after it, `recover` applies the plan again (each step can be
+//   repeated) and finishes the rename.
+// - build: every file of the new tree is written (or, unchanged, hard-linked from generated/) into
+//   .generated.staging, then generated/ → .generated.previous, staging → generated/.
 
 /** What a tree on disk holds: per file its content hash and stat, as found now. */
 export interface ScannedTree {
@@ -149,140 +158,191 @@ export interface TargetFile {
 /** Where the next tree is built before it is swapped in (cleared by `recover`). */
 export const stagingDir = (root: string): string => join(root, STAGING);
 
-export interface Spare {
-  /** Folder name under the cache. */
-  readonly dir: string;
-  readonly files: ReadonlyMap<string, FileEntry>;
+/** The snapshot (snapshot.ts) of a tree of regular files as a manifest records them, in its (sorted) order. */
+export function snapshotOf(files: ReadonlyMap<string, FileEntry>): string {
+  let out = "";
+  for (const [path, e] of files) out += `f\t${path}\t${e.stat}\n`;
+  return out;
 }
 
-/**
- * Checks the spare tree against its manifest by its snapshot, as generated/ is checked: a file whose stat moved (an
- * edit, also one made in place to a generated file that shares the inode through a hard link), that changed at or
- * after the manifest was written, or that the manifest does not know, is removed, so it is never reused.
- */
-export function verifySpare(cache: string, spare: Spare, snapshotText: string, racyFromNs: bigint, latestRecordedNs: bigint): Spare {
-  // Untouched since it was recorded (the common case): the snapshot is what its manifest says, line for line.
-  if (latestRecordedNs < racyFromNs && snapshotText === snapshotOf(spare.files)) return spare;
-  const dir = join(cache, spare.dir);
-  const lines = parseSnapshot(snapshotText) ?? parseSnapshot(snapshotSync(dir))!;
-  const files = new Map<string, FileEntry>();
-  for (const { type, path, stat } of lines) {
-    const known = spare.files.get(path);
-    if (known && type === "f" && known.stat === stat && latestNs(stat) < racyFromNs) files.set(path, known);
-    else rmSync(join(dir, path), { force: true, recursive: true });
-  }
-  return { dir: spare.dir, files };
-}
+/** Renderers write the files they hold (renderer.ts): under `dir`, whose parent folders exist; path → stat text. */
+export type HeldWriter = (dir: string, paths: readonly string[]) => Promise<ReadonlyMap<string, string>>;
 
 /**
- * Builds the new tree in the staging folder and swaps it in: from the spare when there is one (patching only what
- * differs), else from scratch. Files with content are written (`held` ones by `writeHeld`, on the renderers' threads);
- * files without (unchanged deployments) are hard-linked
- * from generated/, where `current` shows they hold that hash. Then generated/ → previous, staging → generated/
- * (the same two renames as writeTree), and the previous tree becomes the next spare. Returns the new tree's
- * manifest and snapshot, and the new spare.
+ * Writes `target` (every file of the new tree) over generated/, whose files `current` describes and from which
+ * `diff` was taken: a patch when only a few files change and the paths are plain, else a build. Returns the new
+ * tree's manifest and snapshot.
  */
 export async function stageAndSwap(
   root: string,
-  cache: string,
   target: ReadonlyMap<string, TargetFile>,
   current: ScannedTree,
-  spare: Spare | null,
-  writeHeld: (dir: string, paths: readonly string[]) => Promise<ReadonlyMap<string, string>> = async () => new Map(),
-): Promise<{ tree: Map<string, FileEntry>; snapshot: string; spare: Spare | null }> {
-  const staging = join(root, STAGING);
+  diff: TreeDiff,
+  writeHeld: HeldWriter = async () => new Map(),
+): Promise<{ tree: Map<string, FileEntry>; snapshot: string }> {
+  const plan = patchPlan(root, target, current, diff);
+  const tree = plan ? await patch(root, target, current, plan, writeHeld) : await buildAndSwap(root, target, current, writeHeld);
+  return { tree, snapshot: snapshotOf(tree) };
+}
+
+/** What a patch does to generated/: files to put (from the journal), files to remove, folders left empty to remove. */
+interface Plan {
+  readonly puts: readonly string[];
+  readonly removes: readonly string[];
+  readonly folders: readonly string[];
+}
+
+/** A patch is worth it below this share of the tree; above, writing the whole tree costs about the same. */
+const PATCH_SHARE = 0.1;
+
+/**
+ * The plan of a patch, or undefined when the tree must be built: generated/ missing, many files changing, a file
+ * already written into the staging folder, or a path whose folders are not plain folders (a symbolic link, a file
+ * where a folder must be, a folder where a file must be: a patch never follows or rearranges those).
+ */
+function patchPlan(root: string, target: ReadonlyMap<string, TargetFile>, current: ScannedTree, diff: TreeDiff): Plan | undefined {
   const output = join(root, OUTPUT_DIR);
-  const have = new Map<string, FileEntry>(spare?.files ?? []);
-  if (spare) renameSync(join(cache, spare.dir), staging);
-  else mkdirSync(staging, { recursive: true });
-
-  // The tree that becomes the next spare: generated/ as found. A hard link added to or removed from one of its
-  // inodes changes that inode's ctime, so such entries are stat'ed again to stay verifiable.
-  const nextSpare = new Map([...current.files].filter(([path]) => !current.irregular.has(path)));
-  const restat = (path: string) => {
-    const known = nextSpare.get(path);
-    if (!known) return;
-    try {
-      nextSpare.set(path, { hash: known.hash, stat: statText(lstatSync(join(output, path), { bigint: true })) });
-    } catch {
-      nextSpare.delete(path);
-    }
-  };
-  const unlinkStaged = (path: string) => {
-    const shared = have.get(path)?.stat.split("\t")[3] === nextSpare.get(path)?.stat.split("\t")[3];
-    rmSync(join(staging, path), { force: true });
-    have.delete(path);
-    if (shared) restat(path);
-  };
-
-  // Drop what the new tree does not hold: folders no target file lives in, then single files.
-  const dirs = new Set<string>();
-  for (const path of target.keys()) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) dirs.add(path.slice(0, at));
-  const gone = new Set<string>();
-  for (const path of [...have.keys()]) {
-    if (target.has(path)) continue;
-    let top: string | undefined;
+  const puts = [...diff.added, ...diff.changed];
+  if (!existsSync(output) || current.files.size === 0 || puts.length + diff.removed.length > PATCH_SHARE * Math.max(target.size, current.files.size)) return undefined;
+  if (puts.some((path) => target.get(path)!.stat !== undefined)) return undefined;
+  const checked = new Set<string>();
+  const plainFolders = (path: string) => {
     for (let at = path.indexOf("/"); at > 0; at = path.indexOf("/", at + 1)) {
       const dir = path.slice(0, at);
-      if (!dirs.has(dir)) {
-        top = dir;
-        break;
-      }
+      if (checked.has(dir)) continue;
+      const st = lstatSync(join(output, dir), { throwIfNoEntry: false });
+      if (st && !st.isDirectory()) return false;
+      checked.add(dir);
     }
-    if (top === undefined) unlinkStaged(path);
+    return true;
+  };
+  for (const path of puts) {
+    const st = lstatSync(join(output, path), { throwIfNoEntry: false });
+    if ((st && !st.isFile()) || !plainFolders(path)) return undefined;
+  }
+  if (!diff.removed.every(plainFolders)) return undefined;
+  // Folders that hold no file of the new tree go whole (with anything else in them).
+  const folders = new Set<string>();
+  for (const path of target.keys()) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) folders.add(path.slice(0, at));
+  const gone = new Set<string>();
+  const removes: string[] = [];
+  for (const path of diff.removed) {
+    let top: string | undefined;
+    for (let at = path.indexOf("/"); at > 0 && top === undefined; at = path.indexOf("/", at + 1)) if (!folders.has(path.slice(0, at))) top = path.slice(0, at);
+    if (top === undefined) removes.push(path);
+    else gone.add(top);
+  }
+  return { puts, removes, folders: [...gone].sort() };
+}
+
+const JOURNAL = ".generated.journal";
+const PATCHING = ".generated.patching";
+
+/** Where tests make a patch crash (a throw stands for the process dying there): unset, they do nothing. */
+export const crashPoints: { afterJournal?: () => void; afterMove?: () => void; midApply?: () => void } = {};
+
+async function patch(root: string, target: ReadonlyMap<string, TargetFile>, current: ScannedTree, plan: Plan, writeHeld: HeldWriter): Promise<Map<string, FileEntry>> {
+  const journal = join(root, JOURNAL);
+  const files = join(journal, "files");
+  rmSync(journal, { recursive: true, force: true });
+  mkdirSync(files, { recursive: true });
+  const made = new Set<string>([files]);
+  const held: string[] = [];
+  for (const path of plan.puts) {
+    const dir = dirname(join(files, path));
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true }), made.add(dir);
+    const t = target.get(path)!;
+    if (t.content !== undefined) writeFileSync(join(files, path), t.content);
+    else if (t.held) held.push(path);
+    else throw new Error(`internal: ${path} changes but has no content to write`);
+  }
+  if (held.length > 0) await writeHeld(files, held);
+  writeFileSync(join(journal, "plan.json.tmp"), JSON.stringify(plan));
+  renameSync(join(journal, "plan.json.tmp"), join(journal, "plan.json"));
+  crashPoints.afterJournal?.();
+  renameSync(join(root, OUTPUT_DIR), join(root, PATCHING));
+  crashPoints.afterMove?.();
+  applyPlan(root, plan);
+  const tree = new Map<string, FileEntry>();
+  const put = new Set(plan.puts);
+  for (const [path, t] of target)
+    tree.set(path, put.has(path) ? { hash: t.hash, stat: statText(lstatSync(join(root, PATCHING, path), { bigint: true })) } : current.files.get(path)!);
+  renameSync(join(root, PATCHING), join(root, OUTPUT_DIR));
+  rmSync(journal, { recursive: true, force: true });
+  return tree;
+}
+
+/** Applies a patch's plan to .generated.patching; every step can be repeated (what was moved is no longer in the journal). */
+function applyPlan(root: string, plan: Plan): void {
+  const tree = join(root, PATCHING);
+  const files = join(root, JOURNAL, "files");
+  for (const dir of plan.folders) rmSync(join(tree, dir), { recursive: true, force: true });
+  for (const path of plan.removes) rmSync(join(tree, path), { force: true });
+  plan.puts.forEach((path, i) => {
+    if (i === 1) crashPoints.midApply?.();
+    if (!existsSync(join(files, path))) return; // moved before a crash
+    mkdirSync(dirname(join(tree, path)), { recursive: true });
+    renameSync(join(files, path), join(tree, path));
+  });
+}
+
+/** Finishes a patch a crashed run left behind, or drops its journal when generated/ was not touched yet. */
+export function recoverPatch(root: string): void {
+  const journal = join(root, JOURNAL);
+  const patching = join(root, PATCHING);
+  if (existsSync(patching)) {
+    if (existsSync(join(root, OUTPUT_DIR))) rmSync(patching, { recursive: true, force: true }); // generated/ was made again by hand: it stays, and is regenerated
     else {
-      // (Files in it that share an inode with generated/ leave stale ctimes in the next spare's manifest: the next
-      // verifySpare drops them, which costs a rewrite, never a wrong file.)
-      if (!gone.has(top)) rmSync(join(staging, top), { recursive: true, force: true }), gone.add(top);
-      have.delete(path);
+      let plan: Plan | undefined;
+      try {
+        plan = JSON.parse(readFileSync(join(journal, "plan.json"), "utf8")) as Plan; // always written before generated/ moves
+      } catch {
+        plan = undefined; // (never): then nothing was applied either
+      }
+      if (plan) applyPlan(root, plan);
+      renameSync(patching, join(root, OUTPUT_DIR));
     }
   }
+  rmSync(journal, { recursive: true, force: true });
+}
 
+/**
+ * Builds the new tree in the staging folder and swaps it in: files with content are written (`held` ones by the
+ * renderers, on their threads; `stat` ones are there already), unchanged ones are hard-linked from generated/, where
+ * `current` shows they hold that hash. Then the same two renames as writeTree.
+ */
+async function buildAndSwap(root: string, target: ReadonlyMap<string, TargetFile>, current: ScannedTree, writeHeld: HeldWriter): Promise<Map<string, FileEntry>> {
+  const staging = join(root, STAGING);
+  const output = join(root, OUTPUT_DIR);
+  mkdirSync(staging, { recursive: true });
   const made = new Set<string>();
-  const parent = (path: string) => {
-    const at = path.lastIndexOf("/");
-    if (at < 0) return;
-    const dir = path.slice(0, at);
-    if (!made.has(dir)) mkdirSync(join(staging, dir), { recursive: true }), made.add(dir);
-  };
   const tree = new Map<string, FileEntry>();
   const held: string[] = [];
   for (const [path, t] of target) {
     if (t.stat !== undefined) {
-      if (spare) throw new Error(`internal: ${path} was written into a staging folder that the spare replaces`);
       tree.set(path, { hash: t.hash, stat: t.stat });
       continue;
     }
-    const existing = have.get(path);
-    if (existing && existing.hash === t.hash) {
-      tree.set(path, existing);
-      continue;
-    }
     const full = join(staging, path);
-    if (existing) unlinkStaged(path);
-    else parent(path);
-    let linked = false;
+    const dir = dirname(full);
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true }), made.add(dir);
     if (t.held) {
       held.push(path);
       tree.set(path, { hash: t.hash, stat: "" }); // the stat comes from the writer, below; set now to keep the order
       continue;
     }
-    if (t.content !== undefined) {
-      writeFileSync(full, t.content);
-    } else {
+    if (t.content !== undefined) writeFileSync(full, t.content);
+    else {
       const source = current.files.get(path);
       if (!source || source.hash !== t.hash || current.irregular.has(path)) throw new Error(`internal: no verified copy of ${path} to reuse`);
       try {
         linkSync(join(output, path), full);
-        linked = true;
       } catch {
         copyFileSync(join(output, path), full);
       }
     }
-    // Stat after writing: a hard link changes the inode's ctime, for generated/'s name of it too.
-    const entry = { hash: t.hash, stat: statText(lstatSync(full, { bigint: true })) };
-    tree.set(path, entry);
-    if (linked && nextSpare.has(path)) nextSpare.set(path, entry);
+    // Stat after writing: a hard link changes the inode's ctime.
+    tree.set(path, { hash: t.hash, stat: statText(lstatSync(full, { bigint: true })) });
   }
   if (held.length > 0) {
     const stats = await writeHeld(staging, held);
@@ -292,23 +352,8 @@ export async function stageAndSwap(
       tree.set(path, { hash: target.get(path)!.hash, stat });
     }
   }
-
-  const hadOutput = existsSync(output);
-  if (hadOutput) renameSync(output, join(root, PREVIOUS));
+  if (existsSync(output)) renameSync(output, join(root, PREVIOUS));
   renameSync(staging, output);
-  let result: Spare | null = null;
-  if (hadOutput) {
-    const dir = `spare-${process.pid}-${Date.now().toString(36)}`;
-    mkdirSync(cache, { recursive: true });
-    renameSync(join(root, PREVIOUS), join(cache, dir));
-    result = { dir, files: nextSpare };
-  }
-  return { tree, snapshot: snapshotOf(tree), spare: result };
-}
-
-/** The snapshot (snapshot.ts) of a tree of regular files as a manifest records them, in its (sorted) order. */
-export function snapshotOf(files: ReadonlyMap<string, FileEntry>): string {
-  let out = "";
-  for (const [path, e] of files) out += `f\t${path}\t${e.stat}\n`;
-  return out;
+  rmSync(join(root, PREVIOUS), { recursive: true, force: true });
+  return tree;
 }
