@@ -9,6 +9,8 @@
  * - a manifest of generated/ as last written: each file's content hash with its size, mtime and inode. A file
  *   whose size, mtime or inode differs, or whose mtime is not older than the manifest itself (a "racily clean"
  *   file, as git calls it), is read and hashed again: correctness never rests on a stat alone when in doubt;
+ * - per config file, its value as last evaluated and the hash of every file that evaluation read, so a run after an
+ *   edit to one service bundles and evaluates that file alone;
  * - per deployment, keyed by a hash of the resolved deployment and the code fingerprint: the files its base
  *   rendered (path, content hash) and the kinds of its objects, so an edit to one service renders only that
  *   service's deployments;
@@ -17,12 +19,14 @@
  * `generate --check` and `check` (what CI runs) never read the cache.
  */
 import { createHash, hash } from "node:crypto";
+import { deserialize, serialize } from "node:v8";
+import type { Evaluated } from "./load.ts";
 import { latestOf } from "./snapshot.ts";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 4";
+const FORMAT = "gitops-generate-cache 5";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -58,8 +62,10 @@ export interface StateHead {
   /** generated/'s snapshot as written, its manifest (hashes), and the latest mtime/ctime in it (ns, decimal). */
   readonly snapshot: { readonly file: string; readonly hash: string; readonly latestNs: string };
   readonly tree: { readonly file: string; readonly hash: string };
-  /** The previous tree, kept to be patched into the next one: its folder under the cache and its manifest. */
+  /** Render keys → the files and objects they rendered (deployments, previews, runbooks). */
   readonly deployments: { readonly file: string; readonly hash: string };
+  /** Config files → their values as evaluated, with the hashes of the files each read (load.ts `Evaluated`). */
+  readonly config: { readonly file: string; readonly hash: string };
 }
 
 export interface State {
@@ -108,7 +114,7 @@ export function readState(root: string): State | undefined {
 }
 
 /** The parts a changing run needs; undefined parts could not be read whole (they are then rebuilt). */
-export function readParts(root: string, head: StateHead): { tree?: Map<string, FileEntry>; deployments?: Map<string, DeploymentEntry> } {
+export function readParts(root: string, head: StateHead): { tree?: Map<string, FileEntry>; deployments?: Map<string, DeploymentEntry>; config?: Map<string, Evaluated> } {
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();
@@ -119,6 +125,10 @@ export function readParts(root: string, head: StateHead): { tree?: Map<string, F
   return {
     tree: attempt(() => parseManifest(readPart(root, head.tree))),
     deployments: attempt(() => new Map(Object.entries(JSON.parse(readPart(root, head.deployments)) as Record<string, DeploymentEntry>))),
+    config: attempt(() => {
+      const entries = JSON.parse(readPart(root, head.config)) as Record<string, { inputs: [string, string][]; value: string }>;
+      return new Map(Object.entries(entries).map(([file, e]) => [file, { inputs: e.inputs, value: deserialize(Buffer.from(e.value, "base64")) as unknown }]));
+    }),
   };
 }
 
@@ -138,6 +148,7 @@ export function writeState(
     snapshot: string;
     tree: ReadonlyMap<string, FileEntry>;
     deployments: ReadonlyMap<string, DeploymentEntry>;
+    config: ReadonlyMap<string, Evaluated>;
   },
 ): void {
   const dir = join(root, CACHE_DIR);
@@ -152,6 +163,8 @@ export function writeState(
   const snapshot = part(`snapshot-${id}.txt`, state.snapshot);
   const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
   const deployments = part(`deployments-${id}.json`, JSON.stringify(Object.fromEntries(state.deployments)));
+  // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), in base64.
+  const config = part(`config-${id}.json`, JSON.stringify(Object.fromEntries([...state.config].map(([file, e]) => [file, { inputs: e.inputs, value: serialize(e.value).toString("base64") }]))));
   const head: StateHead = {
     format: FORMAT,
     code: state.code,
@@ -162,10 +175,11 @@ export function writeState(
     snapshot: { ...snapshot, latestNs: String(latest) },
     tree,
     deployments,
+    config,
   };
   writeFileSync(`${stateFile(root)}.tmp`, JSON.stringify(head));
   renameSync(`${stateFile(root)}.tmp`, stateFile(root));
-  const keep = new Set(["state.json", snapshot.file, tree.file, deployments.file]);
+  const keep = new Set(["state.json", snapshot.file, tree.file, deployments.file, config.file]);
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
@@ -185,17 +199,18 @@ function filesUnder(root: string, dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** One hash over paths and contents. */
-function fingerprintFiles(base: string, paths: readonly string[]): string {
+/** One hash over paths and contents; each file's own hash into `hashes` when given (undefined: unreadable). */
+function fingerprintFiles(base: string, paths: readonly string[], hashes?: Map<string, string | undefined>): string {
   const h = createHash("sha1");
   for (const path of paths) {
-    let content: Buffer | string;
+    let hash: string | undefined;
     try {
-      content = readFileSync(join(base, path));
+      hash = hashText(readFileSync(join(base, path)));
     } catch {
-      content = "\0missing";
+      hash = undefined;
     }
-    h.update(path).update("\0").update(hashText(content)).update("\n");
+    hashes?.set(path, hash);
+    h.update(path).update("\0").update(hash ?? hashText("\0missing")).update("\n");
   }
   return h.digest("base64url");
 }
@@ -237,10 +252,13 @@ export function codeFingerprint(): string {
   return (codeFingerprintMemo = `${FORMAT}/${process.version}/${fingerprintFiles(CODE_ROOT, paths)}`);
 }
 
-/** Every input file of the config: all of environments/ and services/, plus the extra files the bundle named. */
-export function inputFingerprint(root: string, extraInputs: readonly string[]): string {
+/**
+ * Every input file of the config: all of environments/ and services/, plus the extra files the bundle named. With
+ * `hashes`, each file's content hash is recorded there too (what the config cache is checked against).
+ */
+export function inputFingerprint(root: string, extraInputs: readonly string[], hashes?: Map<string, string | undefined>): string {
   const paths = [...filesUnder(root, "environments"), ...filesUnder(root, "services"), ...extraInputs.filter((p) => !/^(environments|services)\//.test(p))];
-  return fingerprintFiles(root, paths);
+  return fingerprintFiles(root, paths, hashes);
 }
 
 /** Repository-relative paths of the bundle's inputs that lie outside environments/, services/ and node_modules/. */

@@ -45,7 +45,8 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   const code = codeFingerprint();
   lap("code fingerprint");
   // Fingerprinted before anything is loaded: an edit made while this run loads makes the next run do the work again.
-  const inputs = inputFingerprint(root, state?.head.extraInputs ?? []);
+  const hashes = new Map<string, string | undefined>();
+  const inputs = inputFingerprint(root, state?.head.extraInputs ?? [], hashes);
   lap("inputs fingerprint");
   if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === inputs && rootFilesMatch(root, state.head.rootFiles)) {
     const now = await snapshotting;
@@ -56,7 +57,7 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
     }
   }
   // Not a no-op: the snapshot is awaited only when the new tree is compared with it, after the config is loaded.
-  return changed(root, code, inputs, state, snapshotting);
+  return changed(root, code, inputs, hashes, state, snapshotting);
 }
 
 /**
@@ -81,7 +82,14 @@ function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>
   });
 }
 
-async function changed(root: string, code: string, inputsBefore: string, previous: State | undefined, outputSnapshotting: Promise<string>): Promise<GenerateResult> {
+async function changed(
+  root: string,
+  code: string,
+  inputsBefore: string,
+  hashes: Map<string, string | undefined>,
+  previous: State | undefined,
+  outputSnapshotting: Promise<string>,
+): Promise<GenerateResult> {
   const extraBefore = previous?.head.extraInputs ?? [];
   const parts = previous ? readParts(root, previous.head) : {};
   const racyFrom = previous?.writtenAtNs ?? 0n;
@@ -94,7 +102,17 @@ async function changed(root: string, code: string, inputsBefore: string, previou
   const prewarmed = (!parts.deployments || previous?.head.code !== code) && workerCount(estimate) > 0 ? openRenderer(workerCount(estimate)) : undefined;
   const [{ load }, { resolve }] = await Promise.all([import("./load.ts"), import("@gitops/model")]);
   lap("import load, model");
-  const loaded = await load(root);
+  // Config files are evaluated again only when a file they read changed (and the code is the same).
+  const hashOf = (path: string) => {
+    if (!hashes.has(path))
+      try {
+        hashes.set(path, hashText(readFileSync(join(root, path))));
+      } catch {
+        hashes.set(path, undefined);
+      }
+    return hashes.get(path);
+  };
+  const loaded = await load(root, { hashOf, ...(previous?.head.code === code && parts.config ? { reuse: parts.config } : {}) });
   lap("load config (bundle + evaluate)");
   const resolution = loaded.sources ? resolve(loaded.sources) : undefined;
   const problems = [...loaded.problems, ...(resolution && !resolution.ok ? resolution.problems : [])];
@@ -250,6 +268,7 @@ async function changed(root: string, code: string, inputsBefore: string, previou
       snapshot: treeSnapshot,
       tree,
       deployments,
+      config: loaded.evaluated ?? new Map(),
     });
     lap("state written");
     return { kind: "ok", summary };

@@ -10,9 +10,27 @@ import { errorText, plain, problem, type Problem, type SourceFile, type Sources 
 
 export const ESTATE_FILE = "environments/estate.ts";
 
+/**
+ * A config file's value as an earlier run evaluated it, with the content hash of every repository file that
+ * evaluation read (the file itself and what it imports, outside node_modules/): reusable while those are unchanged.
+ */
+export interface Evaluated {
+  readonly inputs: readonly (readonly [string, string])[];
+  readonly value: unknown;
+}
+
+export interface LoadOptions {
+  /** Values an earlier run evaluated (the incremental generate's cache): each is reused while its inputs are unchanged. */
+  readonly reuse?: ReadonlyMap<string, Evaluated>;
+  /** The content hash of a repository file (what `reuse` was keyed on), or undefined when it cannot be read. */
+  readonly hashOf?: (path: string) => string | undefined;
+}
+
 export interface Loaded {
   readonly sources: Sources | undefined;
   readonly problems: Problem[];
+  /** With `hashOf`: every file's value and inputs, for a later run's `reuse` (files imported one by one are left out). */
+  readonly evaluated?: ReadonlyMap<string, Evaluated>;
   /**
    * Every file the config bundle read (esbuild's metafile, paths relative to the root), when all config was loaded
    * as one bundle; absent when it was imported file by file. `generate` fingerprints these to skip no-op runs.
@@ -38,7 +56,12 @@ export function discover(root: string): { estate: string; environments: string[]
  * a missing default export — returns undefined, and `load` falls back to importing file by file, which names
  * the file that failed.
  */
-async function loadBundled(root: string, files: readonly string[], stalled: () => Promise<typeof STALLED>): Promise<{ values: Map<string, unknown>; inputs: string[] } | undefined> {
+async function loadBundled(
+  root: string,
+  files: readonly string[],
+  stalled: () => Promise<typeof STALLED>,
+): Promise<{ values: Map<string, unknown>; inputs: string[]; reads: (file: string) => string[] } | undefined> {
+  if (files.length === 0) return { values: new Map(), inputs: [], reads: () => [] };
   if (files.some((f) => !existsSync(join(root, f)))) return undefined;
   try {
     const { build } = await import("esbuild");
@@ -64,7 +87,14 @@ async function loadBundled(root: string, files: readonly string[], stalled: () =
       if (mod[`m${i}`] === undefined) return undefined;
       out.set(f, mod[`m${i}`]);
     }
-    return { values: out, inputs: Object.keys(result.metafile.inputs).filter((p) => p !== "gitops-config.ts" && !p.startsWith("<")) };
+    const graph = result.metafile.inputs;
+    /** The repository files (outside node_modules/, whose code the code fingerprint covers) that evaluating `file` read. */
+    const reads = (file: string) => {
+      const seen = new Set<string>([file]);
+      for (const path of seen) for (const i of graph[path]?.imports ?? []) if (!i.external && isRepositoryFile(i.path)) seen.add(i.path);
+      return [...seen].sort();
+    };
+    return { values: out, inputs: Object.keys(graph).filter((p) => p !== "gitops-config.ts" && !p.startsWith("<")), reads };
   } catch {
     return undefined;
   }
@@ -98,7 +128,9 @@ let loading = 0;
 let realExit: typeof process.exit = process.exit;
 
 /** Imports every config file, collecting a problem for each that fails instead of stopping at the first. */
-export async function load(root: string): Promise<Loaded> {
+const isRepositoryFile = (path: string) => !path.startsWith("..") && !path.startsWith("/") && !path.startsWith("<") && !path.split("/").includes("node_modules");
+
+export async function load(root: string, options: LoadOptions = {}): Promise<Loaded> {
   // Counted, so that overlapping loads (tests, long-lived processes) restore the real process.exit exactly once.
   if (loading++ === 0) {
     realExit = process.exit;
@@ -107,28 +139,42 @@ export async function load(root: string): Promise<Loaded> {
     }) as typeof process.exit;
   }
   try {
-    return await loadFiles(root);
+    return await loadFiles(root, options);
   } finally {
     if (--loading === 0) process.exit = realExit;
   }
 }
 
-async function loadFiles(root: string): Promise<Loaded> {
+async function loadFiles(root: string, options: LoadOptions): Promise<Loaded> {
   const detector = stallDetector();
   try {
-    return await loadAll(root, detector.stalled);
+    return await loadAll(root, detector.stalled, options);
   } finally {
     detector.stop();
   }
 }
 
-async function loadAll(root: string, stalled: () => Promise<typeof STALLED>): Promise<Loaded> {
+async function loadAll(root: string, stalled: () => Promise<typeof STALLED>, { reuse, hashOf }: LoadOptions): Promise<Loaded> {
   const files = discover(root);
   const problems: Problem[] = [];
-  const linked = symlinked(root, [files.estate, ...files.environments, ...files.services], problems);
-  const bundled = await loadBundled(root, [files.estate, ...files.environments, ...files.services].filter((f) => !linked.has(f)), stalled);
+  const all = [files.estate, ...files.environments, ...files.services];
+  const linked = symlinked(root, all, problems);
+  // Values whose every input is unchanged are reused; only the rest are bundled and evaluated.
+  const reused = new Map<string, Evaluated>();
+  if (reuse && hashOf)
+    for (const file of all) {
+      const entry = reuse.get(file);
+      if (entry && !linked.has(file) && entry.inputs.every(([path, hash]) => hashOf(path) === hash)) reused.set(file, entry);
+    }
+  const bundled = await loadBundled(root, all.filter((f) => !linked.has(f) && !reused.has(f)), stalled);
+  const evaluated = new Map<string, Evaluated>();
   const read = async (file: string): Promise<SourceFile | undefined> => {
     if (linked.has(file)) return undefined;
+    const earlier = reused.get(file);
+    if (earlier) {
+      evaluated.set(file, earlier);
+      return { file, value: earlier.value };
+    }
     // Boxed: an async function returning the export itself would look for its `then` (a proxy may throw there,
     // a promise would be awaited).
     const box = bundled ? { value: bundled.values.get(file) } : await importFile(file);
@@ -136,7 +182,12 @@ async function loadAll(root: string, stalled: () => Promise<typeof STALLED>): Pr
     // Read the export into plain data now, while process.exit is guarded: a getter runs here, once, or never.
     const data = plain(file, box.value);
     problems.push(...data.problems);
-    return data.problems.length > 0 ? undefined : { file, value: data.value };
+    if (data.problems.length > 0) return undefined;
+    if (bundled && hashOf) {
+      const inputs = bundled.reads(file).map((path) => [path, hashOf(path)] as const);
+      if (inputs.every((i): i is readonly [string, string] => i[1] !== undefined)) evaluated.set(file, { inputs, value: data.value });
+    }
+    return { file, value: data.value };
   };
   const importFile = async (file: string): Promise<{ value: unknown } | undefined> => {
     const path = join(root, file);
@@ -171,10 +222,12 @@ async function loadAll(root: string, stalled: () => Promise<typeof STALLED>): Pr
   const loaded = new Set([...environments, ...services].map((s) => s.file));
   const unloaded = [...files.environments, ...files.services].filter((f) => !loaded.has(f));
   // A broken estate.ts still lets every other file be checked: its problem is reported, and it counts as unloaded.
+  const inputs = bundled && linked.size === 0 ? [...new Set([...bundled.inputs, ...[...reused.values()].flatMap((e) => e.inputs.map(([path]) => path))])].sort() : undefined;
   return {
     sources: { estate: estate ?? { file: files.estate, value: undefined }, environments, services, unloaded: estate ? unloaded : [files.estate, ...unloaded] },
     problems,
-    ...(bundled && linked.size === 0 ? { inputs: bundled.inputs } : {}),
+    ...(inputs ? { inputs } : {}),
+    ...(hashOf ? { evaluated } : {}),
   };
 }
 

@@ -1,0 +1,74 @@
+/**
+ * The config cache (load.ts `reuse`): a file's earlier value stands only while every file its evaluation read is
+ * unchanged, through imports of other repository files; everything else is evaluated again, and what was reused is
+ * exactly what evaluating would give.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { hashText } from "../src/cache.ts";
+import { load, type Evaluated } from "../src/load.ts";
+
+const REPO = resolve(import.meta.dirname, "../../..");
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function estate(): string {
+  const root = mkdtempSync(join(tmpdir(), "gitops-load-cache-"));
+  made.push(root);
+  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
+  for (const dir of ["environments", "services"]) cpSync(join(REPO, "test/fixtures/minimal", dir), join(root, dir), { recursive: true });
+  return root;
+}
+
+const hashOf = (root: string) => (path: string) => {
+  try {
+    return hashText(readFileSync(join(root, path)));
+  } catch {
+    return undefined;
+  }
+};
+const valueOf = (loaded: Awaited<ReturnType<typeof load>>, file: string) =>
+  [...loaded.sources!.environments, ...loaded.sources!.services, loaded.sources!.estate].find((s) => s.file === file)?.value;
+
+describe("the config cache", () => {
+  it("records every file with what it read, and reuses a value only while those files are unchanged", async () => {
+    const root = estate();
+    mkdirSync(join(root, "shared"));
+    writeFileSync(join(root, "shared/team.ts"), `export const team = "payments";\n`);
+    const api = "services/api/service.ts";
+    writeFileSync(join(root, api), `import { team } from "../../shared/team.ts";\n${readFileSync(join(root, api), "utf8").replace(/team: "[^"]+"/, "team")}`);
+    const first = await load(root, { hashOf: hashOf(root) });
+    expect(first.problems).toEqual([]);
+    expect(first.evaluated!.get(api)!.inputs.map(([path]) => path)).toEqual(["services/api/service.ts", "shared/team.ts"]);
+    expect(first.evaluated!.size).toBe(1 + first.sources!.environments.length + first.sources!.services.length);
+
+    // A marked copy of the earlier values: whatever comes back marked was reused, not evaluated.
+    const marked = new Map<string, Evaluated>([...first.evaluated!].map(([file, e]) => [file, { ...e, value: { ...(e.value as object), description: `reused ${file}` } }]));
+    const again = await load(root, { hashOf: hashOf(root), reuse: marked });
+    for (const file of marked.keys()) expect((valueOf(again, file) as { description?: string }).description).toBe(`reused ${file}`);
+
+    // The imported file changes: the file importing it is evaluated again (and picks the change up); the rest stay.
+    writeFileSync(join(root, "shared/team.ts"), `export const team = "billing";\n`);
+    const edited = await load(root, { hashOf: hashOf(root), reuse: marked });
+    expect((valueOf(edited, api) as { team: string; description?: string }).team).toBe("billing");
+    expect((valueOf(edited, api) as { description?: string }).description).not.toBe(`reused ${api}`);
+    const others = [...marked.keys()].filter((f) => f !== api);
+    for (const file of others) expect((valueOf(edited, file) as { description?: string }).description).toBe(`reused ${file}`);
+    // What the next run may reuse is recorded for every file, the re-evaluated one with its new hashes.
+    expect(edited.evaluated!.get(api)!.inputs).toEqual([
+      ["services/api/service.ts", hashOf(root)("services/api/service.ts")],
+      ["shared/team.ts", hashOf(root)("shared/team.ts")],
+    ]);
+    // The bundle's inputs still name every repository file the config read, for the no-op fingerprint.
+    expect(edited.inputs).toEqual(expect.arrayContaining(["shared/team.ts", ...others]));
+  });
+
+  it("evaluates everything when given no hashes, and records nothing", async () => {
+    const root = estate();
+    const loaded = await load(root);
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.evaluated).toBeUndefined();
+  });
+});
