@@ -151,9 +151,8 @@ async function changed(
     return entry && entry.files.every(([path, hash]) => available(path, hash)) ? entry : undefined;
   };
   // Every deployment and pull-request preview (packages/argocd/src/preview.ts), keyed on the code and its resolved
-  // data; those without a reusable entry are rendered, on worker threads when there are many. A preview folder's
-  // kustomization is read from its objects' content, so it is rendered with them and kept as one of their files; the
-  // folder stays out of `placed`, whose kustomizations know files only.
+  // data; those without a reusable entry are rendered, on worker threads when there are many. A deployment's folder
+  // holds its objects only, so its kustomization is rendered (and cached) with them; `placed` lists the rest.
   const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
@@ -184,10 +183,7 @@ async function changed(
       const entry: DeploymentEntry = fresh ? { files: fresh.files, objects: fresh.objects } : k.entry!;
       entry.files.forEach(([path, hash, size], i) => put(path, !fresh ? { hash, size } : fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
       deployments.set(key, entry);
-      for (const [file, apiVersion, kind, name, namespace] of entry.objects) {
-        if (!k.job.preview) placed.push({ file, sources: k.job.deployment.sources });
-        workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
-      }
+      for (const [file, apiVersion, kind, name, namespace] of entry.objects) workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
     }
     lap(`deployments (${jobs.length} rendered)`);
     const argo = estateObjects(estate, workloads as never);
@@ -196,8 +192,9 @@ async function changed(
       put(o.file, { hash: hashText(content), size: Buffer.byteLength(content), content });
       placed.push(o);
     }
-    // As renderFiles: a folder's kustomization.yaml is set last and wins.
-    for (const [path, content] of kustomizations(placed)) target.set(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
+    // The estate's own folders get theirs here (a folder shared with a deployment would get two: never, by layout).
+    for (const [path, content] of kustomizations(placed)) put(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
+    lap("ArgoCD and platform objects, kustomizations");
     // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
     // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. One that
     // changed reads its deployments' objects, rendering again those this run reused from the cache.
@@ -233,7 +230,7 @@ async function changed(
     const readme = estateReadme(estate);
     put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
     const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    lap("argocd, kustomizations, README");
+    lap("README, tree sorted");
 
     const diff = diffAgainst(current, sorted);
     const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);

@@ -18,7 +18,7 @@ import type { ResolvedDeployment } from "@gitops/model";
 import { hashText } from "./cache.ts";
 import { statText } from "./snapshot.ts";
 
-/** One deployment to render; a preview's folder also gets its kustomization (read from its objects). */
+/** One deployment to render, into its own folder with its kustomization (a preview's reads its objects' content). */
 export interface RenderJob {
   readonly deployment: ResolvedDeployment;
   readonly folder: string;
@@ -96,7 +96,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     // Kept for the service's runbook, which reads its deployments' objects (never a preview's).
     if (!preview) objects.set(folder, all), rendered.set(folder, deployment);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
-    if (preview) for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
+    for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
     const identities = all.map((o): [string, string, string, string, string] => {
       const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
       return [o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")];
