@@ -1,12 +1,14 @@
 /**
  * SIGKILL at random points while the real CLI replaces generated/ in a synthetic estate of ~150 services: afterwards
  * generated/ must be exactly the old tree or exactly the new one (file maps compared), never a mix; the state a kill
- * leaves is put right by the next run's first step (`recover`), and a normal run converges and leaves no
- * .generated.staging or .generated.previous behind.
+ * leaves is put right by the next run's first step (`recover`), and a normal run converges and leaves no scratch
+ * folder behind. Both ways of writing are killed: a change of every service's version only (a few files per
+ * service: patched in place through .generated.journal and .generated.patching) and one that also moves every
+ * service to another team (every object's labels: built in .generated.staging and swapped).
  *
- * The kills are aimed at the write phase, where a mix could happen: each trial waits until the run has created
- * .generated.staging, then kills it after a random delay drawn from the write phase's measured length (×1.5, so
- * some kills land after the swap). CRASH_SERVICES, CRASH_TRIALS and CRASH_SEED override the defaults.
+ * The kills are aimed at the write phase, where a mix could happen: each trial waits until the run has created its
+ * staging folder or journal, then kills it after a random delay drawn from the write phase's measured length (×1.5,
+ * so some kills land after the swap). CRASH_SERVICES, CRASH_TRIALS and CRASH_SEED override the defaults.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -42,16 +44,16 @@ const tempRoot = () => {
 
 const BIN = join(REPO, "packages/cli/src/bin.ts");
 const SERVICES = Number(process.env.CRASH_SERVICES ?? 150);
-const TRIALS = Number(process.env.CRASH_TRIALS ?? 12);
+const TRIALS = Number(process.env.CRASH_TRIALS ?? 8);
 const SEED = Number(process.env.CRASH_SEED ?? 20261122);
 const VERSIONS = ["1.0.0", "2.0.0"] as const;
 type Version = (typeof VERSIONS)[number];
 
-const service = (i: number, version: string) => {
+const service = (i: number, version: string, team: string) => {
   const kind = ["http", "worker", "job"][i % 3]!;
   return `import { defineService } from "@gitops/model";
 export default defineService({
-  name: "svc-${i}", kind: "${kind}", description: "Crash-test service ${i}.", team: "team-${i % 7}", costCenter: "cc-${i % 5}",
+  name: "svc-${i}", kind: "${kind}", description: "Crash-test service ${i}.", team: "${team}-${i % 7}", costCenter: "cc-${i % 5}",
   image: "t/svc-${i}", version: "${version}",${kind === "job" ? ` schedule: "0 ${i % 24} * * *",` : ""}
   config: { N: ${i} }, secrets: { DB: { key: "svc-${i}/db" } },
   environments: { dev: {}, staging: {}, prod: {} },
@@ -70,20 +72,26 @@ const digest = (tree: ReadonlyMap<string, string>) => {
   return h.digest("hex");
 };
 
-describe("a generator killed mid-run", () => {
+const SCRATCH = [".generated.staging", ".generated.previous", ".generated.journal", ".generated.patching"];
+
+describe.each([
+  { change: "versions only", write: "patch", teams: ["team", "team"] },
+  { change: "versions and teams", write: "build", teams: ["team", "squad"] },
+])("a generator killed mid-run, $change ($write)", ({ write, teams }) => {
   it(`leaves the old tree or the new one, never a mix (${SERVICES} services, ${TRIALS} SIGKILL trials)`, { timeout: 900_000 }, async () => {
     const root = tempRoot();
     cpSync(join(REPO, "environments"), join(root, "environments"), { recursive: true });
     const writeServices = (version: Version) => {
       for (let i = 0; i < SERVICES; i++) {
         mkdirSync(join(root, "services", `svc-${i}`), { recursive: true });
-        writeFileSync(join(root, "services", `svc-${i}`, "service.ts"), service(i, version));
+        writeFileSync(join(root, "services", `svc-${i}`, "service.ts"), service(i, version, teams[VERSIONS.indexOf(version)]!));
       }
     };
     const generated = () => readTree(join(root, "generated"));
-    const scratch = () => [".generated.staging", ".generated.previous"].filter((d) => existsSync(join(root, d)));
+    const scratch = () => SCRATCH.filter((d) => existsSync(join(root, d)));
+    const writing = () => existsSync(join(root, write === "patch" ? ".generated.journal" : ".generated.staging"));
 
-    /** Runs the CLI; with `kill`, SIGKILLs it `kill(writeStart)` ms after .generated.staging appears. */
+    /** Runs the CLI; with `kill`, SIGKILLs it `kill.delay` ms after its write phase begins (staging folder or journal made). */
     const run = async (kill?: { after: "staged" | "swapped"; delay: number }) => {
       const child = spawn(process.execPath, ["--import", "tsx", BIN, "generate"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
@@ -94,7 +102,7 @@ describe("a generator killed mid-run", () => {
       let stagedAt = 0;
       let swappedAt = 0;
       while (!done) {
-        const staged = existsSync(join(root, ".generated.staging"));
+        const staged = writing();
         if (staged && !stagedAt) {
           stagedAt = performance.now();
           if (kill?.after === "staged") {
@@ -122,11 +130,12 @@ describe("a generator killed mid-run", () => {
       writeServices(version);
       const r = await run();
       expect(r.code, `generate ${version}: ${r.stderr}`).toBe(0);
-      writeMs = Math.max(writeMs, r.writeMs);
+      if (version !== VERSIONS[0]) writeMs = r.writeMs; // the first run builds from nothing; the second writes as the trials will
       const tree = generated();
       trees[version] = { tree, digest: digest(tree) };
     }
     expect(trees["1.0.0"].digest).not.toBe(trees["2.0.0"].digest);
+    expect(writeMs, "the write phase was measured").toBeGreaterThan(0);
     const files = trees["2.0.0"].tree.size;
 
     const random = prng(SEED);
@@ -149,9 +158,14 @@ describe("a generator killed mid-run", () => {
           throw new Error(`${where}: generated/ is neither tree: ${mixed} of ${after.size} files differ from the old one`);
         }
         outcomes[d === trees[current].digest ? "old" : "new"]++;
-      } else {
+      } else if (write === "build") {
         // Killed between the two renames: the old tree is parked whole, the new one staged whole.
         expect(digest(readTree(join(root, ".generated.previous"))), where).toBe(trees[current].digest);
+        outcomes.parked++;
+      } else {
+        // Killed while the plan was applied: the tree is in .generated.patching with the complete journal beside it.
+        expect(existsSync(join(root, ".generated.patching")), where).toBe(true);
+        expect(existsSync(join(root, ".generated.journal/plan.json")), where).toBe(true);
         outcomes.parked++;
       }
 
@@ -175,7 +189,7 @@ describe("a generator killed mid-run", () => {
     // phase short), so the split is reported, not asserted: asserting it made the test flaky on a loaded machine.
     expect(outcomes.old + outcomes.new + outcomes.parked, JSON.stringify(outcomes)).toBe(TRIALS);
     console.log(
-      `crash: ${SERVICES} services (${files} files), ${TRIALS} SIGKILL trials (seed ${SEED}, write phase ~${writeMs.toFixed(0)} ms): ` +
+      `crash (${write}): ${SERVICES} services (${files} files), ${TRIALS} SIGKILL trials (seed ${SEED}, write phase ~${writeMs.toFixed(0)} ms): ` +
         `${outcomes.old} left the old tree, ${outcomes.new} the new one, ${outcomes.parked} parked between the renames; never a mix`,
     );
   });
