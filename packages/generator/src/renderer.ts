@@ -74,7 +74,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
   const [{ kustomizations, renderDeployment, folderOf }, { toYaml }, { applicationsOf, renderRunbook }] = await Promise.all([import("./render.ts"), import("./serialize.ts"), import("./runbooks.ts")]);
   const contents = new Map<string, string>();
   const objects = new Map<string, RunbookObject[]>();
-  /** The deployments rendered here by folder: a worker's runbook jobs leave them out (see openRenderer). */
+  /** The deployments rendered here by folder: a worker's runbook jobs leave them out (see Remote.runbooks). */
   const rendered = new Map<string, ResolvedDeployment>();
   const made = new Set<string>();
   /** Writes `content` to `dir/path`, its folder made when needed: the stat text. */
