@@ -1,7 +1,7 @@
 /**
  * Rendering on worker threads (renderer.ts) must not change a byte: the same estate generated in this thread and on
- * workers, through each way a tree gets built (from nothing, written as it renders; over an existing tree without a
- * spare, written at the swap; patched into the spare), is exactly what a full build writes. And what the cache keys
+ * workers, through each way a tree gets written (built from nothing, written as it renders; rebuilt over an existing
+ * tree, written at the swap; patched in place), is exactly what a full build writes. And what the cache keys
  * stand on must be stable from run to run, so an edit re-renders only what it changed.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -45,7 +45,7 @@ async function expectExact(root: string) {
 const bump = (root: string, i: number, version: string) => writeFileSync(join(root, "services", `svc-${String(i).padStart(5, "0")}`, "service.ts"), serviceSource(i, S, version));
 
 describe("rendering on worker threads", () => {
-  it("writes exactly what a full build writes: from nothing, over a tree without a spare, and into the spare", { timeout: 120_000 }, async () => {
+  it("writes exactly what a full build writes: from nothing, rebuilt over an existing tree, and patched", { timeout: 120_000 }, async () => {
     const root = estate();
     const fresh = await run(root, 2);
     expect(fresh.rendered).toMatchObject({ workers: 2, runbooks: S, runbooksOf: S });
@@ -61,7 +61,15 @@ describe("rendering on worker threads", () => {
     expect(cold.diff.added).toEqual([]);
     await expectExact(root);
 
-    // Warm, twice (the second patches the spare the first left): only the edited service is rendered.
+    // Most of the tree gone by hand: rebuilt beside it, the re-rendered files written by the workers at the swap and
+    // the rest linked from generated/.
+    rmSync(join(root, "generated/nonprod"), { recursive: true });
+    const rebuilt = await run(root, 2);
+    expect(rebuilt.diff.added.length).toBeGreaterThan(rebuilt.diff.unchanged);
+    expect(rebuilt.rendered!.deployments).toBe(3 * S); // dev, staging and the preview of every service: prod is reused
+    await expectExact(root);
+
+    // Warm, twice, each a patch: only the edited service is rendered.
     for (const version of ["9.9.10", "9.9.11"]) {
       bump(root, 1, version);
       const warm = await run(root, 2);
