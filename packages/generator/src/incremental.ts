@@ -285,8 +285,8 @@ function diffAgainst(current: ScannedTree, target: ReadonlyMap<string, TargetFil
     else if (now.hash !== t.hash || current.irregular.has(path)) changedFiles.push(path);
     else unchanged++;
   }
-  for (const path of [...current.files.keys()].sort()) if (!target.has(path)) removed.push(path);
-  return { added, changed: changedFiles, removed, unchanged };
+  for (const path of current.files.keys()) if (!target.has(path)) removed.push(path);
+  return { added, changed: changedFiles, removed: removed.sort(), unchanged };
 }
 
 function countServices(root: string): number {
