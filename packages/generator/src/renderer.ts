@@ -159,10 +159,10 @@ export function workerCount(jobs: number): number {
  * differ in cost: a fixed split leaves a core idle at the end), and a service's runbook is rendered by the thread
  * that rendered its deployments. A worker is kept two chunks ahead, so it never waits for this thread to finish its own.
  */
-export async function openRenderer(workers: number): Promise<Renderer> {
+export async function openRenderer(workers: number, entry = new URL("./render-worker.ts", import.meta.url).href): Promise<Renderer> {
   const local = await localRenderer();
   if (workers === 0) return local;
-  const remotes = Array.from({ length: workers }, () => new Remote());
+  const remotes = Array.from({ length: workers }, () => new Remote(entry));
   if (!(await Promise.all(remotes.map((r) => r.ready))).every(Boolean)) {
     await Promise.all(remotes.map((r) => r.close()));
     return local;
@@ -257,11 +257,19 @@ class Remote implements Member {
   private id = 0;
   private failed: Error | undefined;
 
-  constructor() {
+  /** `entry`: the worker's module (render-worker.ts). */
+  constructor(entry: string) {
     let started: (ok: boolean) => void = () => {};
     this.ready = new Promise((done) => (started = done));
-    const entry = new URL("./render-worker.ts", import.meta.url).href;
-    const boot = `import(${JSON.stringify(tsxApi())}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    let tsx: string | undefined;
+    try {
+      tsx = tsxApi();
+    } catch {
+      tsx = undefined; // no tsx to load TypeScript with: the worker fails at once, and this thread renders alone
+    }
+    const boot = tsx
+      ? `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`
+      : `throw new Error("tsx/esm/api cannot be resolved");`;
     this.worker = new Worker(boot, { eval: true, execArgv: [] });
     this.worker.on("message", (m: { ready: true } | { id: number; ok: boolean; value?: unknown; error?: string }) => {
       if ("ready" in m) return started(true);

@@ -13,7 +13,10 @@ import { build, generate, type GenerateSummary } from "../src/generate.ts";
 import { CACHE_DIR } from "../src/cache.ts";
 import { latestNs, latestOf } from "../src/snapshot.ts";
 import { readTree } from "../src/tree.ts";
-import { workerCount } from "../src/renderer.ts";
+import { resolve } from "@gitops/model";
+import { load } from "../src/load.ts";
+import { folderOf } from "../src/render.ts";
+import { localRenderer, openRenderer, workerCount } from "../src/renderer.ts";
 
 const made: string[] = [];
 afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -93,6 +96,25 @@ describe("rendering on worker threads", () => {
     const warm = await run(root, 0); // warm: keyed before rendering, in this thread
     expect(warm.rendered).toMatchObject({ deployments: 2, runbooks: 1, workers: 0 });
     await expectExact(root);
+  });
+});
+
+describe("a worker that cannot start", () => {
+  it("leaves this thread to render alone, with the same result", { timeout: 60_000 }, async () => {
+    const root = estate();
+    const loaded = await load(root);
+    const resolution = resolve(loaded.sources!);
+    if (!resolution.ok) throw new Error("does not resolve");
+    const jobs = resolution.estate.deployments.slice(0, 6).map((deployment) => ({ deployment, preview: false, folder: folderOf(deployment) }));
+    const broken = await openRenderer(2, "file:///nonexistent/render-worker.ts");
+    const local = await localRenderer();
+    try {
+      expect(broken.workers).toBe(0);
+      expect(await broken.render(jobs)).toEqual(await local.render(jobs));
+    } finally {
+      await broken.close();
+      await local.close();
+    }
   });
 });
 
