@@ -90,4 +90,12 @@ describe("generate", () => {
     expect(noop.stdout).not.toContain("rendered"); // a no-op loads no config at all
     expect(outputs(root)).toEqual(clean);
   });
+
+  it("refuses a GITOPS_WORKERS that is not a count as usage (exit 64), touching nothing", async ({ expect }) => {
+    const root = estate("minimal");
+    const run = await gitops(root, ["generate"], { GITOPS_WORKERS: "lots" });
+    expect(run.code).toBe(64);
+    expect(run.stdout).toBe('GITOPS_WORKERS must be a whole number from 0 to 999 (worker threads besides the main one; 0 renders in the main thread only), not "lots" — set it to e.g. 1, or unset it for one per other core\n');
+    expect(existsSync(join(root, "generated"))).toBe(false);
+  });
 });

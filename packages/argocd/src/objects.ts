@@ -213,6 +213,19 @@ function previewAppProject(estate: ResolvedEstate, objects: readonly Readonly<Re
 }
 
 /**
+ * An ApplicationSet as both of ours are written (the estate's and the previews'): in ArgoCD's namespace at wave 0,
+ * with Go templates that fail on a missing key instead of rendering it empty. `spec` is the rest of its spec.
+ */
+export function applicationSetObject(estate: ResolvedEstate, name: string, spec: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: API,
+    kind: "ApplicationSet",
+    metadata: { name, namespace: estate.argocdNamespace, annotations: { [SYNC_WAVE]: "0" } },
+    spec: { goTemplate: true, goTemplateOptions: ["missingkey=error"], ...spec },
+  };
+}
+
+/**
  * The ApplicationSet: a matrix of a list (one element per environment, carrying only estate and tier data: the
  * project never comes from anything a service author edits) × the service folders git finds for that element.
  * RollingSync steps follow the waves and wait for health; the template carries what every app shares and
@@ -223,13 +236,7 @@ function applicationSet(estate: ResolvedEstate, envs: readonly ResolvedEnvironme
   return {
     file: `${folder}/applicationset-${APPLICATIONSET_NAME}.yaml`,
     sources: [estate.file, ...envs.map((e) => e.file)],
-    object: {
-      apiVersion: API,
-      kind: "ApplicationSet",
-      metadata: { name: APPLICATIONSET_NAME, namespace: estate.argocdNamespace, annotations: { [SYNC_WAVE]: "0" } },
-      spec: {
-        goTemplate: true,
-        goTemplateOptions: ["missingkey=error"],
+    object: applicationSetObject(estate, APPLICATIONSET_NAME, {
         generators: [
           {
             matrix: {
@@ -300,8 +307,7 @@ function applicationSet(estate: ResolvedEstate, envs: readonly ResolvedEnvironme
           },
         },
         templatePatch: ["spec:", "  syncPolicy:", "    automated:", "      allowEmpty: {{ .allowEmpty }}", "    syncOptions: {{ toJson .syncOptions }}", ""].join("\n"),
-      },
-    },
+    }),
   };
 }
 

@@ -16,7 +16,7 @@
  * tier is the dev tier, and the cluster, project, sync options and who may sync come from its account and tier.
  */
 import type { Peer, ResolvedAccount, ResolvedDeployment, ResolvedEnvironment, ResolvedEstate, TierName } from "@gitops/model";
-import { ACCOUNT_LABEL, ENVIRONMENT_LABEL, RESOURCES_FINALIZER, RETRY, argocdFolder, rolloutEnvironments, type ArgoObject } from "./objects.ts";
+import { ACCOUNT_LABEL, ENVIRONMENT_LABEL, RESOURCES_FINALIZER, RETRY, applicationSetObject, argocdFolder, rolloutEnvironments, type ArgoObject } from "./objects.ts";
 
 /** The folder under `generated/<account>/` that holds the preview folders; no environment may take the name. */
 export const PREVIEW_FOLDER = "preview";
@@ -48,7 +48,6 @@ export const MAX_PULL_REQUEST_DIGITS = 10;
  */
 export const PREVIEW_TOKEN = { secretName: "github-pull-requests", key: "token", remoteKey: "argocd/github-pull-requests", property: "token" } as const;
 
-const API = "argoproj.io/v1alpha1";
 const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -188,13 +187,7 @@ export function previewObjects(estate: ResolvedEstate): ArgoObject[] {
   const applicationSet: ArgoObject = {
     file: `${folder}/applicationset-${PREVIEW_APPLICATIONSET_NAME}.yaml`,
     sources: [estate.file, env.file],
-    object: {
-      apiVersion: API,
-      kind: "ApplicationSet",
-      metadata: { name: PREVIEW_APPLICATIONSET_NAME, namespace: estate.argocdNamespace, annotations: { [SYNC_WAVE]: "0" } },
-      spec: {
-        goTemplate: true,
-        goTemplateOptions: ["missingkey=error"],
+    object: applicationSetObject(estate, PREVIEW_APPLICATIONSET_NAME, {
         generators: [
           {
             matrix: {
@@ -245,8 +238,7 @@ export function previewObjects(estate: ResolvedEstate): ArgoObject[] {
             },
           },
         },
-      },
-    },
+    }),
   };
   const token: ArgoObject = {
     file: `${folder}/externalsecret-${PREVIEW_TOKEN.secretName}.yaml`,

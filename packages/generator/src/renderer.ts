@@ -145,12 +145,18 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
 export function workerCount(jobs: number): number {
   const set = process.env.GITOPS_WORKERS;
   if (set !== undefined && set !== "") {
-    const n = Number(set);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`GITOPS_WORKERS must be a whole number ≥ 0, not ${JSON.stringify(set)}`);
-    return n;
+    const problem = workersProblem(set);
+    if (problem) throw new Error(problem);
+    return Number(set);
   }
   const cores = Math.min(availableParallelism(), 4);
   return jobs < 400 ? 0 : cores - 1;
+}
+
+/** What is wrong with a GITOPS_WORKERS value, or undefined when it is a count (the CLI refuses a bad one as usage). */
+export function workersProblem(value: string): string | undefined {
+  if (/^\d{1,3}$/.test(value)) return undefined;
+  return `GITOPS_WORKERS must be a whole number from 0 to 999 (worker threads besides the main one; 0 renders in the main thread only), not ${JSON.stringify(value)} — set it to e.g. 1, or unset it for one per other core`;
 }
 
 /**

@@ -124,8 +124,10 @@ describe("workerCount", () => {
     expect(workerCount(1)).toBe(3);
     process.env.GITOPS_WORKERS = "0";
     expect(workerCount(100_000)).toBe(0);
-    process.env.GITOPS_WORKERS = "two";
-    expect(() => workerCount(1)).toThrow(/GITOPS_WORKERS must be a whole number/);
+    for (const bad of ["two", "-1", "1.5", "1e3"]) {
+      process.env.GITOPS_WORKERS = bad;
+      expect(() => workerCount(1)).toThrow(`GITOPS_WORKERS must be a whole number from 0 to 999 (worker threads besides the main one; 0 renders in the main thread only), not ${JSON.stringify(bad)}`);
+    }
   });
 
   it("renders small runs in this thread", () => {

@@ -53,6 +53,15 @@ function table(out: (line: string) => void, head: readonly string[], rows: reado
 }
 
 /** The registered cluster an Application's destination names (by server, else by name), or null. */
+/** The reference checks' findings after a listing, and the exit code they mean. */
+function reportFindings(out: (line: string) => void, findings: readonly ArgoFinding[]): number {
+  if (findings.length === 0) return EXIT.ok;
+  out("");
+  for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
+  out(`\n${findings.length} finding${findings.length === 1 ? "" : "s"}: ArgoCD would not behave as these objects say — fix the generator (packages/argocd).`);
+  return EXIT.policy;
+}
+
 const clusterOf = (clusters: ReadonlyMap<string, string>, d: { readonly server?: string; readonly name?: string }) => clusters.get(d.server ?? "") ?? d.name ?? null;
 
 /** Standalone apps are ordered by ArgoCD's sync wave on their CR, in the root app (gated by argocd-cm's health check). */
@@ -119,13 +128,7 @@ export const appsCommand: Command = {
     const used = new Set(apps.map((a) => a.step).filter((s) => s !== undefined)).size;
     const perPullRequest = previews.length > 0 ? ` ${previews.length} more for each open pull request labelled ${previewLabels.join(", ")} (gitops apps --pr NUMBER).` : "";
     out(`\n${apps.length} application${apps.length === 1 ? "" : "s"} in ${used} of ${steps} RollingSync step${steps === 1 ? "" : "s"}; each step starts when every app of the previous one is Healthy. ${standalone.length} more synced by the root app.${perPullRequest}`);
-    if (findings.length > 0) {
-      out("");
-      for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
-      out(`\n${findings.length} finding${findings.length === 1 ? "" : "s"}: ArgoCD would not behave as these objects say — fix the generator (packages/argocd).`);
-      return EXIT.policy;
-    }
-    return EXIT.ok;
+    return reportFindings(out, findings);
   },
 };
 
@@ -192,11 +195,5 @@ async function previewsRun(root: string, values: Record<string, string | boolean
     const differ = base ? ` ${previews.filter((a) => changed(a)).length} of them differ from ${baseRef!.slice(0, 12)}: what this pull request changes.` : "";
     out(`\n${previews.length} preview application${previews.length === 1 ? "" : "s"}${branchOf ? ` for ${branchOf}` : ""}, each syncing on its own; they and everything they deployed are deleted when the pull request closes or loses ${previewLabels.length === 1 ? "the label" : "a label"}.${differ}`);
   }
-  if (findings.length > 0) {
-    out("");
-    for (const f of findings) out(`${f.subject}: ${f.check}: ${f.message}`);
-    out(`\n${findings.length} finding${findings.length === 1 ? "" : "s"}: ArgoCD would not behave as these objects say — fix the generator (packages/argocd).`);
-    return EXIT.policy;
-  }
-  return EXIT.ok;
+  return reportFindings(out, findings);
 }

@@ -1,5 +1,5 @@
 // The generator's light entry point (no config loading or rendering modules until a run needs them).
-import { generate } from "@gitops/generator/generate";
+import { generate, workersProblem } from "@gitops/generator/generate";
 import type { GenerateSummary, TreeDiff } from "@gitops/generator";
 import type { Command } from "../command.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -12,6 +12,12 @@ export const generateCommand: Command = {
   async run({ root, values, out }) {
     const started = performance.now();
     const check = values.check === true;
+    const workers = process.env.GITOPS_WORKERS;
+    const problem = workers ? workersProblem(workers) : undefined;
+    if (problem) {
+      out(problem);
+      return EXIT.usage;
+    }
     const result = await generate(root, { check });
     if (result.kind === "invalid") {
       const { formatProblem, sortProblems } = await import("@gitops/model");
