@@ -62,6 +62,15 @@ function reportFindings(out: (line: string) => void, findings: readonly ArgoFind
   return EXIT.policy;
 }
 
+/** Where an expanded Application syncs, as the JSON output writes it first for every app. */
+const placement = (a: ExpandedApp, clusters: ReadonlyMap<string, string>) => ({
+  name: a.name,
+  project: a.project,
+  cluster: clusterOf(clusters, a.destination),
+  destination: a.destination,
+  path: a.source.path,
+});
+
 const clusterOf = (clusters: ReadonlyMap<string, string>, d: { readonly server?: string; readonly name?: string }) => clusters.get(d.server ?? "") ?? d.name ?? null;
 
 /** Standalone apps are ordered by ArgoCD's sync wave on their CR, in the root app (gated by argocd-cm's health check). */
@@ -86,11 +95,7 @@ export const appsCommand: Command = {
     const sourceOf = (a: StandaloneApp) => a.sources.map((x) => (x.chart ? `${x.chart}@${x.targetRevision ?? "?"}` : (x.path ?? "."))).join(" + ");
     if (values.json) {
       const applications = apps.map((a) => ({
-        name: a.name,
-        project: a.project,
-        cluster: clusterOf(clusters, a.destination),
-        destination: a.destination,
-        path: a.source.path,
+        ...placement(a, clusters),
         wave: waveOf(a),
         step: a.step === undefined ? null : a.step + 1,
         application: a.application,
@@ -165,11 +170,7 @@ async function previewsRun(root: string, values: Record<string, string | boolean
   };
   if (values.json) {
     const applications = previews.map((a) => ({
-      name: a.name,
-      project: a.project,
-      cluster: clusterOf(clusters, a.destination),
-      destination: a.destination,
-      path: a.source.path,
+      ...placement(a, clusters),
       revision: a.source.targetRevision ?? null,
       changed: changed(a),
       application: a.application,
