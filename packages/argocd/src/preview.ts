@@ -121,6 +121,8 @@ export interface ReplacementTarget {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 /** `pr-0-` where a namespace starts: at the start of a string or after a character no namespace name contains. */
+/** What every match of PLACEHOLDER contains: a string without it needs no regular expression. */
+const MARK = `pr-${PLACEHOLDER_PULL_REQUEST}-`;
 const PLACEHOLDER = new RegExp(`(?<![a-z0-9-])pr-${PLACEHOLDER_PULL_REQUEST}-(?=[a-z0-9])`, "g");
 
 /** A kustomize field path: map keys joined by dots (`[key]` when a key holds `.` or `/`), list items by index. */
@@ -149,9 +151,13 @@ export function previewReplacements(objects: readonly { readonly file: string; r
   for (const { object } of objects) {
     const [group, version] = String(object.apiVersion).includes("/") ? String(object.apiVersion).split("/") : ["", String(object.apiVersion)];
     const select = { ...(group ? { group } : {}), version: version!, kind: String(object.kind), name: String((object.metadata as { name?: unknown } | undefined)?.name ?? "") };
-    const walk = (value: unknown, path: (string | number)[]) => {
+    // One path, pushed and popped as the walk goes: only a string holding the placeholder is looked at closely.
+    const path: (string | number)[] = [];
+    const walk = (value: unknown) => {
       if (typeof value === "string") {
-        if (path.join(".") === "metadata.namespace" || (object.kind === "Namespace" && path.join(".") === "metadata.name")) return;
+        if (!value.includes(MARK)) return;
+        const dotted = path.join(".");
+        if (dotted === "metadata.namespace" || (object.kind === "Namespace" && dotted === "metadata.name")) return;
         for (const m of value.matchAll(PLACEHOLDER)) {
           // The number is the part after the dashes before it, the one in `pr-` included.
           const index = value.slice(0, m.index + 3).split("-").length - 1;
@@ -160,10 +166,20 @@ export function previewReplacements(objects: readonly { readonly file: string; r
           const at = fieldPath(path);
           if (!target.fieldPaths.includes(at)) target.fieldPaths.push(at);
         }
-      } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-      else if (isObject(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      } else if (Array.isArray(value))
+        for (let i = 0; i < value.length; i++) {
+          path.push(i);
+          walk(value[i]);
+          path.pop();
+        }
+      else if (isObject(value))
+        for (const k of Object.keys(value)) {
+          path.push(k);
+          walk(value[k]);
+          path.pop();
+        }
     };
-    walk(object, []);
+    walk(object);
   }
   if (targets.size === 0) return [];
   return [{ source: { kind: "Namespace", fieldPath: "metadata.name", options: { delimiter: "-", index: 1 } }, targets: [...targets.values()] }];

@@ -54,7 +54,7 @@ export function objectJson(o: ApiObject): Record<string, unknown> {
   if (process.env.CDK8S_DISABLE_SORT || internals.props === undefined || internals.patches === undefined || internals.patches.length > 0)
     return o.toJson() as Record<string, unknown>;
   try {
-    const json = sanitize({ ...internals.props, metadata: o.metadata.toJson() }) as Record<string, unknown>;
+    const json = sanitize({ ...internals.props, metadata: metadataJson(o) }) as Record<string, unknown>;
     const result: Record<string, unknown> = {};
     for (const k of ["apiVersion", "kind", "metadata", ...Object.keys(json)]) if (k in json) result[k] = json[k];
     return result;
@@ -64,8 +64,30 @@ export function objectJson(o: ApiObject): Record<string, unknown> {
   }
 }
 
-/** cdk8s's resolve followed by sanitizeValue({ sortKeys: true }), for plain data only (else NOT_PLAIN). */
-function sanitize(value: unknown): unknown {
+/**
+ * `o.metadata.toJson()` for plain data: the same fields, sanitized as cdk8s does there (keys sorted, null, empty
+ * lists and empty maps dropped), without its resolver walk (a third of the cost of converting an object).
+ */
+function metadataJson(o: ApiObject): unknown {
+  const m = o.metadata as unknown as {
+    _additionalAttributes?: Record<string, unknown>;
+    name?: unknown;
+    namespace?: unknown;
+    annotations?: unknown;
+    finalizers?: unknown;
+    ownerReferences?: unknown;
+    labels?: unknown;
+  };
+  if (m._additionalAttributes === undefined) return o.metadata.toJson();
+  const { name, namespace, annotations, finalizers, ownerReferences, labels } = m;
+  return sanitize({ ...m._additionalAttributes, name, namespace, annotations, finalizers, ownerReferences, labels }, true);
+}
+
+/**
+ * cdk8s's resolve followed by sanitizeValue({ sortKeys: true }), for plain data only (else NOT_PLAIN); with
+ * `dropEmpty`, as sanitizeValue({ filterEmptyArrays: true, filterEmptyObjects: true }).
+ */
+function sanitize(value: unknown, dropEmpty = false): unknown {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== "object") {
     if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") throw NOT_PLAIN;
@@ -73,16 +95,20 @@ function sanitize(value: unknown): unknown {
   }
   if (Array.isArray(value)) {
     if (Object.getPrototypeOf(value) !== Array.prototype || "value" in value || "resolve" in value) throw NOT_PLAIN;
-    return value.map(sanitize);
+    if (dropEmpty && value.length === 0) return undefined;
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = sanitize(value[i], dropEmpty);
+    return out;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, "constructor") || typeof (value as { resolve?: unknown }).resolve === "function")
     throw NOT_PLAIN;
   const out: Record<string, unknown> = {};
+  let empty = true;
   for (const key of Object.keys(value).sort()) {
-    const v = sanitize((value as Record<string, unknown>)[key]);
-    if (v !== null && v !== undefined) out[key] = v;
+    const v = sanitize((value as Record<string, unknown>)[key], dropEmpty);
+    if (v !== null && v !== undefined) (out[key] = v), (empty = false);
   }
-  return out;
+  return dropEmpty && empty ? undefined : out;
 }
 
 export function renderObjects(estate: ResolvedEstate): RenderedObject[] {

@@ -45,7 +45,15 @@ describe("objectJson", () => {
       } as never),
       new ApiObject(chart, "b", { apiVersion: "v1", kind: "Secret", metadata: { name: "b", finalizers: [], namespace: "ns" }, zeta: 1, alpha: { y: [], x: {} } } as never),
       new ApiObject(chart, "c", { apiVersion: "v1", kind: "List", metadata: {}, items: [] } as never),
+      // Metadata is sanitized apart, dropping empty lists and maps at any depth, null and undefined.
+      new ApiObject(chart, "d", {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "d", generateName: "d-", annotations: { b: "2", a: null }, ownerReferences: [{ kind: "X", uid: "u", extra: {} }], managedFields: [{}, { z: { y: {} } }], x: { y: [] }, labels: {} },
+      } as never),
     ];
+    objects[3]!.metadata.addLabel("late", "added");
+    objects[3]!.metadata.addAnnotation("z", "last");
     for (const o of objects) same(o);
   });
 
@@ -53,6 +61,9 @@ describe("objectJson", () => {
     const chart = new Chart(new App(), "c");
     const lazy = new ApiObject(chart, "lazy", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "lazy" }, data: { v: Lazy.any({ produce: () => "produced" }) } } as never);
     const token = new ApiObject(chart, "token", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "token" }, data: { v: { resolve: () => "resolved" } } } as never);
+    const lazyMeta = new ApiObject(chart, "lazy-meta", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "lazy-meta", labels: { v: Lazy.any({ produce: () => "meta" }) } } } as never);
+    same(lazyMeta);
+    expect(objectJson(lazyMeta)).toMatchObject({ metadata: { labels: { v: "meta" } } });
     const patched = new ApiObject(chart, "patched", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "patched" }, data: { v: "1" } } as never);
     patched.addJsonPatch(JsonPatch.add("/data/w", "2"));
     for (const o of [lazy, token, patched]) same(o);
