@@ -3,9 +3,10 @@
  *
  * Builds a synthetic estate of S services (each in dev, staging and prod; http, worker and job mixed, with
  * dependencies, secrets and public hosts) in a temporary folder, and times the real CLI on it: full generate,
- * no-op regenerate, a one-service change, `check`, the kustomize peer (ArgoCD's repo-server renders each app
- * folder with kustomize: a random sample of folders, scaled to all) and the floor (the same bytes written with
- * plain fs). Figures are medians of --runs; nothing here is asserted: the numbers go in the README.
+ * no-op regenerate, a one-service change, `check`, the kustomize peer (the same estate as a kustomize repository,
+ * a base and overlays per service, each overlay rendered by `kubectl kustomize` as ArgoCD's repo-server does: a
+ * random sample, checked to render exactly generate's objects, scaled to all) and the floor (the same bytes
+ * written with plain fs). Figures are medians of --runs; nothing here is asserted: the numbers go in the README.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeEstate, REPO, serviceName } from "./lib/estate.ts";
+import { serviceFolders, writePeerService } from "./lib/kustomize-peer.ts";
 
 const BIN = join(REPO, "packages/cli/src/bin.ts");
 const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, dir: { type: "string" }, sample: { type: "string" }, parallel: { type: "string" } } });
@@ -87,35 +89,102 @@ function floor(root: string): number {
   return seconds;
 }
 
-/** `kubectl kustomize` once per app folder, as ArgoCD's repo-server does: a random sample, --parallel at a time, scaled to all folders. */
-async function kustomize(root: string): Promise<{ perFolder: number; folders: number; sampled: number; sampledSeconds: number; total: number }> {
-  const folders: string[] = [];
+/** One `kubectl kustomize DIR`: its output and wall seconds. */
+function kustomizeOnce(dir: string): Promise<{ output: string; seconds: number }> {
+  const started = performance.now();
+  return new Promise((done, fail) => {
+    const child = spawn("kubectl", ["kustomize", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("exit", (c) => (c === 0 ? done({ output: Buffer.concat(out).toString("utf8"), seconds: (performance.now() - started) / 1000 }) : fail(new Error(`kubectl kustomize ${dir} exited ${c}: ${Buffer.concat(err).toString("utf8").slice(0, 500)}`))));
+  });
+}
+
+/** Runs `run` over `items`, `parallel` at a time: results in item order, and the wall seconds of the whole batch. */
+async function pool<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<{ results: R[]; seconds: number }> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await run(items[i]!);
+    }
+  }));
+  return { results, seconds: (performance.now() - started) / 1000 };
+}
+
+interface Peer {
+  /** Overlay folders of the kustomize-authored estate (a service in an environment), and how many were timed. */
+  folders: number;
+  sampled: number;
+  /** Seconds per overlay folder in one process (the issue's "on one core"), and the sample's wall with --parallel. */
+  perFolder: number;
+  sampledSeconds: number;
+  /** perFolder × folders: every overlay rendered one after another, as the issue counts it. */
+  total: number;
+  /** The sample's wall scaled to all folders, --parallel at a time. */
+  totalParallel: number;
+  /** The same for generate's own folders of the sample (ArgoCD rendering generated/): per folder, and scaled to every app folder. */
+  oursPerFolder: number;
+  oursFolders: number;
+  oursTotal: number;
+}
+
+/**
+ * The kustomize peer (scripts/lib/kustomize-peer.ts): a random sample of services written as a kustomize estate (a
+ * base and one overlay per environment), every overlay rendered by `kubectl kustomize`, and checked to render
+ * exactly what `kubectl kustomize` renders from generate's folder for it. Timed per folder and scaled to every
+ * overlay the whole estate would have (one per service and environment); generate's own folders, rendered for
+ * the check, are timed too (what ArgoCD's repo-server spends on generated/).
+ */
+async function kustomizePeer(root: string, s: number): Promise<Peer> {
+  const generated = join(root, "generated");
+  const dirs = (...parts: string[]) => readdirSync(join(generated, ...parts), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   // Every folder ArgoCD renders: generated/<account>/<environment, platform or preview>/<app>/ with a kustomization
   // (generated/runbooks/ and generated/README.md are documents, not apps).
-  const dirs = (...parts: string[]) => readdirSync(join(root, "generated", ...parts), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  for (const account of dirs())
-    for (const env of dirs(account))
-      for (const svc of dirs(account, env))
-        if (existsSync(join(root, "generated", account, env, svc, "kustomization.yaml"))) folders.push(join(root, "generated", account, env, svc));
+  const appFolders: string[] = [];
+  for (const account of dirs()) for (const env of dirs(account)) for (const app of dirs(account, env)) if (existsSync(join(generated, account, env, app, "kustomization.yaml"))) appFolders.push(`${account}/${env}/${app}`);
+  // The environments a service deploys to, in the order generated/ lists them (dev first: the peer's base).
+  const environments = [...new Set(appFolders.filter((f) => f.endsWith(`/${serviceName(0)}`)).map((f) => f.split("/").slice(0, 2).join("/")))]
+    .filter((e) => !e.endsWith("/preview"))
+    .map((e) => ({ account: e.split("/")[0]!, name: e.split("/")[1]! }));
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const shuffled = [...folders];
-  for (let i = shuffled.length - 1; i > 0; i--) {
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const services = Array.from({ length: s }, (_, i) => serviceName(i));
+  for (let i = services.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    [services[i], services[j]] = [services[j]!, services[i]!];
   }
-  const sample = shuffled.slice(0, Math.min(sampleSize, folders.length));
-  const workers = parallel;
-  const queue = [...sample];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let dir = queue.shift(); dir; dir = queue.shift())
-        await new Promise<void>((done, fail) => spawn("kubectl", ["kustomize", dir!], { stdio: "ignore" }).on("exit", (c) => (c === 0 ? done() : fail(new Error(`kustomize ${dir} exited ${c}`)))));
-    }),
-  );
-  const sampled = (performance.now() - started) / 1000;
-  return { perFolder: (sampled * workers) / sample.length, folders: folders.length, sampled: sample.length, sampledSeconds: sampled, total: (sampled / sample.length) * folders.length };
+  const peerDir = join(root, "kustomize-peer");
+  const pairs: { overlay: string; ours: string }[] = [];
+  let overlays = 0;
+  for (const service of services) {
+    const folders = serviceFolders(generated, service, environments);
+    overlays += folders.size;
+    if (pairs.length >= sampleSize) continue;
+    for (const [env, overlay] of writePeerService(peerDir, service, folders)) pairs.push({ overlay, ours: folders.get(env)! });
+  }
+  const peer = await pool(pairs, (p) => kustomizeOnce(p.overlay));
+  const ours = await pool(pairs, (p) => kustomizeOnce(p.ours));
+  const differ = pairs.filter((_, i) => peer.results[i]!.output !== ours.results[i]!.output);
+  if (differ.length > 0) throw new Error(`the kustomize peer renders ${differ.length} of ${pairs.length} folders differently from generate, e.g. ${differ[0]!.overlay}`);
+  rmSync(peerDir, { recursive: true, force: true });
+  const perFolder = peer.results.reduce((a, r) => a + r.seconds, 0) / pairs.length;
+  const oursPerFolder = ours.results.reduce((a, r) => a + r.seconds, 0) / pairs.length;
+  return {
+    folders: overlays,
+    sampled: pairs.length,
+    perFolder,
+    sampledSeconds: peer.seconds,
+    total: perFolder * overlays,
+    totalParallel: (peer.seconds / pairs.length) * overlays,
+    oursPerFolder,
+    oursFolders: appFolders.length,
+    oursTotal: (ours.seconds / pairs.length) * appFolders.length,
+  };
 }
 
 const ok = (r: Run, what: string, s: number, codes = [0]) => {
@@ -135,8 +204,9 @@ for (const s of sizes) {
   try {
     const n = s >= 2000 ? Math.min(runs, 2) : runs;
     const full: Run[] = [];
+    // A full generate starts from nothing: no generated/ and no cache (.generated.cache/) to reuse anything from.
     for (let i = 0; i < n; i++) {
-      rmSync(join(root, "generated"), { recursive: true, force: true });
+      for (const dir of ["generated", ".generated.cache"]) rmSync(join(root, dir), { recursive: true, force: true });
       full.push(ok(cli(root, "generate"), "generate", s));
     }
     console.log(`  full generate   ${full.map((r) => r.seconds.toFixed(2)).join(", ")} s · ${full[0]!.output.trim().split("\n").at(GNU_TIME || PROC_HWM ? -2 : -1)}`);
@@ -153,11 +223,13 @@ for (const s of sizes) {
     const checks = Array.from({ length: n }, () => ok(cli(root, "check"), "check", s, [0, 4]));
     console.log(`  check           ${checks.map((r) => `${r.seconds.toFixed(2)}${r.code ? ` (exit ${r.code})` : ""}`).join(", ")} s`);
     const fl = median(Array.from({ length: n }, () => floor(root)));
-    const k = await kustomize(root);
+    const k = await kustomizePeer(root, s);
     console.log(
-      `  kustomize peer  sampled ${k.sampled} of ${k.folders} folders, ${parallel} in parallel: ${k.sampledSeconds.toFixed(1)} s ` +
-        `(${k.perFolder.toFixed(3)} s per folder per process), SCALED to all ${k.folders} folders: ${k.total.toFixed(1)} s`,
+      `  kustomize peer  ${k.sampled} of ${k.folders} overlay folders (a base and an overlay per environment, each rendering exactly generate's folder), ` +
+        `${parallel} in parallel: ${k.sampledSeconds.toFixed(1)} s, ${k.perFolder.toFixed(3)} s per folder in one process; SCALED to all ${k.folders}: ` +
+        `${k.total.toFixed(1)} s one after another, ${k.totalParallel.toFixed(1)} s ${parallel} at a time`,
     );
+    console.log(`  ArgoCD's render of generated/  ${k.oursPerFolder.toFixed(3)} s per folder; SCALED to all ${k.oursFolders} app folders, ${parallel} at a time: ${k.oursTotal.toFixed(1)} s`);
     const objects = [...readTree(join(root, "generated")).keys()].filter((f) => f.endsWith(".yaml") && !f.endsWith("kustomization.yaml")).length;
     const g = median(full.map((r) => r.seconds));
     const no = median(noop.map((r) => r.seconds));
@@ -166,16 +238,20 @@ for (const s of sizes) {
     const rssValues = full.map((r) => r.rssMb).filter((x): x is number => x !== undefined);
     const rss = rssValues.length ? Math.max(...rssValues).toFixed(0) : "n/a";
     rows.push([
-      String(s), String(k.folders), String(objects), g.toFixed(2), no.toFixed(2), on.toFixed(2),
-      `${ch.toFixed(2)}${checks.some((r) => r.code) ? ` (exit ${checks[0]!.code})` : ""}`, fl.toFixed(2), k.total.toFixed(1), (k.total / g).toFixed(0), (g / fl).toFixed(1), rss,
+      String(s), String(k.oursFolders), String(objects), g.toFixed(2), no.toFixed(2), on.toFixed(2),
+      `${ch.toFixed(2)}${checks.some((r) => r.code) ? ` (exit ${checks[0]!.code})` : ""}`, fl.toFixed(2), k.total.toFixed(1), (k.total / g).toFixed(0), k.totalParallel.toFixed(1), (k.totalParallel / g).toFixed(0), k.oursTotal.toFixed(1), (g / fl).toFixed(1), rss,
     ]);
     last = `S=${s} generate_s=${g.toFixed(2)} noop_s=${no.toFixed(2)} one_service_s=${on.toFixed(2)} kustomize_s=${k.total.toFixed(1)} floor_s=${fl.toFixed(2)} rss_mb=${rss}`;
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
-const head = ["S", "folders", "objects", "generate s", "no-op s", "one service s", "check s", "floor s", "kustomize s (sampled, scaled)", "× faster than kustomize", "× floor", "peak RSS MiB"];
+const head = ["S", "folders", "objects", "generate s", "no-op s", "one service s", "check s", "floor s", "kustomize peer s (one after another)", "× faster", `kustomize peer s (${parallel} at a time)`, "× faster", "ArgoCD render of generated/ s", "× floor", "peak RSS MiB"];
 console.log(`\n| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-console.log(`\nkustomize s: \`kubectl kustomize DIR\` on a random sample of min(${sampleSize}, all) app folders, ${parallel} in parallel, scaled to all folders (not a full run).`);
+console.log(
+  `\nkustomize peer: the estate as a kustomize repository (per service a base and an overlay per environment, rendering exactly generate's objects), ` +
+    `\`kubectl kustomize\` on every overlay of a random sample of services (≥ ${sampleSize} folders), scaled to every overlay (not a full run). ` +
+    `ArgoCD render of generated/: \`kubectl kustomize\` on generate's own folders of the same sample, scaled to every app folder.`,
+);
 console.log(`\n${last}`);

@@ -323,7 +323,8 @@ export function expandApplicationSet(appset: Json, dirs: readonly string[], expa
     return structuredClone(patches.get(text));
   };
   return params.map((p) => {
-    let app = renderDeep(structuredClone(base), p, ctx.options);
+    // renderDeep builds every map and list anew: nothing of `base` is shared with the app it renders.
+    let app = renderDeep(base, p, ctx.options);
     const m = app.metadata as Json;
     if (!preserve && (!Array.isArray(m.finalizers) || m.finalizers.length === 0)) m.finalizers = [RESOURCES_FINALIZER];
     if (typeof spec.templatePatch === "string") {

@@ -120,52 +120,86 @@ function index(target: unknown, keys: readonly unknown[]): unknown {
 }
 
 function action(body: string, data: unknown, options: TemplateOptions): string {
-  const words: string[] = body.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
+  const words = wordsOf(body);
   if (words.includes("|")) throw new Error(`unsupported template action {{${body}}}: pipelines are not in the subset`);
   const [head, ...rest] = words;
   if (head === undefined) throw new Error("missing value for command");
   if (head === "index") {
     if (rest.length < 2) throw new Error(`wrong number of args for index in {{${body}}}`);
-    const [target, ...keys] = rest.map((w) => value(parseArg(w), data, options));
+    const [target, ...keys] = rest.map((w) => value(argOf(w), data, options));
     return goPrint(index(target, keys));
   }
   if (head === "toJson") {
     if (rest.length !== 1) throw new Error(`wrong number of args for toJson: want 1 got ${rest.length}`);
-    return goJson(value(parseArg(rest[0]!), data, options));
+    return goJson(value(argOf(rest[0]!), data, options));
   }
-  if (rest.length === 0 && (head.startsWith(".") || head.startsWith('"') || /^-?\d+$/.test(head))) return goPrint(value(parseArg(head), data, options));
+  if (rest.length === 0 && (head.startsWith(".") || head.startsWith('"') || /^-?\d+$/.test(head))) return goPrint(value(argOf(head), data, options));
   throw new Error(`unsupported template action {{${body}}}: only field chains, index and toJson are in the subset`);
 }
 
-/** Renders `text` like Go's template.Execute with `data` as dot. Throws where Go would fail to parse or execute. */
-export function renderTemplate(text: string, data: unknown, options: TemplateOptions): string {
-  let out = "";
+// An ApplicationSet renders the same few template strings once per Application it generates, thousands of times:
+// each text is scanned once and each action's words and operands parsed once (pure functions of the text).
+const MEMO_LIMIT = 10_000;
+const memo = <V>(cache: Map<string, V>, key: string, make: (key: string) => V): V => {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = make(key);
+    if (cache.size >= MEMO_LIMIT) cache.clear();
+    cache.set(key, v);
+  }
+  return v;
+};
+const wordCache = new Map<string, readonly string[]>();
+const wordsOf = (body: string) => memo(wordCache, body, (b) => b.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []);
+const argCache = new Map<string, Arg>();
+const argOf = (word: string) => memo(argCache, word, parseArg);
+
+/** A scanned template: literals (trim markers applied) and action bodies in order, or the error that stopped the scan. */
+interface Scanned {
+  readonly parts: readonly { readonly literal: string; readonly body?: string }[];
+  readonly error?: string;
+}
+const scanCache = new Map<string, Scanned>();
+
+function scan(text: string): Scanned {
+  const parts: { literal: string; body?: string }[] = [];
   let i = 0;
+  let pendingTrim = false;
   while (i < text.length) {
     const open = text.indexOf("{{", i);
+    let literal = text.slice(i, open < 0 ? undefined : open);
+    if (pendingTrim) literal = literal.replace(/^[ \t\r\n]+/, "");
     if (open < 0) {
-      out += text.slice(i);
-      break;
+      parts.push({ literal });
+      return { parts };
     }
     const close = text.indexOf("}}", open + 2);
-    if (close < 0) throw new Error(`unclosed action in template ${JSON.stringify(text)}`);
+    if (close < 0) return { parts, error: `unclosed action in template ${JSON.stringify(text)}` };
     let body = text.slice(open + 2, close);
-    let literal = text.slice(i, open);
     // Trim markers need a space: `{{- x}}` trims before, `{{x -}}` after; `{{-3}}` is the number -3.
     if (/^-[ \t\r\n]/.test(body)) {
       literal = literal.replace(/[ \t\r\n]+$/, "");
       body = body.slice(1);
     }
-    let trimAfter = false;
+    pendingTrim = false;
     if (/[ \t\r\n]-$/.test(body)) {
-      trimAfter = true;
+      pendingTrim = true;
       body = body.slice(0, -1);
     }
-    if (/^\s*\/\*/.test(body)) throw new Error("template comments are not in the subset");
-    out += literal + action(body, data, options);
+    if (/^\s*\/\*/.test(body)) return { parts: [...parts, { literal }], error: "template comments are not in the subset" };
+    parts.push({ literal, body });
     i = close + 2;
-    if (trimAfter) while (i < text.length && /[ \t\r\n]/.test(text[i]!)) i++;
   }
+  return { parts };
+}
+
+/** Renders `text` like Go's template.Execute with `data` as dot. Throws where Go would fail to parse or execute. */
+export function renderTemplate(text: string, data: unknown, options: TemplateOptions): string {
+  const { parts, error } = memo(scanCache, text, scan);
+  // Go parses the whole template before executing any of it: a parse error comes before any execution error.
+  if (error !== undefined) throw new Error(error);
+  let out = "";
+  for (const { literal, body } of parts) out += body === undefined ? literal : literal + action(body, data, options);
   return out;
 }
 

@@ -46,6 +46,18 @@ describe("renderTemplate: the Go text/template subset our ApplicationSets use", 
     expect(() => templateOptions(["missingkey=maybe"])).toThrow("missingkey");
     expect(() => templateOptions(["other=1"])).toThrow("unrecognized");
   });
+
+  it("scans each text once, yet renders every call from its own data and fails every call the same way", () => {
+    const text = "{{- .env -}} / {{ .path.basename }}";
+    expect(renderTemplate(text, params, strict)).toBe("dev/ api");
+    expect(renderTemplate(text, { env: "prod", path: { basename: "web" } }, strict)).toBe("prod/ web");
+    for (let i = 0; i < 2; i++) {
+      expect(() => renderTemplate(text, { env: "prod", path: {} }, strict)).toThrow('map has no entry for key "basename"');
+      expect(() => renderTemplate("{{.env}} {{.path", params, strict)).toThrow("unclosed action");
+      // Go parses a template whole before executing it: the parse error wins over an earlier action's.
+      expect(() => renderTemplate("{{.missing}} {{.path", params, strict)).toThrow("unclosed action");
+    }
+  });
 });
 
 describe("Go's value formats", () => {
