@@ -8,7 +8,11 @@ const mebibytes = (q: string) => Number(q.slice(0, -2)) * ({ Ki: 1 / 1024, Mi: 1
 /** generated/README.md: accounts, waves, every service's version and replicas per environment, cost per team. */
 export function estateReadme(estate: ResolvedEstate): string {
   const envs = estate.environments;
-  const count = (env: string) => estate.deployments.filter((d) => d.environment === env).length;
+  // Indexed once: a lookup per service and environment over every deployment grew with the square of the estate.
+  const byCell = new Map(estate.deployments.map((d) => [`${d.service}\0${d.environment}`, d]));
+  const perEnvironment = new Map<string, number>();
+  for (const d of estate.deployments) perEnvironment.set(d.environment, (perEnvironment.get(d.environment) ?? 0) + 1);
+  const count = (env: string) => perEnvironment.get(env) ?? 0;
   const accounts = estate.accounts.map((a) => ({
     name: a.name,
     cluster: a.cluster.name,
@@ -23,7 +27,7 @@ export function estateReadme(estate: ResolvedEstate): string {
     kind: s.kind,
     team: s.team,
     cells: envs.map((e) => {
-      const d = estate.deployments.find((x) => x.service === s.name && x.environment === e.name);
+      const d = byCell.get(`${s.name}\0${e.name}`);
       if (!d) return "·";
       const replicas = d.autoscaling ? `${d.autoscaling.minReplicas}–${d.autoscaling.maxReplicas}` : String(d.replicas);
       return `${d.version} × ${d.kind === "job" ? "job" : replicas}`;

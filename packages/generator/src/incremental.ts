@@ -102,6 +102,10 @@ async function changed(
   const prewarmed = (!parts.deployments || previous?.head.code !== code) && workerCount(estimate) > 0 ? openRenderer(workerCount(estimate)) : undefined;
   const [{ load }, { resolve }] = await Promise.all([import("./load.ts"), import("@gitops/model")]);
   lap("import load, model");
+  // Rendering's modules load while the config does (its bundler runs beside this process); a run that turns out
+  // invalid has only loaded them for nothing.
+  const rendering = Promise.all([import("./render.ts"), import("./serialize.ts"), import("@gitops/docs"), import("./runbooks.ts")]);
+  rendering.catch(() => {}); // awaited below; an invalid config returns before that
   // Config files are evaluated again only when a file they read changed (and the code is the same).
   const hashOf = (path: string) => {
     if (!hashes.has(path))
@@ -126,12 +130,7 @@ async function changed(
   const current = previous && parts.tree && untouched(root, previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
   lap("generated/ scanned");
 
-  const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await Promise.all([
-    import("./render.ts"),
-    import("./serialize.ts"),
-    import("@gitops/docs"),
-    import("./runbooks.ts"),
-  ]);
+  const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
 
   lap("import render, argocd, docs");
   // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
