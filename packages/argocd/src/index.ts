@@ -3,6 +3,7 @@ export {
   APPLICATIONSET_NAME,
   ARGOCD_FOLDER_NAME,
   argocdFolder,
+  argocdEstateObjects,
   argocdObjects,
   CLUSTER_SCOPED_KINDS,
   ENVIRONMENT_LABEL,

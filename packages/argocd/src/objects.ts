@@ -392,22 +392,16 @@ function rootApp(estate: ResolvedEstate): ArgoObject {
  * project's resource whitelists). An account gets a project once something is deployed to it (or it runs
  * ArgoCD): a project with nothing to permit would need an empty whitelist, which ArgoCD reads as "nothing".
  */
-export function argocdObjects(estate: ResolvedEstate, rendered: readonly EmittedObject[], platform: readonly PlatformApp[] = []): ArgoObject[] {
+export function argocdObjects(
+  estate: ResolvedEstate,
+  rendered: readonly EmittedObject[],
+  platform: readonly PlatformApp[] = [],
+  others: readonly ArgoObject[] = argocdEstateObjects(estate, platform),
+): ArgoObject[] {
   const folder = argocdFolder(estate);
   const taken = rendered.find((o) => o.file.startsWith(`${folder}/`));
   if (taken) throw new Error(`${taken.file}: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
   const host = argocdAccount(estate);
-  const platformApps: ArgoObject[] = platform.map((app) => ({
-    file: `${folder}/application-${app.release.name}.yaml`,
-    sources: [estate.file],
-    object: platformApplication(estate, app, components[app.release.component].podSecurity, RETRY),
-  }));
-  const platformProjects: ArgoObject[] = [...new Set(platform.map((a) => a.release.account))].sort().map((account) => ({
-    file: `${folder}/appproject-${account}-platform.yaml`,
-    sources: [estate.file],
-    object: platformProject(estate, account, platform.filter((a) => a.release.account === account)),
-  }));
-  const others = [applicationSet(estate, rolloutEnvironments(estate)), ...previewObjects(estate), cmdParams(estate), ...(platform.length > 0 ? [argocdCm(estate)] : []), rootApp(estate), ...platformProjects, ...platformApps];
   const projects = estate.accounts
     .filter((a) => a.name === host.name || estate.deployments.some((d) => d.account === a.name))
     .map((a) => {
@@ -420,4 +414,24 @@ export function argocdObjects(estate: ResolvedEstate, rendered: readonly Emitted
   const access = previewProjectAccess(estate);
   const preview = access ? previewAppProject(estate, rendered.filter((o) => o.file.startsWith(`${access.account}/${PREVIEW_FOLDER}/`)).map((o) => o.object)) : undefined;
   return [...projects, ...(preview ? [preview] : []), ...others];
+}
+
+/**
+ * ArgoCD's objects that do not depend on the rendered workloads (everything but the projects, whose whitelists do):
+ * the ApplicationSets, the previews', ArgoCD's config, the root app and the platform's projects and Applications,
+ * in the order `argocdObjects` lists them after the projects. Known before any workload is rendered.
+ */
+export function argocdEstateObjects(estate: ResolvedEstate, platform: readonly PlatformApp[] = []): ArgoObject[] {
+  const folder = argocdFolder(estate);
+  const platformApps: ArgoObject[] = platform.map((app) => ({
+    file: `${folder}/application-${app.release.name}.yaml`,
+    sources: [estate.file],
+    object: platformApplication(estate, app, components[app.release.component].podSecurity, RETRY),
+  }));
+  const platformProjects: ArgoObject[] = [...new Set(platform.map((a) => a.release.account))].sort().map((account) => ({
+    file: `${folder}/appproject-${account}-platform.yaml`,
+    sources: [estate.file],
+    object: platformProject(estate, account, platform.filter((a) => a.release.account === account)),
+  }));
+  return [applicationSet(estate, rolloutEnvironments(estate)), ...previewObjects(estate), cmdParams(estate), ...(platform.length > 0 ? [argocdCm(estate)] : []), rootApp(estate), ...platformProjects, ...platformApps];
 }

@@ -13,7 +13,7 @@ import type { ResolvedDeployment } from "@gitops/model";
 import { codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
 import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
-import type { RenderJob } from "./renderer.ts";
+import type { RenderedFile, RenderJob } from "./renderer.ts";
 import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, type ScannedTree, type TargetFile, type TreeDiff } from "./tree.ts";
 
 /**
@@ -130,7 +130,7 @@ async function changed(
   const current = previous && parts.tree && untouched(root, previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
   lap("generated/ scanned");
 
-  const [{ kustomizations, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
+  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
 
   lap("import render, argocd, docs");
   // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
@@ -167,25 +167,65 @@ async function changed(
     return { job, key, entry: key === undefined ? undefined : reusable(key) };
   });
   const jobs = keyed.filter((k) => !k.entry).map((k) => k.job);
+  if (warm) for (const k of keyed) renderKeys.set(k.job.deployment, k.key!);
+
+  // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
+  // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. What a
+  // runbook reads of the estate's own objects (the platform's, ArgoCD's ApplicationSets) no workload decides, so a
+  // changed one is rendered with its service's deployments, by the thread rendering them, from their objects; one
+  // whose deployments all come from the cache is rendered after, its deployments rendered again for it.
+  const level = estateLevel(estate);
+  const { contexts, applicationSets } = runbookInputs(estate, [...level.platform.flatMap((b) => b.objects), ...level.argocd]);
+  const applicationSetObjects = level.argocd.filter((o) => o.object.kind === "ApplicationSet");
+  // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
+  // context then stands on it with its deployments' render keys and the names of their environments and accounts.
+  const shared = hashText(`${code}\0runbook\0${applicationSets}\0${JSON.stringify([estate.environments, estate.accounts])}`);
+  type Context = (typeof contexts)[number];
+  const runbookKey = (ctx: Context) => {
+    const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ folder: x.folder, deployment: renderKeys.get(x.deployment), environment: x.environment.name, account: x.account.name })) };
+    return hashText(`${shared}\0${JSON.stringify(keyedCtx)}`);
+  };
+  // Without a cache every runbook is rendered, and keyed after (render keys come after rendering then).
+  const stale: Context[] = [];
+  for (const ctx of contexts) {
+    const key = warm ? runbookKey(ctx) : undefined;
+    const path = runbookPath(ctx.service.name);
+    const entry = key === undefined ? undefined : parts.deployments?.get(key);
+    if (key !== undefined && entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
+      put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
+      deployments.set(key, entry);
+    } else stale.push(ctx);
+  }
+  const renderedServices = new Set(jobs.map((j) => j.deployment.service));
+  const withDeployments = stale.filter((ctx) => renderedServices.has(ctx.service.name));
+  const apart = stale.filter((ctx) => !renderedServices.has(ctx.service.name));
+  const runbookJob = (ctx: Context) => ({ path: runbookPath(ctx.service.name), ctx });
+  lap(`estate objects, runbook keys (${contexts.length - stale.length} reused)`);
+
   const wanted = workerCount(jobs.length);
   const renderer = prewarmed && wanted > 0 ? await prewarmed : await openRenderer(wanted);
   if (prewarmed && wanted === 0) await (await prewarmed).close();
   // A tree built from nothing (no generated/) is written by the renderers as they go.
   const writeTo = current.files.size === 0 ? stagingDir(root) : undefined;
   try {
-    const renders = await renderer.render(jobs, writeTo);
+    const putRunbook = (ctx: Context, [path, hash, size, stat]: RenderedFile) => {
+      put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
+      deployments.set(runbookKey(ctx), { files: [[path, hash, size]], objects: [] });
+    };
+    const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects });
     let r = 0;
     for (const k of keyed) {
       const key = k.key ?? keyOf(k.job);
       renderKeys.set(k.job.deployment, key);
-      const fresh = k.entry ? undefined : renders[r++]!;
+      const fresh = k.entry ? undefined : renders.entries[r++]!;
       const entry: DeploymentEntry = fresh ? { files: fresh.files, objects: fresh.objects } : k.entry!;
       entry.files.forEach(([path, hash, size], i) => put(path, !fresh ? { hash, size } : fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
       deployments.set(key, entry);
       for (const [file, apiVersion, kind, name, namespace] of entry.objects) workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
     }
-    lap(`deployments (${jobs.length} rendered)`);
-    const argo = estateObjects(estate, workloads as never);
+    withDeployments.forEach((ctx, i) => putRunbook(ctx, renders.runbooks[i]!));
+    lap(`deployments (${jobs.length}), runbooks with them (${withDeployments.length}) rendered`);
+    const argo = estateObjects(estate, workloads as never, level);
     for (const o of argo) {
       const content = toYaml(o.object, o.sources);
       put(o.file, { hash: hashText(content), size: Buffer.byteLength(content), content });
@@ -194,38 +234,8 @@ async function changed(
     // The estate's own folders get theirs here (a folder shared with a deployment would get two: never, by layout).
     for (const [path, content] of kustomizations(placed)) put(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
     lap("ArgoCD and platform objects, kustomizations");
-    // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
-    // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. One that
-    // changed reads its deployments' objects, rendering again those this run reused from the cache.
-    const { contexts, applicationSets } = runbookInputs(estate, argo);
-    // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
-    // context then stands on it with its deployments' render keys and the names of their environments and accounts.
-    const shared = hashText(`${code}\0runbook\0${applicationSets}\0${JSON.stringify([estate.environments, estate.accounts])}`);
-    const stale: { ctx: (typeof contexts)[number]; key: string }[] = [];
-    for (const ctx of contexts) {
-      const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ folder: x.folder, deployment: renderKeys.get(x.deployment), environment: x.environment.name, account: x.account.name })) };
-      const key = hashText(`${shared}\0${JSON.stringify(keyedCtx)}`);
-      const path = runbookPath(ctx.service.name);
-      const entry = parts.deployments?.get(key);
-      if (entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
-        put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
-        deployments.set(key, entry);
-      } else stale.push({ ctx, key });
-    }
-    lap(`runbook keys (${contexts.length - stale.length} reused)`);
-    if (stale.length > 0) {
-      const files = await renderer.runbooks(
-        stale.map(({ ctx }) => ({ path: runbookPath(ctx.service.name), ctx })),
-        argo.filter((o) => o.object.kind === "ApplicationSet"),
-        writeTo,
-      );
-      stale.forEach(({ key }, i) => {
-        const [path, hash, size, stat] = files[i]!;
-        put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
-        deployments.set(key, { files: [[path, hash, size]], objects: [] });
-      });
-    }
-    lap(`runbooks (${stale.length} rendered)`);
+    if (apart.length > 0) (await renderer.runbooks({ jobs: apart.map(runbookJob), applicationSets: applicationSetObjects }, writeTo)).forEach((f, i) => putRunbook(apart[i]!, f));
+    lap(`runbooks apart (${apart.length} rendered)`);
     const readme = estateReadme(estate);
     put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
     const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

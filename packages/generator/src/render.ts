@@ -5,7 +5,7 @@
  */
 import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from "cdk8s";
 import { bases } from "@gitops/bases";
-import { argocdObjects, PREVIEW_FOLDER, previewDeployments, previewReplacements } from "@gitops/argocd";
+import { argocdEstateObjects, argocdObjects, PREVIEW_FOLDER, previewDeployments, previewReplacements } from "@gitops/argocd";
 import { renderPlatform } from "@gitops/platform";
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
 import { toYaml } from "./serialize.ts";
@@ -127,14 +127,25 @@ export const isPreviewFolder = (folder: string): boolean => {
   return parts.length === 3 && parts[1] === PREVIEW_FOLDER;
 };
 
+/** The estate's objects that no workload decides: the platform's builds, and ArgoCD's objects but the projects. */
+export interface EstateLevel {
+  readonly platform: ReturnType<typeof renderPlatform>;
+  /** ArgoCD's objects known before any workload is rendered (`argocdEstateObjects`). */
+  readonly argocd: readonly RenderedObject[];
+}
+
+export function estateLevel(estate: ResolvedEstate): EstateLevel {
+  const platform = renderPlatform(estate);
+  return { platform, argocd: argocdEstateObjects(estate, platform) };
+}
+
 /**
  * What belongs to the estate rather than to one deployment: the platform's companion objects and ArgoCD's objects
- * (which need the workloads for the projects' whitelists, and the platform builds for its Applications). Always
- * rendered in full: it is small, and it depends on everything.
+ * (whose projects need the workloads for their whitelists, and whose Applications need the platform builds). Always
+ * rendered in full: it is small, and it depends on everything. `level`: this estate's, when already built.
  */
-export function estateObjects(estate: ResolvedEstate, workloads: readonly RenderedObject[]): RenderedObject[] {
-  const platform = renderPlatform(estate);
-  return [...platform.flatMap((b) => b.objects), ...argocdObjects(estate, workloads, platform)];
+export function estateObjects(estate: ResolvedEstate, workloads: readonly RenderedObject[], level: EstateLevel = estateLevel(estate)): RenderedObject[] {
+  return [...level.platform.flatMap((b) => b.objects), ...argocdObjects(estate, workloads, level.platform, level.argocd)];
 }
 
 /** Files (path relative to generated/ → content), kustomizations included, in sorted path order. */

@@ -1,8 +1,9 @@
 /**
  * Rendering for the incremental generate, in this thread or on worker threads (both cores: rendering a deployment
- * is pure, and it is most of a full generate's time). A renderer renders deployments to files, keeps their content
- * and objects, renders runbooks from those objects, and writes the content it holds into the staging tree, so file
- * contents never cross between threads: the main thread plans the tree from hashes, the renderers write it.
+ * is pure, and it is most of a full generate's time). A renderer renders deployments to files, renders each
+ * changed runbook right after its service's deployments, from their objects, then drops the objects; it keeps
+ * the files' content and writes it into the new tree, so file contents never cross between threads: the main
+ * thread plans the tree from hashes, the renderers write it.
  *
  * The output does not depend on how many threads render: each deployment's files come from the same pure render,
  * and results come back in job order.
@@ -43,19 +44,35 @@ export interface RunbookJob {
 }
 
 /**
+ * Runbooks to render with a batch of deployments, each in the thread that renders its service's deployments, from
+ * their objects, as soon as they are rendered: no object outlives its service's turn. `applicationSets` decide which
+ * Application syncs each folder (expanded over the folders of the runbooks at hand).
+ */
+export interface RunbookBatch {
+  readonly jobs: readonly RunbookJob[];
+  readonly applicationSets: readonly RunbookObject[];
+}
+
+/** A batch rendered: each job's entry in job order, and each of the batch's runbooks in its order. */
+export interface Rendered {
+  readonly entries: RenderedEntry[];
+  readonly runbooks: RenderedFile[];
+}
+
+/**
  * Renders, then writes on request. With `writeTo` (a staging tree being built from nothing), each file is written
  * there as soon as it is rendered, so writing overlaps rendering and no content is kept.
  */
 export interface Renderer {
   /** How many worker threads render besides this one (0 when it renders alone). */
   readonly workers: number;
-  /** Renders each job; entries in job order. The renderer keeps the files' content (unless written) and the objects. */
-  render(jobs: readonly RenderJob[], writeTo?: string): Promise<RenderedEntry[]>;
   /**
-   * Renders each runbook from the objects rendered here (rendering again those it does not hold), in job order. Which
-   * Application syncs each folder comes from expanding `applicationSets` over the jobs' folders, also here.
+   * Renders each job, then each of `runbooks` (whose services' deployments should be among the jobs; any that are
+   * not are rendered again for it). The renderer keeps the files' content unless written, never the objects.
    */
-  runbooks(jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo?: string): Promise<RenderedFile[]>;
+  render(jobs: readonly RenderJob[], writeTo?: string, runbooks?: RunbookBatch): Promise<Rendered>;
+  /** Renders each runbook, its deployments' objects rendered again (none of them changed this run), in job order. */
+  runbooks(batch: RunbookBatch, writeTo?: string): Promise<RenderedFile[]>;
   /** Writes the held content of `paths` under `dir` (their parent folders exist): path → stat text, as snapshot.ts writes it. */
   write(dir: string, paths: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
@@ -65,17 +82,14 @@ export interface Renderer {
 type Member = Omit<Renderer, "workers">;
 
 type Wire =
-  | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string }
-  | { op: "runbooks"; jobs: RunbookJob[]; applicationSets: readonly RunbookObject[]; writeTo?: string }
+  | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string; runbooks?: RunbookBatch }
+  | { op: "runbooks"; batch: RunbookBatch; writeTo?: string }
   | { op: "write"; dir: string; paths: string[] };
 
 /** Renders in this thread: a worker's body, and the renderer of small runs (a worker takes ~0.8 s to start). */
 export async function localRenderer(): Promise<Renderer & { serve(message: Wire): Promise<unknown> }> {
   const [{ kustomizations, renderDeployment, folderOf }, { toYaml }, { applicationsOf, renderRunbook }] = await Promise.all([import("./render.ts"), import("./serialize.ts"), import("./runbooks.ts")]);
   const contents = new Map<string, string>();
-  const objects = new Map<string, RunbookObject[]>();
-  /** The deployments rendered here by folder: a worker's runbook jobs leave them out (see Remote.runbooks). */
-  const rendered = new Map<string, ResolvedDeployment>();
   const made = new Set<string>();
   /** Writes `content` to `dir/path`, its folder made when needed: the stat text. */
   const writeOne = (dir: string, path: string, content: string) => {
@@ -90,11 +104,10 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     if (writeTo === undefined) return contents.set(path, content), file;
     return [...file, writeOne(writeTo, path, content)];
   };
-  const render = (deployment: ResolvedDeployment, preview: boolean, writeTo: string | undefined): RenderedEntry => {
+  /** One deployment's files; its objects go to `objects` by folder (a preview's are never read by a runbook). */
+  const render = (deployment: ResolvedDeployment, preview: boolean, writeTo: string | undefined, objects: Map<string, RunbookObject[]>): RenderedEntry => {
     const all = renderDeployment(deployment);
-    const folder = folderOf(deployment);
-    // Kept for the service's runbook, which reads its deployments' objects (never a preview's).
-    if (!preview) objects.set(folder, all), rendered.set(folder, deployment);
+    if (!preview) objects.set(folderOf(deployment), all);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
     for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
     const identities = all.map((o): [string, string, string, string, string] => {
@@ -103,13 +116,23 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     });
     return { files: files.map(([p, h, n]) => [p, h, n] as const), objects: identities, ...(writeTo !== undefined ? { stats: files.map((f) => f[3]!) } : {}) };
   };
-  const runbooks = (jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo: string | undefined) => {
+  /**
+   * Runbooks from the objects at hand (`objects`, by folder), rendering the rest of their deployments again. A job
+   * whose deployment was sent with the batch's render jobs arrives without it (`deployments`: by folder).
+   */
+  const runbooks = ({ jobs, applicationSets }: RunbookBatch, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, deployments = new Map<string, ResolvedDeployment>()) => {
     const applications = applicationsOf(applicationSets, jobs.flatMap((j) => j.ctx.deployments.map((x) => x.folder)));
     return jobs.map(({ path, ctx }) => {
-      const deployments = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? rendered.get(x.folder)! }));
-      for (const { folder, deployment } of deployments) if (!objects.has(folder)) objects.set(folder, renderDeployment(deployment));
-      return keep(path, renderRunbook({ ...ctx, deployments }, objects, applications), writeTo);
+      const complete = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? deployments.get(x.folder)! }));
+      for (const { folder, deployment } of complete) if (!objects.has(folder)) objects.set(folder, renderDeployment(deployment));
+      return keep(path, renderRunbook({ ...ctx, deployments: complete }, objects, applications), writeTo);
     });
+  };
+  const renderBatch = (jobs: readonly { deployment: ResolvedDeployment; preview: boolean }[], writeTo: string | undefined, batch: RunbookBatch | undefined): Rendered => {
+    const objects = new Map<string, RunbookObject[]>();
+    const entries = jobs.map((j) => render(j.deployment, j.preview, writeTo, objects));
+    const sent = new Map(jobs.filter((j) => !j.preview).map((j) => [folderOf(j.deployment), j.deployment]));
+    return { entries, runbooks: batch ? runbooks(batch, writeTo, objects, sent) : [] };
   };
   const write = (dir: string, paths: readonly string[]) => {
     const stats = new Map<string, string>();
@@ -122,17 +145,13 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
   };
   return {
     workers: 0,
-    render: async (jobs, writeTo) => jobs.map((j) => render(j.deployment, j.preview, writeTo)),
-    runbooks: async (jobs, applicationSets, writeTo) => runbooks(jobs, applicationSets, writeTo),
+    render: async (jobs, writeTo, batch) => renderBatch(jobs, writeTo, batch),
+    runbooks: async (batch, writeTo) => runbooks(batch, writeTo, new Map()),
     write: async (dir, paths) => write(dir, paths),
-    close: async () => {
-      contents.clear();
-      objects.clear();
-      rendered.clear();
-    },
+    close: async () => contents.clear(),
     serve: async (m) =>
-      m.op === "render" ? m.jobs.map((j) => render(j.deployment, j.preview, m.writeTo))
-      : m.op === "runbooks" ? runbooks(m.jobs, m.applicationSets, m.writeTo)
+      m.op === "render" ? renderBatch(m.jobs, m.writeTo, m.runbooks)
+      : m.op === "runbooks" ? runbooks(m.batch, m.writeTo, new Map())
       : write(m.dir, m.paths),
   };
 }
@@ -162,8 +181,8 @@ export function workersProblem(value: string): string | undefined {
 /**
  * A renderer of this thread and `workers` worker threads (this thread only when a worker cannot start: the run is
  * then only slower). Deployments are handed out in chunks of whole services to whichever thread is free (kinds
- * differ in cost: a fixed split leaves a core idle at the end), and a service's runbook is rendered by the thread
- * that rendered its deployments. A worker is kept two chunks ahead, so it never waits for this thread to finish its own.
+ * differ in cost: a fixed split leaves a core idle at the end), each with its services' runbooks. A worker is kept
+ * two chunks ahead, so it never waits for this thread to finish its own.
  */
 export async function openRenderer(workers: number, entry = new URL("./render-worker.ts", import.meta.url).href): Promise<Renderer> {
   const local = await localRenderer();
@@ -195,14 +214,17 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
   };
   return {
     workers,
-    async render(jobs, writeTo) {
+    async render(jobs, writeTo, batch) {
       const byService = new Map<string, number[]>();
       jobs.forEach((j, i) => (byService.get(j.deployment.service) ?? byService.set(j.deployment.service, []).get(j.deployment.service)!).push(i));
+      const runbookOf = new Map<string, number>();
+      batch?.jobs.forEach((j, i) => runbookOf.set(j.ctx.service.name, i));
       const services = [...byService.keys()];
       // The workers' lanes first: this thread's first chunk runs before the next lane starts.
       const lanes = [...remotes.flatMap((_, r) => [r + 1, r + 1]), 0];
       const chunk = Math.max(1, Math.ceil(services.length / (lanes.length * 12)));
-      const out = new Array<RenderedEntry>(jobs.length);
+      const entries = new Array<RenderedEntry>(jobs.length);
+      const runbooks = new Array<RenderedFile>(batch?.jobs.length ?? 0);
       let taken = 0;
       await Promise.all(
         lanes.map(async (m) => {
@@ -210,22 +232,29 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
             const mine = services.slice(taken, (taken += chunk));
             for (const service of mine) memberOf.set(service, m);
             const index = mine.flatMap((service) => byService.get(service)!);
-            (await members[m]!.render(index.map((i) => jobs[i]!), writeTo)).forEach((e, k) => {
-              out[index[k]!] = e;
+            const books = batch ? mine.flatMap((service) => (runbookOf.has(service) ? [runbookOf.get(service)!] : [])) : [];
+            const part = batch && books.length > 0 ? { jobs: books.map((i) => batch.jobs[i]!), applicationSets: batch.applicationSets } : undefined;
+            const done = await members[m]!.render(index.map((i) => jobs[i]!), writeTo, part);
+            done.entries.forEach((e, k) => {
+              entries[index[k]!] = e;
               own(m, e.files);
             });
+            done.runbooks.forEach((f, k) => (runbooks[books[k]!] = f));
+            own(m, done.runbooks);
             // This thread's chunk resolved without the event loop running: let the workers' replies in.
             if (m === 0) await new Promise(setImmediate);
           }
         }),
       );
-      return out;
+      const missing = batch?.jobs.filter((_, i) => runbooks[i] === undefined) ?? [];
+      if (missing.length > 0) throw new Error(`internal: the runbooks of ${missing.map((j) => j.ctx.service.name).join(", ")} were given without deployments to render`);
+      return { entries, runbooks };
     },
-    async runbooks(jobs, applicationSets, writeTo) {
+    async runbooks(batch, writeTo) {
       let next = 0;
       const at = (j: RunbookJob) => memberOf.get(j.ctx.service.name) ?? memberOf.set(j.ctx.service.name, next++ % members.length).get(j.ctx.service.name)!;
-      const files = await byMember(jobs, at, (m, share) => members[m]!.runbooks(share, applicationSets, writeTo));
-      files.forEach((f, i) => own(at(jobs[i]!), [f]));
+      const files = await byMember(batch.jobs, at, (m, share) => members[m]!.runbooks({ jobs: share, applicationSets: batch.applicationSets }, writeTo));
+      files.forEach((f, i) => own(at(batch.jobs[i]!), [f]));
       return files;
     },
     async write(dir, paths) {
@@ -253,13 +282,12 @@ function tsxApi(): string {
 /**
  * One worker thread running render-worker.ts, as a Renderer. A worker does not inherit its parent's loader hooks, so
  * it registers tsx itself, from the copy this package resolves (any working directory). `ready` is false when it
- * cannot start. A runbook's deployments that the worker rendered do not cross again.
+ * cannot start.
  */
 class Remote implements Member {
   readonly ready: Promise<boolean>;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly folders = new Set<string>();
   private id = 0;
   private failed: Error | undefined;
 
@@ -294,14 +322,16 @@ class Remote implements Member {
     this.worker.on("exit", (code) => fail(new Error(`render worker exited with code ${code}`)));
   }
 
-  async render(jobs: readonly RenderJob[], writeTo?: string): Promise<RenderedEntry[]> {
-    for (const j of jobs) if (!j.preview) this.folders.add(j.folder);
-    return (await this.call({ op: "render", jobs: jobs.map((j) => ({ deployment: j.deployment, preview: j.preview })), ...(writeTo ? { writeTo } : {}) })) as RenderedEntry[];
+  async render(jobs: readonly RenderJob[], writeTo?: string, batch?: RunbookBatch): Promise<Rendered> {
+    // A runbook's deployments that go with the render jobs are not sent twice.
+    const sent = new Set(jobs.filter((j) => !j.preview).map((j) => j.folder));
+    const slim = batch && { ...batch, jobs: batch.jobs.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => (sent.has(x.folder) ? { ...x, deployment: undefined as never } : x)) } })) };
+    const message: Wire = { op: "render", jobs: jobs.map((j) => ({ deployment: j.deployment, preview: j.preview })), ...(writeTo ? { writeTo } : {}), ...(slim ? { runbooks: slim } : {}) };
+    return (await this.call(message)) as Rendered;
   }
 
-  async runbooks(jobs: readonly RunbookJob[], applicationSets: readonly RunbookObject[], writeTo?: string): Promise<RenderedFile[]> {
-    const slim = jobs.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => (this.folders.has(x.folder) ? { ...x, deployment: undefined as never } : x)) } }));
-    return (await this.call({ op: "runbooks", jobs: slim, applicationSets, ...(writeTo ? { writeTo } : {}) })) as RenderedFile[];
+  async runbooks(batch: RunbookBatch, writeTo?: string): Promise<RenderedFile[]> {
+    return (await this.call({ op: "runbooks", batch, ...(writeTo ? { writeTo } : {}) })) as RenderedFile[];
   }
 
   async write(dir: string, paths: readonly string[]): Promise<Map<string, string>> {

@@ -80,6 +80,14 @@ describe("rendering on worker threads", () => {
       expect(warm.rendered).toMatchObject({ deployments: 2, runbooks: 1, workers: 2 });
       await expectExact(root);
     }
+
+    // A runbook lost while none of its deployments changed: rendered apart, its deployments rendered again for it.
+    rmSync(join(root, "generated/runbooks/svc-00003.md"));
+    rmSync(join(root, "generated/runbooks/svc-00004.md"));
+    const apart = await run(root, 1);
+    expect(apart.rendered).toMatchObject({ deployments: 0, runbooks: 2 });
+    expect(apart.diff.added).toEqual(["runbooks/svc-00003.md", "runbooks/svc-00004.md"]);
+    await expectExact(root);
   });
 
   it("writes the same bytes on workers as in this thread", { timeout: 120_000 }, async () => {
