@@ -7,7 +7,7 @@
  * Only modules that every path needs are imported up front; loading config, rendering and the documents are
  * imported when a run needs them, so the no-op path stays cheap.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ResolvedDeployment } from "@gitops/model";
 import { codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
@@ -95,11 +95,7 @@ async function changed(
   const racyFrom = previous?.writtenAtNs ?? 0n;
   lap("cache parts read");
 
-  // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
-  // modules while this thread loads the config.
   const { openRenderer, workerCount } = await import("./renderer.ts");
-  const estimate = 4 * countServices(root); // dev, staging, prod and a preview each, roughly
-  const prewarmed = (!parts.deployments || previous?.head.code !== code) && workerCount(estimate) > 0 ? openRenderer(workerCount(estimate)) : undefined;
   const [{ load }, { resolve }] = await Promise.all([import("./load.ts"), import("@gitops/model")]);
   lap("import load, model");
   // Rendering's modules load while the config does (its bundler runs beside this process); a run that turns out
@@ -118,6 +114,10 @@ async function changed(
   };
   const loaded = await load(root, { hashOf, ...(previous?.head.code === code && parts.config ? { reuse: parts.config } : {}) });
   lap("load config (bundle + evaluate)");
+  // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
+  // modules while this thread resolves the estate (started earlier, they would slow the config's bundling down).
+  const estimate = 4 * (loaded.sources?.services.length ?? 0); // dev, staging, prod and a preview each, roughly
+  const prewarmed = (!parts.deployments || previous?.head.code !== code) && workerCount(estimate) > 0 ? openRenderer(workerCount(estimate)) : undefined;
   const resolution = loaded.sources ? resolve(loaded.sources) : undefined;
   const problems = [...loaded.problems, ...(resolution && !resolution.ok ? resolution.problems : [])];
   if (!resolution?.ok || problems.length > 0) {
@@ -296,14 +296,6 @@ function diffAgainst(current: ScannedTree, target: ReadonlyMap<string, TargetFil
   }
   for (const path of current.files.keys()) if (!target.has(path)) removed.push(path);
   return { added, changed: changedFiles, removed: removed.sort(), unchanged };
-}
-
-function countServices(root: string): number {
-  try {
-    return readdirSync(join(root, "services")).length;
-  } catch {
-    return 0;
-  }
 }
 
 function writeAtomically(path: string, content: string): void {

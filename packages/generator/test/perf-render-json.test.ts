@@ -52,6 +52,9 @@ describe("objectJson", () => {
         metadata: { name: "d", generateName: "d-", annotations: { b: "2", a: null }, ownerReferences: [{ kind: "X", uid: "u", extra: {} }], managedFields: [{}, { z: { y: {} } }], x: { y: [] }, labels: {} },
       } as never),
     ];
+    // Few keys are sorted by insertion, many by the general sort: both in cdk8s's order (UTF-16 code units).
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${39 - i}${i % 3 ? "é" : "Z"}`, String(i)]));
+    objects.push(new ApiObject(chart, "e", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "e" }, data: many, few: { b: 1, B: 2, a: 3, "a-": 4, "_": 5, "10": 6, "9": 7 } } as never));
     objects[3]!.metadata.addLabel("late", "added");
     objects[3]!.metadata.addAnnotation("z", "last");
     for (const o of objects) same(o);
