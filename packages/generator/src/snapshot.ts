@@ -9,7 +9,8 @@
  * walk in this process as the fallback wherever `find -printf` is missing or fails. Both write the same text.
  */
 import { spawn } from "node:child_process";
-import { existsSync, lstatSync, readdirSync, type BigIntStats } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, type BigIntStats } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const NS = 1_000_000_000n;
@@ -76,38 +77,40 @@ export function snapshotSync(dir: string): string {
 /** C-locale order (what `LC_ALL=C sort` does), for the ASCII paths the generator writes. */
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The snapshot of `dir`, from `find | sort` running beside this process; the in-process walk when they fail. */
+/**
+ * The snapshot of `dir`, from `find` and `sort` running beside this process; the in-process walk when they fail.
+ * They write to files, not to pipes this process reads: a pipe is drained only when this thread's event loop
+ * turns, and while it loads and resolves the config it does not, which left the snapshot waiting on this thread.
+ */
 export function snapshot(dir: string): Promise<string> {
   if (!existsSync(dir)) return Promise.resolve("");
   if (process.platform === "win32") return Promise.resolve(snapshotSync(dir));
   return new Promise((resolve) => {
+    let temp: string | undefined;
     let settled = false;
-    const fallback = () => {
-      if (!settled) (settled = true), resolve(snapshotSync(dir));
+    const settle = (text: () => string) => {
+      if (settled) return;
+      settled = true;
+      try {
+        resolve(text());
+      } catch {
+        resolve(snapshotSync(dir));
+      } finally {
+        if (temp) rmSync(temp, { recursive: true, force: true });
+      }
     };
     try {
-      const find = spawn("find", [".", "-mindepth", "1", "!", "-type", "d", "-printf", "%y\\t%P\\t%s\\t%T@\\t%C@\\t%i\\n"], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] });
-      const sort = spawn("sort", [], { cwd: dir, env: { ...process.env, LC_ALL: "C" }, stdio: ["pipe", "pipe", "ignore"] });
-      find.on("error", fallback);
-      sort.on("error", fallback);
-      sort.stdin.on("error", fallback);
-      find.stdout.pipe(sort.stdin);
-      const chunks: Buffer[] = [];
-      sort.stdout.on("data", (c: Buffer) => chunks.push(c));
-      let codes = 0;
-      let ok = true;
-      const done = (code: number | null) => {
-        ok &&= code === 0;
-        if (++codes < 2 || settled) return;
-        if (!ok) return fallback();
-        settled = true;
+      temp = mkdtempSync(join(tmpdir(), "gitops-snapshot-"));
+      const [raw, sorted] = [join(temp, "raw"), join(temp, "sorted")];
+      const script = `find . -mindepth 1 ! -type d -printf '%y\\t%P\\t%s\\t%T@\\t%C@\\t%i\\n' > "$1" && LC_ALL=C sort -o "$2" "$1"`;
+      const child = spawn("sh", ["-c", script, "sh", raw, sorted], { cwd: dir, stdio: "ignore" });
+      child.on("error", () => settle(() => snapshotSync(dir)));
+      child.on("exit", (code) =>
         // find prints ten fractional digits of which the tenth is always 0: keep nine, as statText does.
-        resolve(Buffer.concat(chunks).toString("utf8").replace(/(\t\d+\.\d{9})\d+/g, "$1"));
-      };
-      find.on("close", done);
-      sort.on("close", done);
+        settle(() => (code === 0 ? readFileSync(sorted, "utf8").replace(/(\t\d+\.\d{9})\d+/g, "$1") : snapshotSync(dir))),
+      );
     } catch {
-      fallback();
+      settle(() => snapshotSync(dir));
     }
   });
 }
