@@ -75,6 +75,17 @@ describe("snapshot", () => {
     expect(text).toMatch(/^l\tnonprod\/link\.md\t/m);
     expect(text.split("\n").filter(Boolean).length).toBe(readTree(dir).size);
     expect(await snapshot(join(root, "missing"))).toBe("");
+    // The walk is split across processes at the first two levels: links, files and odd names at every level.
+    symlinkSync(join(dir, "nonprod"), join(dir, "top-link"));
+    symlinkSync("/nonexistent", join(dir, "nonprod/dangling"));
+    for (const odd of ["-n", "a b", ".hidden"]) mkdirSync(join(dir, odd), { recursive: true }), writeFileSync(join(dir, odd, "-x y"), odd);
+    writeFileSync(join(dir, "nonprod/-top"), "x");
+    mkdirSync(join(dir, "empty/deeper"), { recursive: true });
+    const odd = snapshotSync(dir);
+    expect(await snapshot(dir)).toBe(odd);
+    expect(odd).toMatch(/^l\ttop-link\t/m);
+    expect(odd).toMatch(/^f\t-n\/-x y\t/m);
+    expect(odd).toMatch(/^f\t\.hidden\/-x y\t/m);
   });
 });
 
