@@ -239,14 +239,15 @@ function symlinked(root: string, files: readonly string[], problems: Problem[]):
   const out = new Set<string>();
   let realRoot: string;
   try {
-    realRoot = realpathSync(root);
+    // The native realpath: one system call per file, where the JavaScript one stats every component (0.1 s at S=2000).
+    realRoot = realpathSync.native(root);
   } catch {
     return out;
   }
   for (const file of files) {
     let real: string;
     try {
-      real = realpathSync(join(root, file));
+      real = realpathSync.native(join(root, file));
     } catch {
       continue; // missing or unreadable: reported when it is loaded
     }
