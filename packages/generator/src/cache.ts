@@ -26,7 +26,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 5";
+const FORMAT = "gitops-generate-cache 6";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -59,8 +59,11 @@ export interface StateHead {
   readonly summary: { readonly environments: number; readonly services: number; readonly objects: number };
   /** Files generated outside generated/ (.github/CODEOWNERS): path → content hash. */
   readonly rootFiles: Readonly<Record<string, string>>;
-  /** generated/'s snapshot as written, its manifest (hashes), and the latest mtime/ctime in it (ns, decimal). */
-  readonly snapshot: { readonly file: string; readonly hash: string; readonly latestNs: string };
+  /**
+   * generated/'s snapshot as written: the hash of its text (a later snapshot is compared by hash: the text itself is
+   * never read back), and the latest mtime/ctime in it (ns, decimal).
+   */
+  readonly snapshot: { readonly hash: string; readonly latestNs: string };
   readonly tree: { readonly file: string; readonly hash: string };
   /** Render keys → the files and objects they rendered (deployments, previews, runbooks). */
   readonly deployments: { readonly file: string; readonly hash: string };
@@ -160,7 +163,7 @@ export function writeState(
   };
   for (const path of state.tree.keys()) if (/[\t\n]/.test(path)) return; // not representable; the next run starts cold
   const latest = latestOf(Array.from(state.tree.values(), (e) => e.stat));
-  const snapshot = part(`snapshot-${id}.txt`, state.snapshot);
+  const snapshot = { hash: hashText(state.snapshot) };
   const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
   const deployments = part(`deployments-${id}.json`, JSON.stringify(Object.fromEntries(state.deployments)));
   // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), in base64.
@@ -179,7 +182,7 @@ export function writeState(
   };
   writeFileSync(`${stateFile(root)}.tmp`, JSON.stringify(head));
   renameSync(`${stateFile(root)}.tmp`, stateFile(root));
-  const keep = new Set(["state.json", snapshot.file, tree.file, deployments.file, config.file]);
+  const keep = new Set(["state.json", tree.file, deployments.file, config.file]);
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 

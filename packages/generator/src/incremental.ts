@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ResolvedDeployment } from "@gitops/model";
-import { codeFingerprint, extraInputsOf, hashText, inputFingerprint, readPart, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
+import { codeFingerprint, extraInputsOf, hashText, inputFingerprint, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
 import { snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
@@ -51,7 +51,7 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === inputs && rootFilesMatch(root, state.head.rootFiles)) {
     const now = await snapshotting;
     lap("snapshot of generated/ (waited)");
-    if (untouched(root, state, now)) {
+    if (untouched(state, now)) {
       const diff: TreeDiff = { added: [], changed: [], removed: [], unchanged: now ? now.split("\n").length - 1 : 0 };
       return { kind: "ok", summary: { ...state.head.summary, diff, rootChanged: [], written: false } };
     }
@@ -64,9 +64,9 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
  * Whether generated/ is exactly what the last run wrote: equal snapshots (no file added, removed, replaced or
  * written since), none of them changed in the same instant as the manifest was written (when a stat could not tell).
  */
-function untouched(root: string, state: State, now: string): boolean {
+function untouched(state: State, now: string): boolean {
   try {
-    return readPart(root, state.head.snapshot) === now && BigInt(state.head.snapshot.latestNs) < state.writtenAtNs;
+    return hashText(now) === state.head.snapshot.hash && BigInt(state.head.snapshot.latestNs) < state.writtenAtNs;
   } catch {
     return false;
   }
@@ -127,7 +127,7 @@ async function changed(
   const estate = resolution.estate;
   lap("resolve");
   const outputSnapshot = await outputSnapshotting;
-  const current = previous && parts.tree && untouched(root, previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
+  const current = previous && parts.tree && untouched(previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
   lap("generated/ scanned");
 
   const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
