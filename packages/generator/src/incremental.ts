@@ -95,7 +95,7 @@ async function changed(
   const racyFrom = previous?.writtenAtNs ?? 0n;
   lap("cache parts read");
 
-  const { openRenderer, workerCount } = await import("./renderer.ts");
+  const { openRenderer, renderKey, workerCount } = await import("./renderer.ts");
   const [{ load }, { resolve }] = await Promise.all([import("./load.ts"), import("@gitops/model")]);
   lap("import load, model");
   // Rendering's modules load while the config does (its bundler runs beside this process); a run that turns out
@@ -155,12 +155,10 @@ async function changed(
   const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
-  // The render key: the code fingerprint and the resolved deployment as JSON, which it is by construction (parsed
-  // by zod, resolved into plain data), and which, unlike v8.serialize, does not depend on how V8 happens to hold
-  // a string (one byte or two per character). A run with new code (or no cache) can reuse nothing: it renders first
-  // and keys after, so that the workers start at once.
+  // The render key (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
+  // once, and each deployment is keyed by the thread rendering it.
   const warm = parts.deployments !== undefined && previous?.head.code === code;
-  const keyOf = (job: RenderJob) => hashText(`${code}\0${JSON.stringify(job.deployment)}`);
+  const keyOf = (job: RenderJob) => renderKey(code, job.deployment);
   const keyed = all.map(({ deployment, preview }) => {
     const job: RenderJob = { deployment, preview, folder: folderOf(deployment) };
     const key = warm ? keyOf(job) : undefined;
@@ -212,12 +210,12 @@ async function changed(
       put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
       deployments.set(runbookKey(ctx), { files: [[path, hash, size]], objects: [] });
     };
-    const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects });
+    const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects }, warm ? undefined : code);
     let r = 0;
     for (const k of keyed) {
-      const key = k.key ?? keyOf(k.job);
-      renderKeys.set(k.job.deployment, key);
       const fresh = k.entry ? undefined : renders.entries[r++]!;
+      const key = k.key ?? fresh?.key ?? keyOf(k.job);
+      renderKeys.set(k.job.deployment, key);
       const entry: DeploymentEntry = fresh ? { files: fresh.files, objects: fresh.objects } : k.entry!;
       entry.files.forEach(([path, hash, size], i) => put(path, !fresh ? { hash, size } : fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
       deployments.set(key, entry);

@@ -32,7 +32,17 @@ export interface RenderedEntry {
   readonly objects: readonly (readonly [string, string, string, string, string])[];
   /** With `writeTo`: each file's stat text once written, in the order of `files`. */
   readonly stats?: readonly string[];
+  /** With `keyWith`: the deployment's render key (`renderKey`), taken where it was rendered. */
+  readonly key?: string;
 }
+
+/**
+ * A deployment's render key: the code fingerprint and the resolved deployment as JSON, which it is by construction
+ * (parsed by zod, resolved into plain data), and which, unlike v8.serialize, does not depend on how V8 happens to
+ * hold a string (one byte or two per character). A structured clone serializes to the same JSON, so a worker's key
+ * is this thread's.
+ */
+export const renderKey = (code: string, deployment: ResolvedDeployment): string => hashText(`${code}\0${JSON.stringify(deployment)}`);
 
 /** A rendered runbook: [path, content hash, size], and its stat text when written at once (`writeTo`). */
 export type RenderedFile = readonly [string, string, number, string?];
@@ -70,7 +80,7 @@ export interface Renderer {
    * Renders each job, then each of `runbooks` (whose services' deployments should be among the jobs; any that are
    * not are rendered again for it). The renderer keeps the files' content unless written, never the objects.
    */
-  render(jobs: readonly RenderJob[], writeTo?: string, runbooks?: RunbookBatch): Promise<Rendered>;
+  render(jobs: readonly RenderJob[], writeTo?: string, runbooks?: RunbookBatch, keyWith?: string): Promise<Rendered>;
   /** Renders each runbook, its deployments' objects rendered again (none of them changed this run), in job order. */
   runbooks(batch: RunbookBatch, writeTo?: string): Promise<RenderedFile[]>;
   /** Writes the held content of `paths` under `dir` (their parent folders exist): path → stat text, as snapshot.ts writes it. */
@@ -82,7 +92,7 @@ export interface Renderer {
 type Member = Omit<Renderer, "workers">;
 
 type Wire =
-  | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string; runbooks?: RunbookBatch }
+  | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string; runbooks?: RunbookBatch; keyWith?: string }
   | { op: "runbooks"; batch: RunbookBatch; writeTo?: string }
   | { op: "write"; dir: string; paths: string[] };
 
@@ -105,7 +115,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     return [...file, writeOne(writeTo, path, content)];
   };
   /** One deployment's files; its objects go to `objects` by folder (a preview's are never read by a runbook). */
-  const render = (deployment: ResolvedDeployment, preview: boolean, writeTo: string | undefined, objects: Map<string, RunbookObject[]>): RenderedEntry => {
+  const render = (deployment: ResolvedDeployment, preview: boolean, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, keyWith: string | undefined): RenderedEntry => {
     const all = renderDeployment(deployment);
     if (!preview) objects.set(folderOf(deployment), all);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
@@ -114,7 +124,12 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
       return [o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")];
     });
-    return { files: files.map(([p, h, n]) => [p, h, n] as const), objects: identities, ...(writeTo !== undefined ? { stats: files.map((f) => f[3]!) } : {}) };
+    return {
+      files: files.map(([p, h, n]) => [p, h, n] as const),
+      objects: identities,
+      ...(writeTo !== undefined ? { stats: files.map((f) => f[3]!) } : {}),
+      ...(keyWith !== undefined ? { key: renderKey(keyWith, deployment) } : {}),
+    };
   };
   /**
    * Runbooks from the objects at hand (`objects`, by folder), rendering the rest of their deployments again. A job
@@ -128,9 +143,9 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       return keep(path, renderRunbook({ ...ctx, deployments: complete }, objects, applications), writeTo);
     });
   };
-  const renderBatch = (jobs: readonly { deployment: ResolvedDeployment; preview: boolean }[], writeTo: string | undefined, batch: RunbookBatch | undefined): Rendered => {
+  const renderBatch = (jobs: readonly { deployment: ResolvedDeployment; preview: boolean }[], writeTo: string | undefined, batch: RunbookBatch | undefined, keyWith: string | undefined): Rendered => {
     const objects = new Map<string, RunbookObject[]>();
-    const entries = jobs.map((j) => render(j.deployment, j.preview, writeTo, objects));
+    const entries = jobs.map((j) => render(j.deployment, j.preview, writeTo, objects, keyWith));
     const sent = new Map(jobs.filter((j) => !j.preview).map((j) => [folderOf(j.deployment), j.deployment]));
     return { entries, runbooks: batch ? runbooks(batch, writeTo, objects, sent) : [] };
   };
@@ -145,12 +160,12 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
   };
   return {
     workers: 0,
-    render: async (jobs, writeTo, batch) => renderBatch(jobs, writeTo, batch),
+    render: async (jobs, writeTo, batch, keyWith) => renderBatch(jobs, writeTo, batch, keyWith),
     runbooks: async (batch, writeTo) => runbooks(batch, writeTo, new Map()),
     write: async (dir, paths) => write(dir, paths),
     close: async () => contents.clear(),
     serve: async (m) =>
-      m.op === "render" ? renderBatch(m.jobs, m.writeTo, m.runbooks)
+      m.op === "render" ? renderBatch(m.jobs, m.writeTo, m.runbooks, m.keyWith)
       : m.op === "runbooks" ? runbooks(m.batch, m.writeTo, new Map())
       : write(m.dir, m.paths),
   };
@@ -214,7 +229,7 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
   };
   return {
     workers,
-    async render(jobs, writeTo, batch) {
+    async render(jobs, writeTo, batch, keyWith) {
       const byService = new Map<string, number[]>();
       jobs.forEach((j, i) => (byService.get(j.deployment.service) ?? byService.set(j.deployment.service, []).get(j.deployment.service)!).push(i));
       const runbookOf = new Map<string, number>();
@@ -234,7 +249,7 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
             const index = mine.flatMap((service) => byService.get(service)!);
             const books = batch ? mine.flatMap((service) => (runbookOf.has(service) ? [runbookOf.get(service)!] : [])) : [];
             const part = batch && books.length > 0 ? { jobs: books.map((i) => batch.jobs[i]!), applicationSets: batch.applicationSets } : undefined;
-            const done = await members[m]!.render(index.map((i) => jobs[i]!), writeTo, part);
+            const done = await members[m]!.render(index.map((i) => jobs[i]!), writeTo, part, keyWith);
             done.entries.forEach((e, k) => {
               entries[index[k]!] = e;
               own(m, e.files);
@@ -322,11 +337,17 @@ class Remote implements Member {
     this.worker.on("exit", (code) => fail(new Error(`render worker exited with code ${code}`)));
   }
 
-  async render(jobs: readonly RenderJob[], writeTo?: string, batch?: RunbookBatch): Promise<Rendered> {
+  async render(jobs: readonly RenderJob[], writeTo?: string, batch?: RunbookBatch, keyWith?: string): Promise<Rendered> {
     // A runbook's deployments that go with the render jobs are not sent twice.
     const sent = new Set(jobs.filter((j) => !j.preview).map((j) => j.folder));
     const slim = batch && { ...batch, jobs: batch.jobs.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => (sent.has(x.folder) ? { ...x, deployment: undefined as never } : x)) } })) };
-    const message: Wire = { op: "render", jobs: jobs.map((j) => ({ deployment: j.deployment, preview: j.preview })), ...(writeTo ? { writeTo } : {}), ...(slim ? { runbooks: slim } : {}) };
+    const message: Wire = {
+      op: "render",
+      jobs: jobs.map((j) => ({ deployment: j.deployment, preview: j.preview })),
+      ...(writeTo ? { writeTo } : {}),
+      ...(slim ? { runbooks: slim } : {}),
+      ...(keyWith !== undefined ? { keyWith } : {}),
+    };
     return (await this.call(message)) as Rendered;
   }
 
