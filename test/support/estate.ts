@@ -78,7 +78,8 @@ export function gitops(root: string, args: readonly string[], env: NodeJS.Proces
 }
 
 /**
- * Every file the generator may write in `root` (generated/, its scratch folders and .github/), path → bytes.
+ * Every file the generator may write in `root` (generated/, the scratch folders of both write paths, .github/),
+ * path → bytes.
  * Used to prove that a run wrote nothing, or that two runs wrote the same bytes.
  */
 export function outputs(root: string): Map<string, Buffer> {
@@ -90,7 +91,7 @@ export function outputs(root: string): Map<string, Buffer> {
       else out.set(path, readFileSync(join(root, path)));
     }
   };
-  for (const dir of ["generated", ".generated.staging", ".generated.previous", ".github"]) if (existsSync(join(root, dir))) walk(dir);
+  for (const dir of ["generated", ".generated.staging", ".generated.previous", ".generated.journal", ".generated.patching", ".github"]) if (existsSync(join(root, dir))) walk(dir);
   return out;
 }
 

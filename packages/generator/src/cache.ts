@@ -99,7 +99,7 @@ function parseManifest(text: string): Map<string, FileEntry> {
 }
 
 /** Reads one part of the state, checking it is the part the state file names (same hash): else the cache is unusable. */
-export function readPart(root: string, part: { readonly file: string; readonly hash: string }): string {
+function readPart(root: string, part: { readonly file: string; readonly hash: string }): string {
   const text = readFileSync(join(root, CACHE_DIR, part.file), "utf8");
   if (hashText(text) !== part.hash) throw new Error(`${part.file} does not match state.json`);
   return text;
@@ -275,4 +275,3 @@ export function extraInputsOf(root: string, inputs: readonly string[]): string[]
   return [...out].sort();
 }
 
-export const cacheDir = (root: string) => join(root, CACHE_DIR);

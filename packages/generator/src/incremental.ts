@@ -158,10 +158,9 @@ async function changed(
   // The render key (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
   // once, and each deployment is keyed by the thread rendering it.
   const warm = parts.deployments !== undefined && previous?.head.code === code;
-  const keyOf = (job: RenderJob) => renderKey(code, job.deployment);
   const keyed = all.map(({ deployment, preview }) => {
     const job: RenderJob = { deployment, preview, folder: folderOf(deployment) };
-    const key = warm ? keyOf(job) : undefined;
+    const key = warm ? renderKey(code, deployment) : undefined;
     return { job, key, entry: key === undefined ? undefined : reusable(key) };
   });
   const jobs = keyed.filter((k) => !k.entry).map((k) => k.job);
@@ -184,7 +183,7 @@ async function changed(
     return hashText(`${shared}\0${JSON.stringify(keyedCtx)}`);
   };
   // Without a cache every runbook is rendered, and keyed after (render keys come after rendering then).
-  const stale: Context[] = [];
+  const stale: { ctx: Context; key?: string }[] = [];
   for (const ctx of contexts) {
     const key = warm ? runbookKey(ctx) : undefined;
     const path = runbookPath(ctx.service.name);
@@ -192,12 +191,12 @@ async function changed(
     if (key !== undefined && entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
       put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
       deployments.set(key, entry);
-    } else stale.push(ctx);
+    } else stale.push(key === undefined ? { ctx } : { ctx, key });
   }
   const renderedServices = new Set(jobs.map((j) => j.deployment.service));
-  const withDeployments = stale.filter((ctx) => renderedServices.has(ctx.service.name));
-  const apart = stale.filter((ctx) => !renderedServices.has(ctx.service.name));
-  const runbookJob = (ctx: Context) => ({ path: runbookPath(ctx.service.name), ctx });
+  const withDeployments = stale.filter((s) => renderedServices.has(s.ctx.service.name));
+  const apart = stale.filter((s) => !renderedServices.has(s.ctx.service.name));
+  const runbookJob = ({ ctx }: { ctx: Context }) => ({ path: runbookPath(ctx.service.name), ctx });
   lap(`estate objects, runbook keys (${contexts.length - stale.length} reused)`);
 
   const wanted = workerCount(jobs.length);
@@ -206,15 +205,16 @@ async function changed(
   // A tree built from nothing (no generated/) is written by the renderers as they go.
   const writeTo = current.files.size === 0 ? stagingDir(root) : undefined;
   try {
-    const putRunbook = (ctx: Context, [path, hash, size, stat]: RenderedFile) => {
+    const putRunbook = ({ ctx, key }: (typeof stale)[number], [path, hash, size, stat]: RenderedFile) => {
       put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
-      deployments.set(runbookKey(ctx), { files: [[path, hash, size]], objects: [] });
+      deployments.set(key ?? runbookKey(ctx), { files: [[path, hash, size]], objects: [] });
     };
     const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects }, warm ? undefined : code);
     let r = 0;
     for (const k of keyed) {
       const fresh = k.entry ? undefined : renders.entries[r++]!;
-      const key = k.key ?? fresh?.key ?? keyOf(k.job);
+      // Warm, keyed before rendering; else every deployment was rendered, and keyed by its thread.
+      const key = k.key ?? fresh!.key!;
       renderKeys.set(k.job.deployment, key);
       const entry: DeploymentEntry = fresh ? { files: fresh.files, objects: fresh.objects } : k.entry!;
       entry.files.forEach(([path, hash, size], i) => put(path, !fresh ? { hash, size } : fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));

@@ -208,16 +208,15 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
     return local;
   }
   const members: Member[] = [local, ...remotes];
-  const memberOf = new Map<string, number>();
   const ownerOf = new Map<string, number>();
   const own = (m: number, files: readonly (readonly [string, ...unknown[]])[]) => {
     for (const [path] of files) ownerOf.set(path, m);
   };
   /** Splits `jobs` by member, runs each share, and puts the results back in job order. */
-  const byMember = async <J, R>(jobs: readonly J[], at: (job: J) => number, run: (m: number, share: J[]) => Promise<R[]>): Promise<R[]> => {
+  const byMember = async <J, R>(jobs: readonly J[], at: (job: J, i: number) => number, run: (m: number, share: J[]) => Promise<R[]>): Promise<R[]> => {
     const shares = members.map(() => ({ jobs: [] as J[], index: [] as number[] }));
     jobs.forEach((job, i) => {
-      const share = shares[at(job)]!;
+      const share = shares[at(job, i)]!;
       share.jobs.push(job);
       share.index.push(i);
     });
@@ -245,7 +244,6 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
         lanes.map(async (m) => {
           while (taken < services.length) {
             const mine = services.slice(taken, (taken += chunk));
-            for (const service of mine) memberOf.set(service, m);
             const index = mine.flatMap((service) => byService.get(service)!);
             const books = batch ? mine.flatMap((service) => (runbookOf.has(service) ? [runbookOf.get(service)!] : [])) : [];
             const part = batch && books.length > 0 ? { jobs: books.map((i) => batch.jobs[i]!), applicationSets: batch.applicationSets } : undefined;
@@ -266,10 +264,10 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
       return { entries, runbooks };
     },
     async runbooks(batch, writeTo) {
-      let next = 0;
-      const at = (j: RunbookJob) => memberOf.get(j.ctx.service.name) ?? memberOf.set(j.ctx.service.name, next++ % members.length).get(j.ctx.service.name)!;
+      // No thread holds a runbook's objects (each renders them again), so the runbooks are dealt out in turn.
+      const at = (_: RunbookJob, i: number) => i % members.length;
       const files = await byMember(batch.jobs, at, (m, share) => members[m]!.runbooks({ jobs: share, applicationSets: batch.applicationSets }, writeTo));
-      files.forEach((f, i) => own(at(batch.jobs[i]!), [f]));
+      files.forEach((f, i) => own(at(batch.jobs[i]!, i), [f]));
       return files;
     },
     async write(dir, paths) {

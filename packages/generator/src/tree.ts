@@ -159,7 +159,7 @@ export interface TargetFile {
 export const stagingDir = (root: string): string => join(root, STAGING);
 
 /** The snapshot (snapshot.ts) of a tree of regular files as a manifest records them, in its (sorted) order. */
-export function snapshotOf(files: ReadonlyMap<string, FileEntry>): string {
+function snapshotOf(files: ReadonlyMap<string, FileEntry>): string {
   let out = "";
   for (const [path, e] of files) out += `f\t${path}\t${e.stat}\n`;
   return out;
@@ -287,7 +287,7 @@ function applyPlan(root: string, plan: Plan): void {
 }
 
 /** Finishes a patch a crashed run left behind, or drops its journal when generated/ was not touched yet. */
-export function recoverPatch(root: string): void {
+function recoverPatch(root: string): void {
   const journal = join(root, JOURNAL);
   const patching = join(root, PATCHING);
   if (existsSync(patching)) {

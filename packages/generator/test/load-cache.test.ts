@@ -3,24 +3,15 @@
  * unchanged, through imports of other repository files; everything else is evaluated again, and what was reused is
  * exactly what evaluating would give.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { estate as fixtureEstate } from "../../../test/support/estate.ts";
 import { hashText } from "../src/cache.ts";
 import { load, type Evaluated } from "../src/load.ts";
 
-const REPO = resolve(import.meta.dirname, "../../..");
-const made: string[] = [];
-afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function estate(): string {
-  const root = mkdtempSync(join(tmpdir(), "gitops-load-cache-"));
-  made.push(root);
-  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
-  for (const dir of ["environments", "services"]) cpSync(join(REPO, "test/fixtures/minimal", dir), join(root, dir), { recursive: true });
-  return root;
-}
+/** A temp root holding the minimal fixture estate (test/support/estate.ts), removed after the file's last test. */
+const estate = () => fixtureEstate("minimal");
 
 const hashOf = (root: string) => (path: string) => {
   try {

@@ -4,28 +4,18 @@
  * behind an unchanged size or a restored mtime, symbolic links), and with a stale,
  * corrupt or missing cache. Timings are the benchmark's business: nothing here is timed.
  */
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { estate as fixtureEstate } from "../../../test/support/estate.ts";
 import { build, generate } from "../src/generate.ts";
 import { CACHE_DIR } from "../src/cache.ts";
 import { readTree } from "../src/tree.ts";
 import { snapshot, snapshotSync } from "../src/snapshot.ts";
 
-const REPO = resolve(import.meta.dirname, "../../..");
-const made: string[] = [];
-afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-/** A temp root holding the minimal fixture estate. */
-function estate(): string {
-  const root = mkdtempSync(join(tmpdir(), "gitops-incremental-"));
-  made.push(root);
-  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"), "dir");
-  for (const dir of ["environments", "services"]) cpSync(join(REPO, "test/fixtures/minimal", dir), join(root, dir), { recursive: true });
-  return root;
-}
+/** A temp root holding the minimal fixture estate (test/support/estate.ts), removed after the file's last test. */
+const estate = () => fixtureEstate("minimal");
 
 /** generated/ and CODEOWNERS exactly as a full build writes them, compared byte for byte. */
 async function expectExact(root: string) {
@@ -35,8 +25,8 @@ async function expectExact(root: string) {
   expect([...onDisk.keys()].sort()).toEqual([...result.build.files.keys()].sort());
   for (const [path, content] of result.build.files) expect(onDisk.get(path), path).toBe(content);
   for (const [path, content] of result.build.rootFiles) expect(readFileSync(join(root, path), "utf8"), path).toBe(content);
-  expect(existsSync(join(root, ".generated.staging"))).toBe(false);
-  expect(existsSync(join(root, ".generated.previous"))).toBe(false);
+  // No scratch folder of either write path is left behind.
+  for (const scratch of [".generated.staging", ".generated.previous", ".generated.journal", ".generated.patching"]) expect(existsSync(join(root, scratch)), scratch).toBe(false);
 }
 
 async function run(root: string) {
