@@ -42,7 +42,7 @@ const tempRoot = () => {
   return root;
 };
 
-const BIN = join(REPO, "packages/cli/src/bin.ts");
+const BIN = join(REPO, "packages/cli/bin/gitops.mjs");
 const SERVICES = Number(process.env.CRASH_SERVICES ?? 150);
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 8);
 const SEED = Number(process.env.CRASH_SEED ?? 20261122);
@@ -93,7 +93,7 @@ describe.each([
 
     /** Runs the CLI; with `kill`, SIGKILLs it `kill.delay` ms after its write phase begins (staging folder or journal made). */
     const run = async (kill?: { after: "staged" | "swapped"; delay: number }) => {
-      const child = spawn(process.execPath, ["--import", "tsx", BIN, "generate"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, [BIN, "generate"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
       child.stderr.on("data", (d) => (stderr += d));
       const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));

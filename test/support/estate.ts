@@ -12,7 +12,7 @@ import { afterAll } from "vitest";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures");
-const BIN = join(REPO, "packages/cli/src/bin.ts");
+const BIN = join(REPO, "packages/cli/bin/gitops.mjs");
 
 // Registered while the importing test file is collected: runs after all of that file's tests. (Not per test:
 // onTestFinished cannot tell concurrent tests apart, and would remove one test's root under another.)
@@ -59,14 +59,14 @@ export interface Run {
 }
 
 /**
- * Spawns the real CLI (`node --import tsx packages/cli/src/bin.ts …`) in `root`, as `pnpm gitops …` would. With
+ * Spawns the real CLI (`node packages/cli/bin/gitops.mjs …`, from its bundle) in `root`, as `pnpm gitops …` would. With
  * `timeout` (ms), a run still going by then is killed and the promise rejects.
  */
 export function gitops(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { timeout?: number } = {}): Promise<Run> {
   return new Promise((done, fail) => {
     const child = execFile(
       process.execPath,
-      ["--import", "tsx", BIN, ...args],
+      [BIN, ...args],
       { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20, timeout: options.timeout ?? 0, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         const code = child.exitCode ?? (error && typeof error.code === "number" ? error.code : undefined);

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { errorText, plain, problem, type Problem, type SourceFile, type Sources } from "@gitops/model";
+import { importsTypeScript } from "./tsx.ts";
 
 export const ESTATE_FILE = "environments/estate.ts";
 
@@ -98,6 +99,16 @@ async function loadBundled(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A config file in a package that is not "type": "module" is compiled to CommonJS by tsx's require hooks (what the
+ * CLI's bundle registers): its namespace's default is then `module.exports`, marked `__esModule`, whose own
+ * `default` is the file's default export, as TypeScript's esModuleInterop reads it.
+ */
+function esModule(mod: { default?: unknown }): { default?: unknown } {
+  const exports = mod.default as { __esModule?: unknown; default?: unknown } | null | undefined;
+  return typeof exports === "object" && exports !== null && exports.__esModule === true && Object.hasOwn(exports, "default") ? { default: exports.default } : mod;
 }
 
 /**
@@ -196,6 +207,7 @@ async function loadAll(root: string, stalled: () => Promise<typeof STALLED>, { r
       return undefined;
     }
     try {
+      await importsTypeScript();
       // The content hash in the URL makes a long-lived process (promote, tests) see edits: ESM caches by URL.
       const version = createHash("sha1").update(readFileSync(path)).digest("hex").slice(0, 12);
       const loaded = await Promise.race([import(`${pathToFileURL(path).href}?content=${version}`), stalled()]);
@@ -203,7 +215,7 @@ async function loadAll(root: string, stalled: () => Promise<typeof STALLED>, { r
         problems.push(problem(file, [], "never finished loading: a top-level await in it never settles — a config file only exports its definition; remove the await or make sure it settles"));
         return undefined;
       }
-      const mod = loaded as { default?: unknown };
+      const mod = esModule(loaded as { default?: unknown });
       if (mod.default === undefined) {
         problems.push(problem(file, [], "has no default export — export the definition with `export default define…({ … })`"));
         return undefined;

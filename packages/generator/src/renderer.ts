@@ -8,16 +8,15 @@
  * The output does not depend on how many threads render: each deployment's files come from the same pure render,
  * and results come back in job order.
  */
-import { lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RunbookContext, RunbookObject } from "@gitops/docs";
 import type { ResolvedDeployment } from "@gitops/model";
 import { hashText } from "./cache.ts";
 import { statText } from "./snapshot.ts";
+import { bundledWorker, tsxApi } from "./tsx.ts";
 
 /** One deployment to render, into its own folder with its kustomization (a preview's reads its objects' content). */
 export interface RenderJob {
@@ -199,7 +198,7 @@ export function workersProblem(value: string): string | undefined {
  * differ in cost: a fixed split leaves a core idle at the end), each with its services' runbooks. A worker is kept
  * two chunks ahead, so it never waits for this thread to finish its own.
  */
-export async function openRenderer(workers: number, entry = new URL("./render-worker.ts", import.meta.url).href): Promise<Renderer> {
+export async function openRenderer(workers: number, entry = bundledWorker ?? new URL("./render-worker.ts", import.meta.url).href): Promise<Renderer> {
   const local = await localRenderer();
   if (workers === 0) return local;
   const remotes = Array.from({ length: workers }, () => new Remote(entry));
@@ -285,17 +284,10 @@ export async function openRenderer(workers: number, entry = new URL("./render-wo
   };
 }
 
-/** The URL of tsx's ESM API (`tsx/esm/api`, import condition) as this package resolves it (import.meta.resolve is missing under vitest). */
-function tsxApi(): string {
-  const manifest = createRequire(import.meta.url).resolve("tsx/package.json");
-  const exports = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports;
-  return pathToFileURL(join(dirname(manifest), exports["./esm/api"]!.import.default)).href;
-}
-
 /**
- * One worker thread running render-worker.ts, as a Renderer. A worker does not inherit its parent's loader hooks, so
- * it registers tsx itself, from the copy this package resolves (any working directory). `ready` is false when it
- * cannot start.
+ * One worker thread running render-worker.ts, as a Renderer. From source, a worker does not inherit its parent's
+ * loader hooks, so it registers tsx itself, from the copy this package resolves (any working directory); from the
+ * CLI's bundle, it runs the bundled worker (plain JavaScript). `ready` is false when it cannot start.
  */
 class Remote implements Member {
   readonly ready: Promise<boolean>;
@@ -310,13 +302,14 @@ class Remote implements Member {
     this.ready = new Promise((done) => (started = done));
     let tsx: string | undefined;
     try {
-      tsx = tsxApi();
+      tsx = entry.endsWith(".ts") ? tsxApi() : undefined;
     } catch {
-      tsx = undefined; // no tsx to load TypeScript with: the worker fails at once, and this thread renders alone
+      tsx = "missing"; // no tsx to load TypeScript with: the worker fails at once, and this thread renders alone
     }
-    const boot = tsx
-      ? `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`
-      : `throw new Error("tsx/esm/api cannot be resolved");`;
+    const boot =
+      tsx === undefined ? `import(${JSON.stringify(entry)});`
+      : tsx === "missing" ? `throw new Error("tsx/esm/api cannot be resolved");`
+      : `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     this.worker = new Worker(boot, { eval: true, execArgv: [] });
     this.worker.on("message", (m: { ready: true } | { id: number; ok: boolean; value?: unknown; error?: string }) => {
       if ("ready" in m) return started(true);

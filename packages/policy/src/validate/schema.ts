@@ -10,6 +10,9 @@
  * schema: `replicaz` is an error, not silently dropped by the API server. Objects the validator read nothing
  * of are free-form (`{}` or x-kubernetes-preserve-unknown-fields: list generator elements, Helm values).
  */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { asObj, formatObjPath, type Context, type ObjPath, type PolicyObject } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { rule, type Rule } from "../rule.ts";
@@ -57,12 +60,37 @@ async function load(apiVersion: string, kind: string): Promise<ModelClass | unde
   const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
   const pkg = kindPackages[`${group}/${kind}`] ?? crdPackages[group] ?? "kubernetes-models";
   try {
-    const mod = (await import(`${pkg}/${apiVersion}/${kind}`)) as Record<string, unknown>;
+    const url = moduleUrl(pkg, apiVersion, kind);
+    if (url === undefined) return undefined;
+    const mod = (await import(url)) as Record<string, unknown>;
     const model = mod[kind] as (ModelClass & (new () => unknown)) | undefined;
     return typeof model === "function" && typeof (model as ModelClass).prototype?.validate === "function" ? model : undefined;
   } catch {
     return undefined;
   }
+}
+
+const packageExports = new Map<string, { dir: string; exports: Record<string, { import?: string } | string> } | undefined>();
+
+/**
+ * The URL of `pkg/<apiVersion>/<kind>` (the package's `exports` pattern `./<apiVersion>/*`), the package found as
+ * Node finds it from this file (the nearest node_modules/<pkg> up the tree): the CLI's bundle, which lives
+ * elsewhere, resolves the models from here too.
+ */
+function moduleUrl(pkg: string, apiVersion: string, kind: string): string | undefined {
+  if (!packageExports.has(pkg)) {
+    let found: { dir: string; exports: Record<string, { import?: string } | string> } | undefined;
+    for (let dir = dirname(fileURLToPath(import.meta.url)); !found; dir = dirname(dir)) {
+      const candidate = join(dir, "node_modules", pkg, "package.json");
+      if (existsSync(candidate)) found = { dir: dirname(candidate), exports: (JSON.parse(readFileSync(candidate, "utf8")) as { exports?: Record<string, { import?: string } | string> }).exports ?? {} };
+      if (dirname(dir) === dir) break;
+    }
+    packageExports.set(pkg, found);
+  }
+  const found = packageExports.get(pkg);
+  const target = found?.exports[`./${apiVersion}/*`];
+  const file = typeof target === "string" ? target : target?.import;
+  return found && file ? pathToFileURL(join(found.dir, file.replace("*", kind))).href : undefined;
 }
 
 export interface SchemaResult {

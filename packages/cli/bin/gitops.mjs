@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+/**
+ * The `gitops` command (pnpm gitops, pnpm generate, pnpm check). It runs the CLI (packages/cli/src/bin.ts) from a
+ * bundle of the workspace's TypeScript that esbuild builds once per state of the sources, in
+ * node_modules/.cache/gitops-cli/<key>/: plain Node loads the bundle in ~0.1 s, where tsx's loader hooks take ~0.5 s
+ * for the same modules, in every process and again in every render worker.
+ *
+ * The key covers every file under packages/<name>/src, each package.json, the lockfile, the installed
+ * node_modules (pnpm's .modules.yaml), the Node version and this file: an edit to any source is a new bundle, never
+ * a stale one. Packages are bundled but esbuild, tsx and typescript, which are loaded from node_modules as they
+ * are. Each source's `import.meta.url` and `import.meta.dirname` are its own file's (templates, the code
+ * fingerprint and tsx resolve from there), so bundled and source runs behave alike.
+ *
+ * GITOPS_FROM_SOURCE=1 runs the sources through tsx instead, as does any failure to build the bundle (a syntax
+ * error mid-edit: tsx then reports it where it is).
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const REPO = fileURLToPath(new URL("../../../", import.meta.url));
+const CACHE = join(REPO, "node_modules/.cache/gitops-cli");
+/** Loaded from node_modules, not bundled: a binary's driver, a loader, and a compiler too big to bundle for one command. */
+const EXTERNAL = /^(esbuild|tsx|typescript)(\/|$)/;
+
+/** Files of `dir` (repository-relative), recursively, sorted. */
+function filesUnder(dir, out = []) {
+  let entries;
+  try {
+    entries = readdirSync(join(REPO, dir), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.isDirectory()) filesUnder(`${dir}/${e.name}`, out);
+    else out.push(`${dir}/${e.name}`);
+  }
+  return out;
+}
+
+/** The bundle's key: a hash of everything that decides what it holds. */
+function key() {
+  const h = createHash("sha1").update(`${process.version}\0`).update(readFileSync(fileURLToPath(import.meta.url)));
+  const paths = [];
+  for (const pkg of readdirSync(join(REPO, "packages")).sort()) paths.push(...filesUnder(`packages/${pkg}/src`), `packages/${pkg}/package.json`);
+  paths.push("package.json", "pnpm-lock.yaml", "node_modules/.modules.yaml");
+  for (const path of paths) {
+    let content;
+    try {
+      content = readFileSync(join(REPO, path));
+    } catch {
+      content = "\0missing";
+    }
+    h.update(`\0${path}\0`).update(createHash("sha1").update(content).digest("hex"));
+  }
+  return h.digest("hex").slice(0, 20);
+}
+
+/** Builds the bundle into `out`: written beside it, then renamed into place (a concurrent build's result is as good). */
+async function build(out) {
+  const esbuild = createRequire(join(REPO, "packages/generator/package.json"))("esbuild");
+  const tmp = `${out}.${process.pid}.tmp`;
+  const sources = join(REPO, "packages") + "/";
+  const ownMeta = {
+    name: "import.meta of each source",
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!args.path.startsWith(sources) || args.path.includes("/node_modules/")) return undefined;
+        const text = readFileSync(args.path, "utf8")
+          .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href))
+          .replaceAll("import.meta.dirname", JSON.stringify(dirname(args.path)))
+          .replaceAll("import.meta.filename", JSON.stringify(args.path));
+        return { contents: text, loader: "ts" };
+      });
+    },
+  };
+  const external = {
+    name: "external packages by path",
+    setup(b) {
+      b.onResolve({ filter: EXTERNAL }, async (args) => {
+        if (args.pluginData === "external") return undefined;
+        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: "external" });
+        return found.errors.length > 0 ? { errors: found.errors } : { path: found.path, external: true };
+      });
+    },
+  };
+  rmSync(tmp, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: { bin: join(REPO, "packages/cli/src/bin.ts"), "render-worker": join(REPO, "packages/generator/src/render-worker.ts") },
+    outdir: tmp,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "silent",
+    legalComments: "none",
+    // The worker renderer.ts starts, as this bundle's (renderer.ts runs it without tsx).
+    define: { GITOPS_BUNDLED_WORKER: JSON.stringify(pathToFileURL(join(out, "render-worker.mjs")).href) },
+    // Bundled CommonJS packages require Node's built-in modules.
+    banner: { js: 'import { createRequire as __gitopsRequire } from "node:module"; const require = __gitopsRequire(import.meta.url);' },
+    plugins: [ownMeta, external],
+  });
+  try {
+    renameSync(tmp, out);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another run built it first
+  }
+  // Bundles of older sources, unused for an hour (a run still using one has long loaded it).
+  for (const name of readdirSync(CACHE))
+    if (join(CACHE, name) !== out && Date.now() - statSync(join(CACHE, name)).mtimeMs > 3_600_000) rmSync(join(CACHE, name), { recursive: true, force: true });
+}
+
+async function fromSource() {
+  const manifest = createRequire(join(REPO, "package.json")).resolve("tsx/package.json");
+  const api = JSON.parse(readFileSync(manifest, "utf8")).exports["./esm/api"].import.default;
+  (await import(pathToFileURL(join(dirname(manifest), api)).href)).register();
+  await import(pathToFileURL(join(REPO, "packages/cli/src/bin.ts")).href);
+}
+
+let bundle;
+if (!process.env.GITOPS_FROM_SOURCE) {
+  const out = join(CACHE, key());
+  try {
+    statSync(join(out, "bin.mjs"));
+    bundle = out;
+  } catch {
+    try {
+      await build(out);
+      bundle = out;
+    } catch {
+      bundle = undefined;
+    }
+  }
+}
+if (bundle) {
+  process.setSourceMapsEnabled(true);
+  await import(pathToFileURL(join(bundle, "bin.mjs")).href);
+} else await fromSource();
