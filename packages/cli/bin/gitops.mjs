@@ -115,10 +115,11 @@ async function build(out) {
     if (join(CACHE, name) !== out && Date.now() - statSync(join(CACHE, name)).mtimeMs > 3_600_000) rmSync(join(CACHE, name), { recursive: true, force: true });
 }
 
+/** The sources through tsx, its ESM and require hooks both, as `node --import tsx` registers them. */
 async function fromSource() {
   const manifest = createRequire(join(REPO, "package.json")).resolve("tsx/package.json");
-  const api = JSON.parse(readFileSync(manifest, "utf8")).exports["./esm/api"].import.default;
-  (await import(pathToFileURL(join(dirname(manifest), api)).href)).register();
+  const { exports } = JSON.parse(readFileSync(manifest, "utf8"));
+  for (const kind of ["esm", "cjs"]) (await import(pathToFileURL(join(dirname(manifest), exports[`./${kind}/api`].import.default)).href)).register();
   await import(pathToFileURL(join(REPO, "packages/cli/src/bin.ts")).href);
 }
 

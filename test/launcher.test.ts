@@ -1,0 +1,36 @@
+/**
+ * The gitops command runs from a bundle of the sources (packages/cli/bin/gitops.mjs); GITOPS_FROM_SOURCE=1 runs the
+ * same sources through tsx. Both must write the same bytes and word problems alike, including a config file that
+ * only loads on its own (the bundled CLI registers tsx for it).
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { estate, gitops, outputs, REPO } from "./support/estate.ts";
+
+const summary = (stdout: string) => stdout.replace(/; [\d.]+s$/m, "");
+
+describe("the gitops command", () => {
+  it("writes the same bytes from its bundle as from source", async () => {
+    const bundled = estate("minimal");
+    const source = estate("minimal");
+    const [a, b] = await Promise.all([gitops(bundled, ["generate"]), gitops(source, ["generate"], { GITOPS_FROM_SOURCE: "1" })]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(summary(a.stdout)).toBe(summary(b.stdout));
+    expect(outputs(bundled)).toEqual(outputs(source));
+    // The bundle is a cache outside the repository's tracked files, one folder per state of the sources.
+    const cache = join(REPO, "node_modules/.cache/gitops-cli");
+    expect(readdirSync(cache).some((d) => existsSync(join(cache, d, "bin.mjs")))).toBe(true);
+  });
+
+  it("words a config file that fails to load alike from its bundle and from source", async () => {
+    const root = estate("minimal", "bad-throws-on-import");
+    // One after the other: two runs in one root take turns at its lock.
+    const a = await gitops(root, ["generate"]);
+    const b = await gitops(root, ["generate"], { GITOPS_FROM_SOURCE: "1" });
+    expect(a.code).toBe(2);
+    expect(b.code).toBe(2);
+    expect(a.stdout + a.stderr).toBe(b.stdout + b.stderr);
+    expect(a.stdout + a.stderr).toMatch(/services\/\S+\/service\.ts: \(file\): could not be loaded/);
+  });
+});
