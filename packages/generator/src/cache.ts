@@ -26,7 +26,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 6";
+const FORMAT = "gitops-generate-cache 7";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -64,11 +64,21 @@ export interface StateHead {
    * never read back), and the latest mtime/ctime in it (ns, decimal).
    */
   readonly snapshot: { readonly hash: string; readonly latestNs: string };
-  readonly tree: { readonly file: string; readonly hash: string };
-  /** Render keys → the files and objects they rendered (deployments, previews, runbooks). */
-  readonly deployments: { readonly file: string; readonly hash: string };
+  readonly tree: Part;
+  /** Render keys → the files and objects they rendered (deployments, previews, runbooks), as `packEntries` writes them. */
+  readonly deployments: Part;
   /** Config files → their values as evaluated, with the hashes of the files each read (load.ts `Evaluated`). */
-  readonly config: { readonly file: string; readonly hash: string };
+  readonly config: Part;
+}
+
+/**
+ * A part of the state: its file (named for the run that wrote it, never rewritten) and its size in bytes. Parts are
+ * written whole before state.json names them, so a part of another size was cut short (a crash before it reached the
+ * disk) and the cache is not used; a part is not hashed again on every read (37 MB at S=2000).
+ */
+export interface Part {
+  readonly file: string;
+  readonly bytes: number;
 }
 
 export interface State {
@@ -98,11 +108,42 @@ function parseManifest(text: string): Map<string, FileEntry> {
   return out;
 }
 
-/** Reads one part of the state, checking it is the part the state file names (same hash): else the cache is unusable. */
-function readPart(root: string, part: { readonly file: string; readonly hash: string }): string {
-  const text = readFileSync(join(root, CACHE_DIR, part.file), "utf8");
-  if (hashText(text) !== part.hash) throw new Error(`${part.file} does not match state.json`);
-  return text;
+/** Reads one part of the state, checking it is whole (the size the state file names): else the cache is unusable. */
+function readPart(root: string, part: Part): string {
+  const bytes = readFileSync(join(root, CACHE_DIR, part.file));
+  if (bytes.length !== part.bytes) throw new Error(`${part.file} does not match state.json`);
+  return bytes.toString("utf8");
+}
+
+/**
+ * Deployment entries as stored: each entry's files named within its folder, and each object's file by its index
+ * among them, which halves the part (every path was written twice, in full): key → [folder, files, objects].
+ */
+type PackedEntry = [string, [string, string, number][], [number | string, string, string, string, string][]];
+
+function packEntries(entries: ReadonlyMap<string, DeploymentEntry>): string {
+  const out: Record<string, PackedEntry> = {};
+  for (const [key, { files, objects }] of entries) {
+    const first = files[0]?.[0] ?? "";
+    const folder = first.includes("/") ? first.slice(0, first.lastIndexOf("/") + 1) : "";
+    const inside = files.every(([path]) => path.startsWith(folder));
+    const prefix = inside ? folder : "";
+    const index = new Map(files.map(([path], i) => [path, i]));
+    out[key] = [prefix, files.map(([path, hash, size]) => [path.slice(prefix.length), hash, size]), objects.map(([file, ...rest]) => [index.get(file) ?? file, ...rest])];
+  }
+  return JSON.stringify(out);
+}
+
+function unpackEntries(text: string): Map<string, DeploymentEntry> {
+  const out = new Map<string, DeploymentEntry>();
+  for (const [key, [prefix, files, objects]] of Object.entries(JSON.parse(text) as Record<string, PackedEntry>)) {
+    const paths = files.map(([name]) => prefix + name);
+    out.set(key, {
+      files: files.map(([, hash, size], i) => [paths[i]!, hash, size] as const),
+      objects: objects.map(([file, ...rest]) => [typeof file === "number" ? paths[file]! : file, ...rest] as const),
+    });
+  }
+  return out;
 }
 
 /** The head of the last successful run's state, or undefined when there is none or it is unreadable. */
@@ -127,7 +168,7 @@ export function readParts(root: string, head: StateHead): { tree?: Map<string, F
   };
   return {
     tree: attempt(() => parseManifest(readPart(root, head.tree))),
-    deployments: attempt(() => new Map(Object.entries(JSON.parse(readPart(root, head.deployments)) as Record<string, DeploymentEntry>))),
+    deployments: attempt(() => unpackEntries(readPart(root, head.deployments))),
     config: attempt(() => {
       const entries = JSON.parse(readPart(root, head.config)) as Record<string, { inputs: [string, string][]; value: string }>;
       return new Map(Object.entries(entries).map(([file, e]) => [file, { inputs: e.inputs, value: deserialize(Buffer.from(e.value, "base64")) as unknown }]));
@@ -157,15 +198,16 @@ export function writeState(
   const dir = join(root, CACHE_DIR);
   mkdirSync(dir, { recursive: true });
   const id = `${process.pid}-${Date.now().toString(36)}`;
-  const part = (file: string, text: string) => {
-    writeFileSync(join(dir, file), text);
-    return { file, hash: hashText(text) };
+  const part = (file: string, text: string): Part => {
+    const bytes = Buffer.from(text);
+    writeFileSync(join(dir, file), bytes);
+    return { file, bytes: bytes.length };
   };
   for (const path of state.tree.keys()) if (/[\t\n]/.test(path)) return; // not representable; the next run starts cold
   const latest = latestOf(Array.from(state.tree.values(), (e) => e.stat));
   const snapshot = { hash: hashText(state.snapshot) };
   const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
-  const deployments = part(`deployments-${id}.json`, JSON.stringify(Object.fromEntries(state.deployments)));
+  const deployments = part(`deployments-${id}.json`, packEntries(state.deployments));
   // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), in base64.
   const config = part(`config-${id}.json`, JSON.stringify(Object.fromEntries([...state.config].map(([file, e]) => [file, { inputs: e.inputs, value: serialize(e.value).toString("base64") }]))));
   const head: StateHead = {
