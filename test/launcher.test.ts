@@ -23,6 +23,16 @@ describe("the gitops command", () => {
     expect(readdirSync(cache).some((d) => existsSync(join(cache, d, "bin.mjs")))).toBe(true);
   });
 
+  it("renders on its bundled worker threads the same bytes as in one thread", async () => {
+    const alone = estate("minimal");
+    const threads = estate("minimal");
+    const [a, b] = await Promise.all([gitops(alone, ["generate"], { GITOPS_WORKERS: "0" }), gitops(threads, ["generate"], { GITOPS_WORKERS: "1" })]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    // A worker that cannot start leaves this thread to render alone, silently: the summary says it did start.
+    expect(b.stdout).toMatch(/ on 2 threads;/);
+    expect(outputs(threads)).toEqual(outputs(alone));
+  });
+
   it("words a config file that fails to load alike from its bundle and from source", async () => {
     const root = estate("minimal", "bad-throws-on-import");
     // One after the other: two runs in one root take turns at its lock.

@@ -141,6 +141,7 @@ describe("workerCount", () => {
   it("renders small runs in this thread", () => {
     delete process.env.GITOPS_WORKERS;
     expect(workerCount(10)).toBe(0);
+    expect(workerCount(1199)).toBe(0);
   });
 });
 
