@@ -24,7 +24,7 @@ export interface Build {
 export type BuildResult = { ok: true; build: Build } | { ok: false; problems: Problem[] };
 
 export async function build(root: string): Promise<BuildResult> {
-  const [{ load }, { resolve }, { renderFiles, renderObjects }, { codeowners, estateReadme }, { runbookFiles }] = await Promise.all([
+  const [{ load }, { resolve }, { renderFiles, renderObjects, sortedByPath }, { codeowners, estateReadme }, { runbookFiles }] = await Promise.all([
     import("./load.ts"),
     import("@gitops/model"),
     import("./render.ts"),
@@ -42,7 +42,7 @@ export async function build(root: string): Promise<BuildResult> {
   const runbooks = runbookFiles(resolution.estate, objects);
   const files = new Map([...manifests, ...runbooks]).set("README.md", estateReadme(resolution.estate));
   const rootFiles = new Map([[".github/CODEOWNERS", codeowners(resolution.estate)]]);
-  return { ok: true, build: { estate: resolution.estate, objects, files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), rootFiles } };
+  return { ok: true, build: { estate: resolution.estate, objects, files: sortedByPath(files), rootFiles } };
 }
 
 export interface GenerateSummary {

@@ -130,7 +130,7 @@ async function changed(
   const current = previous && parts.tree && untouched(previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
   lap("generated/ scanned");
 
-  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
+  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
 
   lap("import render, argocd, docs");
   // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
@@ -236,7 +236,7 @@ async function changed(
     lap(`runbooks apart (${apart.length} rendered)`);
     const readme = estateReadme(estate);
     put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
-    const sorted = new Map([...target].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const sorted = sortedByPath(target);
     lap("README, tree sorted");
 
     const diff = diffAgainst(current, sorted);
