@@ -91,9 +91,11 @@ const stateFile = (root: string) => join(root, CACHE_DIR, "state.json");
 
 /** Manifests are tab-separated lines `path\thash\tstat`: quick to write and parse for 60,000 files. */
 function formatManifest(files: ReadonlyMap<string, FileEntry>): string {
-  let out = "";
-  for (const [path, e] of files) out += `${path}\t${e.hash}\t${e.stat}\n`;
-  return out;
+  const lines = new Array<string>(files.size + 1);
+  let i = 0;
+  for (const [path, e] of files) lines[i++] = `${path}\t${e.hash}\t${e.stat}`;
+  lines[i] = "";
+  return lines.join("\n");
 }
 
 function parseManifest(text: string): Map<string, FileEntry> {
@@ -128,8 +130,16 @@ function packEntries(entries: ReadonlyMap<string, DeploymentEntry>): string {
     const folder = first.includes("/") ? first.slice(0, first.lastIndexOf("/") + 1) : "";
     const inside = files.every(([path]) => path.startsWith(folder));
     const prefix = inside ? folder : "";
-    const index = new Map(files.map(([path], i) => [path, i]));
-    out[key] = [prefix, files.map(([path, hash, size]) => [path.slice(prefix.length), hash, size]), objects.map(([file, ...rest]) => [index.get(file) ?? file, ...rest])];
+    // Object i is nearly always in file i (a deployment's objects come first among its files, in order).
+    const at = (file: string, i: number) => (files[i]?.[0] === file ? i : files.findIndex(([path]) => path === file));
+    out[key] = [
+      prefix,
+      files.map(([path, hash, size]) => [path.slice(prefix.length), hash, size]),
+      objects.map(([file, ...rest], i) => {
+        const index = at(file, i);
+        return [index >= 0 ? index : file, ...rest];
+      }),
+    ];
   }
   return JSON.stringify(out);
 }

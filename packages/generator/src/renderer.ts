@@ -236,14 +236,17 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
       const services = [...byService.keys()];
       // The workers' lanes first: this thread's first chunk runs before the next lane starts.
       const lanes = [...remotes.flatMap((_, r) => [r + 1, r + 1]), 0];
-      const chunk = Math.max(1, Math.ceil(services.length / (lanes.length * 12)));
+      // Chunks shrink towards the end (guided scheduling): no thread is left rendering a long last chunk while the
+      // others wait; early on they are at most a twelfth of a lane's share, so no thread holds many objects at once.
+      const most = Math.max(1, Math.ceil(services.length / (lanes.length * 12)));
+      const chunk = () => Math.min(most, Math.ceil((services.length - taken) / (lanes.length * 4)));
       const entries = new Array<RenderedEntry>(jobs.length);
       const runbooks = new Array<RenderedFile>(batch?.jobs.length ?? 0);
       let taken = 0;
       await Promise.all(
         lanes.map(async (m) => {
           while (taken < services.length) {
-            const mine = services.slice(taken, (taken += chunk));
+            const mine = services.slice(taken, (taken += chunk()));
             const index = mine.flatMap((service) => byService.get(service)!);
             const books = batch ? mine.flatMap((service) => (runbookOf.has(service) ? [runbookOf.get(service)!] : [])) : [];
             const part = batch && books.length > 0 ? { jobs: books.map((i) => batch.jobs[i]!), applicationSets: batch.applicationSets } : undefined;
