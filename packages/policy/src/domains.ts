@@ -22,6 +22,7 @@ const urlPattern = /\b[a-z][a-z0-9+.-]*:\/\/(?:[^/@\s]*@)?([^/:?#\s]+)/gi;
  * cluster-internal names, nor the domain of an e-mail address (which is not a connection).
  */
 export function hostsIn(value: string): string[] {
+  if (!value.includes(".")) return []; // every host this finds has a dot (most values are names and numbers)
   const out = new Set<string>();
   for (const m of value.matchAll(urlPattern)) out.add(m[1]!.toLowerCase());
   for (const m of value.matchAll(hostPattern)) out.add(m[0].toLowerCase());

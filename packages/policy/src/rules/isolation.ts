@@ -32,9 +32,12 @@ function bound(ctx: Context): Bound[] {
 
 /** String leaves a rule reads for hosts: everything but annotations (ArgoCD and cert-manager settings, not connections). */
 function eachHostValue(o: PolicyObject, fn: (path: ObjPath, host: string) => void): void {
-  eachString(o.object, (path, value) => {
+  eachString(o.object, (value, at) => {
+    const hosts = hostsIn(value);
+    if (hosts.length === 0) return;
+    const path = at();
     if (path[0] === "metadata" && path[1] === "annotations") return;
-    for (const host of new Set(hostsIn(value))) fn(path, host);
+    for (const host of new Set(hosts)) fn(path, host);
   });
 }
 

@@ -52,11 +52,30 @@ export function highEntropyTokens(value: string): string[] {
   return out;
 }
 
+/**
+ * Each pattern compiled once as a test (never global: `test` keeps no state then) and as a global regex for its
+ * matches: every string leaf of every object is scanned.
+ */
+const globalPatterns = secretPatterns.map(({ name, pattern }) => ({
+  name,
+  pattern: new RegExp(pattern.source, pattern.flags.replace("g", "")),
+  global: new RegExp(pattern.source, `${pattern.flags.replace("g", "")}g`),
+  // A text without "://" holds no URL, and the URL pattern tries at every word start: most of the scan's cost.
+  needs: pattern.source.includes(":\\/\\/") ? "://" : "",
+}));
+
 /** What a scanner would match in a text, by pattern name. */
 export function scanText(text: string): { name: string; match: string }[] {
   const out: { name: string; match: string }[] = [];
-  for (const { name, pattern } of secretPatterns)
-    for (const m of text.matchAll(new RegExp(pattern.source, `${pattern.flags}g`))) out.push({ name, match: m[0] });
+  for (const { name, pattern, global, needs } of globalPatterns) {
+    // Nearly every text matches nothing: a test first, and the matches only collected where there are some.
+    if ((needs && !text.includes(needs)) || !pattern.test(text)) continue;
+    global.lastIndex = 0;
+    for (let m = global.exec(text); m; m = global.exec(text)) {
+      out.push({ name, match: m[0] });
+      if (m[0] === "") global.lastIndex++;
+    }
+  }
   return out;
 }
 
@@ -88,8 +107,11 @@ export const noValuesRule = rule("secrets/no-values", "No generated file holds a
     const u = ctx.unitOf(o);
     const seen = new Set<string>();
     found.set(o.file, seen);
-    eachString(o.object, (path, value) => {
-      for (const hit of scanText(value)) {
+    eachString(o.object, (value, at) => {
+      const hits = scanText(value);
+      if (hits.length === 0) return;
+      const path = at();
+      for (const hit of hits) {
         seen.add(hit.match);
         out.push(ctx.finding("secrets/no-values", u ? ctx.locate(u, o, path) : ctx.objectSource(o), `${kindOf(o)} ${nameOf(o)} holds ${hit.name} (${redact(hit.match)}) — ${fix}`, { unit: u, object: o, path }));
       }
