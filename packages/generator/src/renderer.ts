@@ -209,8 +209,9 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
   }
   const members: Member[] = [local, ...remotes];
   const ownerOf = new Map<string, number>();
-  const own = (m: number, files: readonly (readonly [string, ...unknown[]])[]) => {
-    for (const [path] of files) ownerOf.set(path, m);
+  /** Which thread holds each file's content, for `write`: none holds what it wrote at once (`writeTo`). */
+  const own = (m: number, files: readonly (readonly [string, ...unknown[]])[], writeTo: string | undefined) => {
+    if (writeTo === undefined) for (const [path] of files) ownerOf.set(path, m);
   };
   /** Splits `jobs` by member, runs each share, and puts the results back in job order. */
   const byMember = async <J, R>(jobs: readonly J[], at: (job: J, i: number) => number, run: (m: number, share: J[]) => Promise<R[]>): Promise<R[]> => {
@@ -253,10 +254,10 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
             const done = await members[m]!.render(index.map((i) => jobs[i]!), writeTo, part, keyWith);
             done.entries.forEach((e, k) => {
               entries[index[k]!] = e;
-              own(m, e.files);
+              own(m, e.files, writeTo);
             });
             done.runbooks.forEach((f, k) => (runbooks[books[k]!] = f));
-            own(m, done.runbooks);
+            own(m, done.runbooks, writeTo);
             // This thread's chunk resolved without the event loop running: let the workers' replies in.
             if (m === 0) await new Promise(setImmediate);
           }
@@ -270,7 +271,7 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
       // No thread holds a runbook's objects (each renders them again), so the runbooks are dealt out in turn.
       const at = (_: RunbookJob, i: number) => i % members.length;
       const files = await byMember(batch.jobs, at, (m, share) => members[m]!.runbooks({ jobs: share, applicationSets: batch.applicationSets }, writeTo));
-      files.forEach((f, i) => own(at(batch.jobs[i]!, i), [f]));
+      files.forEach((f, i) => own(at(batch.jobs[i]!, i), [f], writeTo));
       return files;
     },
     async write(dir, paths) {
