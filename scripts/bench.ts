@@ -16,7 +16,10 @@ import { parseArgs } from "node:util";
 import { makeEstate, REPO, serviceName } from "./lib/estate.ts";
 import { serviceFolders, writePeerService } from "./lib/kustomize-peer.ts";
 
-const BIN = join(REPO, "packages/cli/bin/gitops.mjs");
+/** The command as package.json's `gitops` script runs it: node's flags, then the launcher (packages/cli/bin/gitops.mjs). */
+const COMMAND = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: { gitops: string } }).scripts.gitops.split(" ");
+const NODE_FLAGS = COMMAND.slice(1, -1);
+const BIN = join(REPO, COMMAND.at(-1)!);
 const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, dir: { type: "string" }, sample: { type: "string" }, parallel: { type: "string" } } });
 const sizes = (values.sizes ?? "100,500,2000").split(",").map(Number);
 const runs = Number(values.runs ?? 3);
@@ -56,7 +59,7 @@ interface Run {
 
 function cli(root: string, ...args: string[]): Run {
   const started = performance.now();
-  const node = [process.execPath, ...(PROC_HWM ? ["--import", HWM_HOOK] : []), BIN, ...args];
+  const node = [process.execPath, ...NODE_FLAGS, ...(PROC_HWM ? ["--import", HWM_HOOK] : []), BIN, ...args];
   const [cmd, ...argv] = GNU_TIME ? ["/usr/bin/time", "-f", "%M", ...node] : node;
   const r = spawnSync(cmd!, argv, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
   const seconds = (performance.now() - started) / 1000;

@@ -12,7 +12,10 @@ import { afterAll } from "vitest";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures");
-const BIN = join(REPO, "packages/cli/bin/gitops.mjs");
+/** The command as package.json's `gitops` script runs it: node's flags, then the launcher (packages/cli/bin/gitops.mjs). */
+const COMMAND = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: { gitops: string } }).scripts.gitops.split(" ");
+const NODE_FLAGS = COMMAND.slice(1, -1);
+const BIN = join(REPO, COMMAND.at(-1)!);
 
 // Registered while the importing test file is collected: runs after all of that file's tests. (Not per test:
 // onTestFinished cannot tell concurrent tests apart, and would remove one test's root under another.)
@@ -59,14 +62,14 @@ export interface Run {
 }
 
 /**
- * Spawns the real CLI (`node packages/cli/bin/gitops.mjs …`, from its bundle) in `root`, as `pnpm gitops …` would. With
- * `timeout` (ms), a run still going by then is killed and the promise rejects.
+ * Spawns the real CLI in `root` as `pnpm gitops …` runs it (package.json's script: node's flags, then the launcher,
+ * which runs the bundle). With `timeout` (ms), a run still going by then is killed and the promise rejects.
  */
 export function gitops(root: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { timeout?: number } = {}): Promise<Run> {
   return new Promise((done, fail) => {
     const child = execFile(
       process.execPath,
-      [BIN, ...args],
+      [...NODE_FLAGS, BIN, ...args],
       { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 << 20, timeout: options.timeout ?? 0, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         const code = child.exitCode ?? (error && typeof error.code === "number" ? error.code : undefined);
