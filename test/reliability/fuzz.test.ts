@@ -13,7 +13,7 @@
  * odd exports) need real files and a real process: test/reliability/loader.test.ts runs those through the CLI.
  */
 import { describe, expect, it } from "vitest";
-import { argocdObjects } from "@gitops/argocd";
+import { argocdObjects, folderKinds } from "@gitops/argocd";
 import { load, renderDeployment, renderFiles, type RenderedObject } from "@gitops/generator";
 import { formatProblem, resolve, type Problem, type ResolvedEstate, type SourceFile, type Sources } from "@gitops/model";
 import { codeowners, estateReadme } from "../../packages/docs/src/index.ts";
@@ -270,7 +270,7 @@ function render(estate: ResolvedEstate): Map<string, string> {
     if (!objects) memo.set(key, (objects = renderDeployment(d)));
     return objects;
   });
-  return new Map(renderFiles([...workloads, ...argocdObjects(estate, workloads)])).set("README.md", estateReadme(estate));
+  return new Map(renderFiles([...workloads, ...argocdObjects(estate, folderKinds(workloads))])).set("README.md", estateReadme(estate));
 }
 
 describe("mutated config", () => {

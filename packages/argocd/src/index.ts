@@ -6,6 +6,7 @@ export {
   argocdEstateObjects,
   argocdObjects,
   CLUSTER_SCOPED_KINDS,
+  folderKinds,
   ENVIRONMENT_LABEL,
   isClusterScoped,
   RESOURCES_FINALIZER,
@@ -14,6 +15,7 @@ export {
   WAVE_ANNOTATION,
   type ArgoObject,
   type EmittedObject,
+  type FolderKinds,
 } from "./objects.ts";
 export { APPLICATION_HEALTH_LUA, COMPONENT_LABEL, platformProjectName, type PlatformApp } from "./platform.ts";
 export {

@@ -15,13 +15,34 @@ export interface ArgoObject {
   readonly sources: readonly string[];
 }
 
-/**
- * A rendered workload object, path relative to generated/ (`<account>/<env>/<service>/<file>`). Only the path,
- * `apiVersion` and `kind` are read, so a cached stub of the object will do.
- */
+/** A rendered workload object, path relative to generated/ (`<account>/<env>/<service>/<file>`). */
 export interface EmittedObject {
   readonly file: string;
   readonly object: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What ArgoCD's projects read of the rendered workloads: the kinds in each folder (a project's whitelists are the
+ * kinds under its account's folders). The incremental generate keeps this per deployment instead of its objects.
+ * Folders may repeat, and so may kinds; a `kinds` array shared by many folders is read once per project.
+ */
+export interface FolderKinds {
+  /** Folder relative to generated/ (`<account>/<env>/<service>`; "" for the top). */
+  readonly folder: string;
+  /** `[apiVersion, kind]` of each object in it. */
+  readonly kinds: readonly (readonly [string, string])[];
+}
+
+/** The kinds of rendered objects, by folder, in the order the folders first come. */
+export function folderKinds(objects: readonly EmittedObject[]): FolderKinds[] {
+  const by = new Map<string, [string, string][]>();
+  for (const { file, object } of objects) {
+    const folder = file.slice(0, Math.max(0, file.lastIndexOf("/")));
+    let kinds = by.get(folder);
+    if (!kinds) by.set(folder, (kinds = []));
+    kinds.push([String(object.apiVersion), String(object.kind)]);
+  }
+  return [...by].map(([folder, kinds]) => ({ folder, kinds }));
 }
 
 /** The Application label RollingSync steps select on (steps match Applications' own labels, argocd.md §3). */
@@ -113,10 +134,13 @@ const groupOf = (apiVersion: unknown) => {
 };
 const byGroupKind = (a: GroupKind, b: GroupKind) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
 
-/** The distinct group/kinds of some objects, split by scope and sorted, for a project's whitelists. */
-function kindsOf(objects: readonly Readonly<Record<string, unknown>>[]): { cluster: GroupKind[]; namespaced: GroupKind[] } {
+/** The distinct group/kinds of some `[apiVersion, kind]`s, split by scope and sorted, for a project's whitelists. */
+function kindsOf(kinds: Iterable<readonly [string, string]>): { cluster: GroupKind[]; namespaced: GroupKind[] } {
   const seen = new Map<string, GroupKind>();
-  for (const o of objects) seen.set(`${groupOf(o.apiVersion)}/${String(o.kind)}`, { group: groupOf(o.apiVersion), kind: String(o.kind) });
+  for (const [apiVersion, kind] of kinds) {
+    const group = groupOf(apiVersion);
+    seen.set(`${group}/${kind}`, { group, kind });
+  }
   const all = [...seen.values()].sort(byGroupKind);
   return { cluster: all.filter(isClusterScoped), namespaced: all.filter((k) => !isClusterScoped(k)) };
 }
@@ -129,7 +153,7 @@ function kindsOf(objects: readonly Readonly<Record<string, unknown>>[]): { clust
  * the whitelist too). Roles from tier data: people may view; sync where the tier is not paged; exec where it
  * allows debugging. A paged tier grants no sync and no override: its changes come only through git.
  */
-function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: readonly Readonly<Record<string, unknown>>[], hostsArgocd: boolean): ArgoObject {
+function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: Iterable<readonly [string, string]>, hostsArgocd: boolean): ArgoObject {
   const envs = rolloutEnvironments(estate).filter((e) => e.account === account.name);
   const kinds = kindsOf(objects);
   if (kinds.namespaced.length === 0) throw new Error(`account ${account.name} deploys no namespaced kind, so its project would permit nothing`);
@@ -181,7 +205,7 @@ function appProject(estate: ResolvedEstate, account: ResolvedAccount, objects: r
  * account's project because a labelled pull request's head decides what its folders render: whatever it writes, it
  * cannot reach dev's or staging's namespaces.
  */
-function previewAppProject(estate: ResolvedEstate, objects: readonly Readonly<Record<string, unknown>>[]): ArgoObject | undefined {
+function previewAppProject(estate: ResolvedEstate, objects: Iterable<readonly [string, string]>): ArgoObject | undefined {
   const access = previewProjectAccess(estate);
   if (!access) return undefined;
   const account = accountNamed(estate, access.account);
@@ -388,31 +412,45 @@ function rootApp(estate: ResolvedEstate): ArgoObject {
 }
 
 /**
- * ArgoCD's objects for the estate, given the workload objects the generator rendered (which decide each
+ * ArgoCD's objects for the estate, given the kinds the generator rendered into each folder (which decide each
  * project's resource whitelists). An account gets a project once something is deployed to it (or it runs
  * ArgoCD): a project with nothing to permit would need an empty whitelist, which ArgoCD reads as "nothing".
  */
 export function argocdObjects(
   estate: ResolvedEstate,
-  rendered: readonly EmittedObject[],
+  rendered: readonly FolderKinds[],
   platform: readonly PlatformApp[] = [],
   others: readonly ArgoObject[] = argocdEstateObjects(estate, platform),
 ): ArgoObject[] {
   const folder = argocdFolder(estate);
-  const taken = rendered.find((o) => o.file.startsWith(`${folder}/`));
-  if (taken) throw new Error(`${taken.file}: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
+  const under = (w: FolderKinds, prefix: string) => `${w.folder}/`.startsWith(prefix);
+  const taken = rendered.find((w) => w.kinds.length > 0 && under(w, `${folder}/`));
+  if (taken) throw new Error(`${taken.folder}/: a service renders into ${folder}/, which holds ArgoCD's objects — rename the service`);
   const host = argocdAccount(estate);
+  const access = previewProjectAccess(estate);
+  // Each folder counts for one project at most: its account's, or the previews' (an account's platform folder
+  // belongs to the platform's projects). A kinds array many folders share is collected once per project.
+  const byProject = new Map<string, Set<FolderKinds["kinds"]>>();
+  for (const w of rendered) {
+    const account = w.folder.slice(0, w.folder.indexOf("/") >>> 0);
+    const project =
+      access && under(w, `${access.account}/${PREVIEW_FOLDER}/`) ? PREVIEW_FOLDER
+      : under(w, `${account}/platform/`) || under(w, `${account}/${PREVIEW_FOLDER}/`) ? undefined
+      : account;
+    if (project === undefined) continue;
+    let kinds = byProject.get(project);
+    if (!kinds) byProject.set(project, (kinds = new Set()));
+    kinds.add(w.kinds);
+  }
+  const kindsFor = (project: string) => [...(byProject.get(project) ?? [])].flat();
   const projects = estate.accounts
     .filter((a) => a.name === host.name || estate.deployments.some((d) => d.account === a.name))
     .map((a) => {
-      // The account's platform and preview folders belong to their own projects, not to the account's.
-      const own = rendered.filter((o) => o.file.startsWith(`${a.name}/`) && !o.file.startsWith(`${a.name}/platform/`) && !o.file.startsWith(`${a.name}/${PREVIEW_FOLDER}/`)).map((o) => o.object);
       // The account running ArgoCD also deploys ArgoCD's own objects, projects included, through the root app.
-      const argo = a.name === host.name ? [...others.map((o) => o.object), { apiVersion: API, kind: "AppProject" }] : [];
-      return appProject(estate, a, [...own, ...argo], a.name === host.name);
+      const argo: [string, string][] = a.name === host.name ? [...others.map((o) => [String(o.object.apiVersion), String(o.object.kind)] as [string, string]), [API, "AppProject"]] : [];
+      return appProject(estate, a, [...kindsFor(a.name), ...argo], a.name === host.name);
     });
-  const access = previewProjectAccess(estate);
-  const preview = access ? previewAppProject(estate, rendered.filter((o) => o.file.startsWith(`${access.account}/${PREVIEW_FOLDER}/`)).map((o) => o.object)) : undefined;
+  const preview = access ? previewAppProject(estate, kindsFor(PREVIEW_FOLDER)) : undefined;
   return [...projects, ...(preview ? [preview] : []), ...others];
 }
 

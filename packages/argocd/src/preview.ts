@@ -85,6 +85,14 @@ const accountOf = (estate: ResolvedEstate, name: string): ResolvedAccount => {
  * which the tier's debug role allows the owning team.
  */
 export function previewDeployments(estate: ResolvedEstate): ResolvedDeployment[] {
+  // Asked for by the projects, the ApplicationSets and the generator alike: made once per (immutable) estate.
+  let made = previews.get(estate);
+  if (!made) previews.set(estate, (made = makePreviewDeployments(estate)));
+  return made;
+}
+const previews = new WeakMap<ResolvedEstate, ResolvedDeployment[]>();
+
+function makePreviewDeployments(estate: ResolvedEstate): ResolvedDeployment[] {
   const env = previewEnvironment(estate);
   if (!env) return [];
   const taken = estate.environments.find((e) => e.name === PREVIEW_FOLDER);

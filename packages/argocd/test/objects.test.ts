@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Build } from "@gitops/generator";
 import type { ResolvedEstate } from "@gitops/model";
-import { argocdFolder, argocdObjects, ENVIRONMENT_LABEL, platformProjectName } from "../src/index.ts";
+import { argocdFolder, argocdObjects, ENVIRONMENT_LABEL, folderKinds, platformProjectName } from "../src/index.ts";
 import { buildEstate, check } from "./support.ts";
 
 let three: Build;
@@ -66,15 +66,15 @@ describe("no branching on names", () => {
     const back = (text: string) => Object.entries(names).reduce((t, [old, now]) => t.replaceAll(now, old), text);
     const workloads = three.objects.filter((o) => !o.file.startsWith(`${argocdFolder(three.estate)}/`));
     const moved = workloads.map((o) => ({ ...o, file: o.file.replace(/^([^/]+)\/([^/]+)\//, (_, a: string, e: string) => `${a}/${rename(e)}/`) }));
-    const before = argocdObjects(three.estate, workloads);
-    const after = argocdObjects(renamed(three.estate, rename), moved);
+    const before = argocdObjects(three.estate, folderKinds(workloads));
+    const after = argocdObjects(renamed(three.estate, rename), folderKinds(moved));
     expect(JSON.stringify(after)).toContain("zzsandbox-*");
     expect(JSON.parse(back(JSON.stringify(after)))).toEqual(JSON.parse(JSON.stringify(before)));
   });
 
   it("roles, sync options and step limits follow the tier an environment picks, whatever its name", () => {
     const swapped: ResolvedEstate = { ...three.estate, environments: three.estate.environments.map((e) => (e.name === "dev" ? { ...e, tier: three.estate.environments.find((x) => x.name === "prod")!.tier, tierName: "prod" } : e)) };
-    const objects = argocdObjects(swapped, three.objects.filter((o) => !o.file.startsWith("common/shared/argocd/")));
+    const objects = argocdObjects(swapped, folderKinds(three.objects.filter((o) => !o.file.startsWith("common/shared/argocd/"))));
     const nonprod = objects.find((o) => o.file.endsWith("appproject-nonprod.yaml"))!.object as any;
     expect(nonprod.spec.roles[0].policies.filter((p: string) => p.includes("/dev-*"))).toEqual([]);
     const set = objects.find((o) => o.object.kind === "ApplicationSet")!.object as any;
@@ -85,7 +85,7 @@ describe("no branching on names", () => {
 
   it("steps follow the waves, not the names or the file order", () => {
     const reordered: ResolvedEstate = { ...three.estate, environments: [...three.estate.environments].reverse().map((e) => (e.name === "staging" ? { ...e, wave: -5 } : e)) };
-    const set = argocdObjects(reordered, three.objects.filter((o) => !o.file.startsWith("common/shared/argocd/"))).find((o) => o.object.kind === "ApplicationSet")!.object as any;
+    const set = argocdObjects(reordered, folderKinds(three.objects.filter((o) => !o.file.startsWith("common/shared/argocd/")))).find((o) => o.object.kind === "ApplicationSet")!.object as any;
     expect(set.spec.strategy.rollingSync.steps.map((s: any) => s.matchExpressions[0].values[0])).toEqual(["staging", "shared", "dev", "prod"]);
     expect(set.spec.template.metadata.labels[ENVIRONMENT_LABEL]).toBe("{{.env}}");
   });
@@ -94,19 +94,19 @@ describe("no branching on names", () => {
 describe("guards", () => {
   it("refuses a service whose folder is ArgoCD's own, which the set excludes and the root app would adopt", () => {
     const clash = [{ file: "common/shared/argocd/deployment.yaml", object: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "argocd", namespace: "shared-argocd" } } }];
-    expect(() => argocdObjects(three.estate, clash)).toThrow("rename the service");
+    expect(() => argocdObjects(three.estate, folderKinds(clash))).toThrow("rename the service");
   });
 
   it("gives an account a project only once something is deployed there or it runs ArgoCD", () => {
     const onlyDev: ResolvedEstate = { ...three.estate, deployments: three.estate.deployments.filter((d) => d.environment === "dev") };
-    const projects = argocdObjects(onlyDev, three.objects.filter((o) => o.file.startsWith("nonprod/dev/"))).filter((o) => o.object.kind === "AppProject");
+    const projects = argocdObjects(onlyDev, folderKinds(three.objects.filter((o) => o.file.startsWith("nonprod/dev/")))).filter((o) => o.object.kind === "AppProject");
     // nonprod-preview: dev is the previewed environment, and previews get their own project.
     expect(projects.map((o) => (o.object as any).metadata.name)).toEqual(["common", "nonprod", "nonprod-preview"]);
   });
 
   it("is deterministic: the same estate gives the same objects", () => {
     const workloads = three.objects.filter((o) => !o.file.startsWith("common/shared/argocd/"));
-    expect(JSON.stringify(argocdObjects(three.estate, workloads))).toBe(JSON.stringify(argocdObjects(three.estate, [...workloads].reverse())));
+    expect(JSON.stringify(argocdObjects(three.estate, folderKinds(workloads)))).toBe(JSON.stringify(argocdObjects(three.estate, folderKinds([...workloads].reverse()))));
     expect(check(three).findings).toEqual([]);
   });
 });

@@ -20,13 +20,14 @@
  */
 import { createHash, hash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
+import type { FolderKinds } from "@gitops/argocd";
 import type { Evaluated } from "./load.ts";
 import { latestOf } from "./snapshot.ts";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 7";
+const FORMAT = "gitops-generate-cache 8";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -41,12 +42,14 @@ export interface FileEntry {
   readonly stat: string;
 }
 
-/** One deployment's rendered output: its files in render order, and each object's identity for ArgoCD's projects. */
+/** One deployment's rendered output: its files in render order, and what ArgoCD's projects read of its objects. */
 export interface DeploymentEntry {
   /** [path relative to generated/, content hash, size] */
   readonly files: readonly (readonly [string, string, number])[];
-  /** [file, apiVersion, kind, name, namespace] per object, in render order. */
-  readonly objects: readonly (readonly [string, string, string, string, string])[];
+  /** How many objects it rendered. */
+  readonly objects: number;
+  /** Its objects' kinds by folder (argocd's `FolderKinds`), each folder's distinct and sorted. */
+  readonly kinds: readonly FolderKinds[];
 }
 
 export interface StateHead {
@@ -64,10 +67,12 @@ export interface StateHead {
    * never read back), and the latest mtime/ctime in it (ns, decimal).
    */
   readonly snapshot: { readonly hash: string; readonly latestNs: string };
+  /** generated/'s files that no entry in `deployments` rendered (ArgoCD's, the platform's, their kustomizations, the README): [path, hash]. */
+  readonly estate: readonly (readonly [string, string])[];
   readonly tree: Part;
-  /** Render keys → the files and objects they rendered (deployments, previews, runbooks), as `packEntries` writes them. */
+  /** Render keys → the files and objects they rendered (deployments, previews, runbooks), one line each (`Entries`). */
   readonly deployments: Part;
-  /** Config files → their values as evaluated, with the hashes of the files each read (load.ts `Evaluated`). */
+  /** Config files → their values as evaluated, with the hashes of the files each read (load.ts `Evaluated`), as v8 serializes them. */
   readonly config: Part;
 }
 
@@ -98,7 +103,7 @@ function formatManifest(files: ReadonlyMap<string, FileEntry>): string {
   return lines.join("\n");
 }
 
-function parseManifest(text: string): Map<string, FileEntry> {
+export function parseManifest(text: string): Map<string, FileEntry> {
   const out = new Map<string, FileEntry>();
   for (const line of text.split("\n")) {
     if (!line) continue;
@@ -111,49 +116,99 @@ function parseManifest(text: string): Map<string, FileEntry> {
 }
 
 /** Reads one part of the state, checking it is whole (the size the state file names): else the cache is unusable. */
-function readPart(root: string, part: Part): string {
+function readPart(root: string, part: Part): Buffer {
   const bytes = readFileSync(join(root, CACHE_DIR, part.file));
   if (bytes.length !== part.bytes) throw new Error(`${part.file} does not match state.json`);
-  return bytes.toString("utf8");
+  return bytes;
 }
 
 /**
- * Deployment entries as stored: each entry's files named within its folder, and each object's file by its index
- * among them, which halves the part (every path was written twice, in full): key → [folder, files, objects].
+ * The deployments part: one line per entry, `key \t objects \t file count \t kinds \t files`, where files are
+ * `[folder, [[name, hash, size], …]]` (each named within the entry's folder, which halves the part) and kinds are
+ * `[[folder, "apiVersion kind,…"], …]`, both JSON (which escapes tabs and newlines). A run that reuses an entry reads
+ * only its first fields, and writes its line back as it was: 10,000 entries at S=2000 are never parsed whole.
  */
-type PackedEntry = [string, [string, string, number][], [number | string, string, string, string, string][]];
+export class Entries {
+  private readonly lines = new Map<string, string>();
+  /** Kinds texts → their pairs, one array per distinct text (argocd reads a shared array once per project). */
+  private readonly kindsMemo = new Map<string, readonly (readonly [string, string])[]>();
 
-function packEntries(entries: ReadonlyMap<string, DeploymentEntry>): string {
-  const out: Record<string, PackedEntry> = {};
-  for (const [key, { files, objects }] of entries) {
-    const first = files[0]?.[0] ?? "";
-    const folder = first.includes("/") ? first.slice(0, first.lastIndexOf("/") + 1) : "";
-    const inside = files.every(([path]) => path.startsWith(folder));
-    const prefix = inside ? folder : "";
-    // Object i is nearly always in file i (a deployment's objects come first among its files, in order).
-    const at = (file: string, i: number) => (files[i]?.[0] === file ? i : files.findIndex(([path]) => path === file));
-    out[key] = [
-      prefix,
-      files.map(([path, hash, size]) => [path.slice(prefix.length), hash, size]),
-      objects.map(([file, ...rest], i) => {
-        const index = at(file, i);
-        return [index >= 0 ? index : file, ...rest];
-      }),
-    ];
+  constructor(text = "") {
+    for (const line of text.split("\n")) if (line) this.lines.set(line.slice(0, line.indexOf("\t")), line);
   }
-  return JSON.stringify(out);
-}
 
-function unpackEntries(text: string): Map<string, DeploymentEntry> {
-  const out = new Map<string, DeploymentEntry>();
-  for (const [key, [prefix, files, objects]] of Object.entries(JSON.parse(text) as Record<string, PackedEntry>)) {
-    const paths = files.map(([name]) => prefix + name);
-    out.set(key, {
-      files: files.map(([, hash, size], i) => [paths[i]!, hash, size] as const),
-      objects: objects.map(([file, ...rest]) => [typeof file === "number" ? paths[file]! : file, ...rest] as const),
+  has(key: string): boolean {
+    return this.lines.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.lines.keys();
+  }
+
+  /** The entry's line as stored (to carry it over unchanged). */
+  line(key: string): string | undefined {
+    return this.lines.get(key);
+  }
+
+  /** The entry's object count, file count and kinds, without its files. */
+  summary(key: string): { objects: number; files: number; kinds: FolderKinds[] } | undefined {
+    const line = this.lines.get(key);
+    if (line === undefined) return undefined;
+    const [, objects, files, kinds] = fields(line, 5);
+    return { objects: Number(objects), files: Number(files), kinds: this.kindsOf(kinds!) };
+  }
+
+  /** The whole entry. */
+  get(key: string): DeploymentEntry | undefined {
+    const line = this.lines.get(key);
+    if (line === undefined) return undefined;
+    const [, objects, , kinds, packed] = fields(line, 5);
+    const [folder, files] = JSON.parse(packed!) as [string, [string, string, number][]];
+    return { objects: Number(objects), kinds: this.kindsOf(kinds!), files: files.map(([name, hash, size]) => [folder + name, hash, size] as const) };
+  }
+
+  private kindsOf(text: string): FolderKinds[] {
+    return (JSON.parse(text) as [string, string][]).map(([folder, kinds]) => {
+      let pairs = this.kindsMemo.get(kinds);
+      if (!pairs) this.kindsMemo.set(kinds, (pairs = kinds ? kinds.split(",").map((k) => k.split(" ") as [string, string]) : []));
+      return { folder, kinds: pairs };
     });
   }
+
+  /** An entry as a line (kinds as `entryKinds` leaves them: apiVersion and kind hold neither spaces nor commas). */
+  static format(key: string, { files, objects, kinds }: DeploymentEntry): string {
+    const first = files[0]?.[0] ?? "";
+    const folder = first.includes("/") ? first.slice(0, first.lastIndexOf("/") + 1) : "";
+    const prefix = files.every(([path]) => path.startsWith(folder)) ? folder : "";
+    const packed = JSON.stringify([prefix, files.map(([path, hash, size]) => [path.slice(prefix.length), hash, size])]);
+    return `${key}\t${objects}\t${files.length}\t${JSON.stringify(kinds.map((k) => [k.folder, k.kinds.map((p) => p.join(" ")).join(",")]))}\t${packed}`;
+  }
+}
+
+/** The first `n` tab-separated fields of a line, the last holding the rest. */
+function fields(line: string, n: number): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (let i = 1; i < n; i++) {
+    const next = line.indexOf("\t", at);
+    if (next < 0) throw new Error("malformed entry line");
+    out.push(line.slice(at, next));
+    at = next + 1;
+  }
+  out.push(line.slice(at));
   return out;
+}
+
+/** Rendered objects' kinds as an entry keeps them: by folder, each folder's distinct `[apiVersion, kind]`s sorted. */
+export function entryKinds(objects: readonly { readonly file: string; readonly object: Readonly<Record<string, unknown>> }[]): FolderKinds[] {
+  const by = new Map<string, Set<string>>();
+  for (const { file, object } of objects) {
+    const folder = file.slice(0, Math.max(0, file.lastIndexOf("/")));
+    let kinds = by.get(folder);
+    if (!kinds) by.set(folder, (kinds = new Set()));
+    kinds.add(`${String(object.apiVersion)} ${String(object.kind)}`);
+  }
+  return [...by].map(([folder, kinds]) => ({ folder, kinds: [...kinds].sort().map((k) => k.split(" ") as [string, string]) }));
 }
 
 /** The head of the last successful run's state, or undefined when there is none or it is unreadable. */
@@ -168,7 +223,7 @@ export function readState(root: string): State | undefined {
 }
 
 /** The parts a changing run needs; undefined parts could not be read whole (they are then rebuilt). */
-export function readParts(root: string, head: StateHead): { tree?: Map<string, FileEntry>; deployments?: Map<string, DeploymentEntry>; config?: Map<string, Evaluated> } {
+export function readParts(root: string, head: StateHead): { tree?: string; deployments?: Entries; config?: Map<string, Evaluated> } {
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();
@@ -177,19 +232,30 @@ export function readParts(root: string, head: StateHead): { tree?: Map<string, F
     }
   };
   return {
-    tree: attempt(() => parseManifest(readPart(root, head.tree))),
-    deployments: attempt(() => unpackEntries(readPart(root, head.deployments))),
-    config: attempt(() => {
-      const entries = JSON.parse(readPart(root, head.config)) as Record<string, { inputs: [string, string][]; value: string }>;
-      return new Map(Object.entries(entries).map(([file, e]) => [file, { inputs: e.inputs, value: deserialize(Buffer.from(e.value, "base64")) as unknown }]));
-    }),
+    tree: attempt(() => readPart(root, head.tree).toString("utf8")),
+    deployments: attempt(() => new Entries(readPart(root, head.deployments).toString("utf8"))),
+    config: attempt(() =>
+      new Map(
+        (deserialize(readPart(root, head.config)) as [string, Evaluated["inputs"], unknown][]).map(([file, inputs, value]) => {
+          if (typeof file !== "string" || !Array.isArray(inputs)) throw new Error("malformed config part");
+          return [file, { inputs, value }];
+        }),
+      ),
+    ),
   };
 }
 
 /**
+ * generated/'s manifest for the state: the tree itself, or (a run that patched a few files) the manifest text as
+ * patched, with the latest mtime/ctime in it (an upper bound will do: a run is a no-op only when it is older than
+ * the state).
+ */
+export type TreeRecord = ReadonlyMap<string, FileEntry> | { readonly text: string; readonly latestNs: bigint };
+
+/**
  * Writes the state: each part under a new name first, then state.json (naming the parts and their hashes) by an
  * atomic rename, so a crash leaves either the old state or the new one. Whatever else is in the cache folder (older
- * parts, folders of older formats) is removed.
+ * parts, folders of older formats) is removed. An entry given as a string is a line of the last state, carried over.
  */
 export function writeState(
   root: string,
@@ -200,26 +266,34 @@ export function writeState(
     summary: StateHead["summary"];
     rootFiles: Record<string, string>;
     snapshot: string;
-    tree: ReadonlyMap<string, FileEntry>;
-    deployments: ReadonlyMap<string, DeploymentEntry>;
+    estate: StateHead["estate"];
+    tree: TreeRecord;
+    deployments: ReadonlyMap<string, DeploymentEntry | string>;
     config: ReadonlyMap<string, Evaluated>;
   },
 ): void {
   const dir = join(root, CACHE_DIR);
   mkdirSync(dir, { recursive: true });
   const id = `${process.pid}-${Date.now().toString(36)}`;
-  const part = (file: string, text: string): Part => {
-    const bytes = Buffer.from(text);
+  const part = (file: string, content: string | Buffer): Part => {
+    const bytes = typeof content === "string" ? Buffer.from(content) : content;
     writeFileSync(join(dir, file), bytes);
     return { file, bytes: bytes.length };
   };
-  for (const path of state.tree.keys()) if (/[\t\n]/.test(path)) return; // not representable; the next run starts cold
-  const latest = latestOf(Array.from(state.tree.values(), (e) => e.stat));
-  const snapshot = { hash: hashText(state.snapshot) };
-  const tree = part(`tree-${id}.tsv`, formatManifest(state.tree));
-  const deployments = part(`deployments-${id}.json`, packEntries(state.deployments));
-  // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), in base64.
-  const config = part(`config-${id}.json`, JSON.stringify(Object.fromEntries([...state.config].map(([file, e]) => [file, { inputs: e.inputs, value: serialize(e.value).toString("base64") }]))));
+  const lines: string[] = [];
+  for (const [key, entry] of state.deployments) {
+    if (typeof entry === "string") lines.push(entry);
+    else if (entry.files.some(([path]) => /[\t\n]/.test(path))) return; // not representable; the next run starts cold
+    else lines.push(Entries.format(key, entry));
+  }
+  lines.push("");
+  const whole = "text" in state.tree ? undefined : (state.tree as ReadonlyMap<string, FileEntry>);
+  if (whole) for (const path of whole.keys()) if (/[\t\n]/.test(path)) return;
+  const latest = whole ? latestOf(Array.from(whole.values(), (e) => e.stat)) : (state.tree as { latestNs: bigint }).latestNs;
+  const tree = part(`tree-${id}.tsv`, whole ? formatManifest(whole) : (state.tree as { text: string }).text);
+  const deployments = part(`deployments-${id}.tsv`, lines.join("\n"));
+  // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), all at once.
+  const config = part(`config-${id}.v8`, serialize(Array.from(state.config, ([file, e]) => [file, e.inputs, e.value])));
   const head: StateHead = {
     format: FORMAT,
     code: state.code,
@@ -227,7 +301,8 @@ export function writeState(
     extraInputs: [...state.extraInputs],
     summary: state.summary,
     rootFiles: state.rootFiles,
-    snapshot: { ...snapshot, latestNs: String(latest) },
+    snapshot: { hash: hashText(state.snapshot), latestNs: String(latest) },
+    estate: state.estate,
     tree,
     deployments,
     config,

@@ -10,11 +10,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ResolvedDeployment } from "@gitops/model";
-import { codeFingerprint, extraInputsOf, hashText, inputFingerprint, readParts, readState, writeState, type DeploymentEntry, type State } from "./cache.ts";
-import { snapshot } from "./snapshot.ts";
+import type { FolderKinds } from "@gitops/argocd";
+import { codeFingerprint, Entries, extraInputsOf, hashText, inputFingerprint, parseManifest, readParts, readState, writeState, type DeploymentEntry, type State, type StateHead, type TreeRecord } from "./cache.ts";
+import { latestOf, snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
-import { OUTPUT_DIR, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, type ScannedTree, type TargetFile, type TreeDiff } from "./tree.ts";
+import { foldersOf, OUTPUT_DIR, patchInPlace, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, type HeldWriter, type ScannedTree, type TargetFile, type TreeDiff } from "./tree.ts";
 
 /**
  * With GITOPS_TIMING=1, each phase's wall time goes to stderr (what the README's "where the time goes" quotes);
@@ -57,7 +58,12 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
     }
   }
   // Not a no-op: the snapshot is awaited only when the new tree is compared with it, after the config is loaded.
-  return changed(root, code, inputs, hashes, state, snapshotting);
+  try {
+    return await changed(root, code, inputs, hashes, state, snapshotting);
+  } catch (error) {
+    if (!(error instanceof CacheDamaged)) throw error;
+    return changed(root, code, inputs, hashes, undefined, snapshot(output));
+  }
 }
 
 /**
@@ -127,27 +133,64 @@ async function changed(
   const estate = resolution.estate;
   lap("resolve");
   const outputSnapshot = await outputSnapshotting;
-  const current = previous && parts.tree && untouched(previous, outputSnapshot) ? untouchedTree(parts.tree) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, parts.tree, racyFrom);
+  // generated/ exactly as the last run wrote it (the usual case) lets a run carry unchanged entries over without
+  // listing their files: they are there, as the entries say. Otherwise each file is checked against the manifest.
+  const clean = previous !== undefined && parts.tree !== undefined && untouched(previous, outputSnapshot);
+  const manifest = () => {
+    try {
+      return parts.tree === undefined ? undefined : parseManifest(parts.tree);
+    } catch {
+      return undefined;
+    }
+  };
+  let scanned: ScannedTree | undefined;
+  const current = () => (scanned ??= clean ? untouchedTree(manifest() ?? new Map()) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, manifest(), racyFrom));
   lap("generated/ scanned");
 
   const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
 
   lap("import render, argocd, docs");
-  // Deployments: reuse what an identical deployment rendered last time, if its files can still be had.
+  // The render keys (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
+  // once, and each deployment is keyed by the thread rendering it.
+  const warm = parts.deployments !== undefined && previous?.head.code === code;
+  const carrying = warm && clean && previous.head.estate !== undefined;
+  const entries = warm ? parts.deployments! : new Entries();
   /** A file of an earlier render is still there to reuse: generated/ holds it, as a regular file. */
-  const available = (path: string, hash: string) => current.files.get(path)?.hash === hash && !current.irregular.has(path);
+  const available = (path: string, hash: string) => current().files.get(path)?.hash === hash && !current().irregular.has(path);
+  /** The files of this run that it renders or writes (all of them, unless entries are carried over). */
   const target = new Map<string, TargetFile>();
-  const deployments = new Map<string, DeploymentEntry>();
+  /** Render keys → their entries: rendered this run, or (a line) carried over from the last. */
+  const deployments = new Map<string, DeploymentEntry | string>();
+  /** Keys carried over, and how many files they hold. */
+  const carried: string[] = [];
+  let carriedFiles = 0;
   const placed: { file: string; sources: readonly string[] }[] = [];
-  const workloads: { file: string; object: Record<string, unknown> }[] = [];
+  const workloads: FolderKinds[] = [];
+  let objectCount = 0;
   const put = (path: string, t: TargetFile) => {
     if (target.has(path)) throw new Error(`two objects render to ${path}`);
     target.set(path, t);
   };
-  /** The previous run's entry for a render key, when every one of its files is still there. */
-  const reusable = (key: string) => {
-    const entry = parts.deployments?.get(key);
-    return entry && entry.files.every(([path, hash]) => available(path, hash)) ? entry : undefined;
+  /** Reuses the last run's entry for `key` when its files are all still there: true when reused. */
+  const reuse = (key: string, only?: { path: string }): boolean => {
+    if (carrying) {
+      const summary = entries.summary(key);
+      if (!summary || (only && summary.files !== 1)) return false;
+      if (only && entries.get(key)!.files[0]![0] !== only.path) return false;
+      carried.push(key);
+      carriedFiles += summary.files;
+      deployments.set(key, entries.line(key)!);
+      workloads.push(...summary.kinds);
+      objectCount += summary.objects;
+      return true;
+    }
+    const entry = entries.get(key);
+    if (!entry || !entry.files.every(([path, hash]) => available(path, hash)) || (only && (entry.files.length !== 1 || entry.files[0]![0] !== only.path))) return false;
+    for (const [path, hash, size] of entry.files) put(path, { hash, size });
+    deployments.set(key, entry);
+    workloads.push(...entry.kinds);
+    objectCount += entry.objects;
+    return true;
   };
   // Every deployment and pull-request preview (packages/argocd/src/preview.ts), keyed on the code and its resolved
   // data; those without a reusable entry are rendered, on worker threads when there are many. A deployment's folder
@@ -155,16 +198,13 @@ async function changed(
   const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<ResolvedDeployment, string>();
-  // The render key (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
-  // once, and each deployment is keyed by the thread rendering it.
-  const warm = parts.deployments !== undefined && previous?.head.code === code;
   const keyed = all.map(({ deployment, preview }) => {
     const job: RenderJob = { deployment, preview, folder: folderOf(deployment) };
     const key = warm ? renderKey(code, deployment) : undefined;
-    return { job, key, entry: key === undefined ? undefined : reusable(key) };
+    if (key !== undefined) renderKeys.set(deployment, key);
+    return { job, key, reused: key !== undefined && reuse(key) };
   });
-  const jobs = keyed.filter((k) => !k.entry).map((k) => k.job);
-  if (warm) for (const k of keyed) renderKeys.set(k.job.deployment, k.key!);
+  const jobs = keyed.filter((k) => !k.reused).map((k) => k.job);
 
   // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
   // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. What a
@@ -186,12 +226,7 @@ async function changed(
   const stale: { ctx: Context; key?: string }[] = [];
   for (const ctx of contexts) {
     const key = warm ? runbookKey(ctx) : undefined;
-    const path = runbookPath(ctx.service.name);
-    const entry = key === undefined ? undefined : parts.deployments?.get(key);
-    if (key !== undefined && entry && entry.files.length === 1 && entry.files[0]![0] === path && available(path, entry.files[0]![1])) {
-      put(path, { hash: entry.files[0]![1], size: entry.files[0]![2] });
-      deployments.set(key, entry);
-    } else stale.push(key === undefined ? { ctx } : { ctx, key });
+    if (key === undefined || !reuse(key, { path: runbookPath(ctx.service.name) })) stale.push(key === undefined ? { ctx } : { ctx, key });
   }
   const renderedServices = new Set(jobs.map((j) => j.deployment.service));
   const withDeployments = stale.filter((s) => renderedServices.has(s.ctx.service.name));
@@ -203,58 +238,79 @@ async function changed(
   const renderer = prewarmed && wanted > 0 ? await prewarmed : await openRenderer(wanted);
   if (prewarmed && wanted === 0) await (await prewarmed).close();
   // A tree built from nothing (no generated/) is written by the renderers as they go.
-  const writeTo = current.files.size === 0 ? stagingDir(root) : undefined;
+  const writeTo = !clean && current().files.size === 0 ? stagingDir(root) : undefined;
   try {
     const putRunbook = ({ ctx, key }: (typeof stale)[number], [path, hash, size, stat]: RenderedFile) => {
       put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
-      deployments.set(key ?? runbookKey(ctx), { files: [[path, hash, size]], objects: [] });
+      deployments.set(key ?? runbookKey(ctx), { files: [[path, hash, size]], objects: 0, kinds: [] });
     };
     const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects }, warm ? undefined : code);
     let r = 0;
     for (const k of keyed) {
-      const fresh = k.entry ? undefined : renders.entries[r++]!;
+      if (k.reused) continue;
+      const fresh = renders.entries[r++]!;
       // Warm, keyed before rendering; else every deployment was rendered, and keyed by its thread.
-      const key = k.key ?? fresh!.key!;
+      const key = k.key ?? fresh.key!;
       renderKeys.set(k.job.deployment, key);
-      const entry: DeploymentEntry = fresh ? { files: fresh.files, objects: fresh.objects } : k.entry!;
-      entry.files.forEach(([path, hash, size], i) => put(path, !fresh ? { hash, size } : fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
-      deployments.set(key, entry);
-      for (const [file, apiVersion, kind, name, namespace] of entry.objects) workloads.push({ file, object: { apiVersion, kind, metadata: { name, namespace } } });
+      fresh.files.forEach(([path, hash, size], i) => put(path, fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
+      deployments.set(key, { files: fresh.files, objects: fresh.objects, kinds: fresh.kinds });
+      workloads.push(...fresh.kinds);
+      objectCount += fresh.objects;
     }
     withDeployments.forEach((ctx, i) => putRunbook(ctx, renders.runbooks[i]!));
     lap(`deployments (${jobs.length}), runbooks with them (${withDeployments.length}) rendered`);
-    const argo = estateObjects(estate, workloads as never, level);
+    const argo = estateObjects(estate, workloads, level);
+    const estateFiles: [string, string][] = [];
+    const putEstate = (path: string, content: string) => {
+      const hash = hashText(content);
+      put(path, { hash, size: Buffer.byteLength(content), content });
+      estateFiles.push([path, hash]);
+    };
     for (const o of argo) {
-      const content = toYaml(o.object, o.sources);
-      put(o.file, { hash: hashText(content), size: Buffer.byteLength(content), content });
+      putEstate(o.file, toYaml(o.object, o.sources));
       placed.push(o);
     }
     // The estate's own folders get theirs here (a folder shared with a deployment would get two: never, by layout).
-    for (const [path, content] of kustomizations(placed)) put(path, { hash: hashText(content), size: Buffer.byteLength(content), content });
+    for (const [path, content] of kustomizations(placed)) putEstate(path, content);
     lap("ArgoCD and platform objects, kustomizations");
     if (apart.length > 0) (await renderer.runbooks({ jobs: apart.map(runbookJob), applicationSets: applicationSetObjects }, writeTo)).forEach((f, i) => putRunbook(apart[i]!, f));
     lap(`runbooks apart (${apart.length} rendered)`);
-    const readme = estateReadme(estate);
-    put("README.md", { hash: hashText(readme), size: Buffer.byteLength(readme), content: readme });
-    const sorted = sortedByPath(target);
-    lap("README, tree sorted");
-
-    const diff = diffAgainst(current, sorted);
+    putEstate("README.md", estateReadme(estate));
     const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
     const rootChanged = [...rootContent].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
-    const treeChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
 
-    let tree = current.files;
-    let treeSnapshot = outputSnapshot;
-    lap("diff");
-    if (treeChanged) ({ tree, snapshot: treeSnapshot } = await stageAndSwap(root, sorted, current, diff, (dir, paths) => renderer.write(dir, paths)));
+    // generated/ patched by what changed against the entries it no longer holds; failing that (many changes), the
+    // whole tree, with the carried entries' files listed after all.
+    const patched = carrying ? await patchCarried(root, { tree: parts.tree!, entries, estate: previous.head.estate, carried, carriedFiles, target, latestNs: BigInt(previous.head.snapshot.latestNs) }, (dir, paths) => renderer.write(dir, paths)) : undefined;
+    let diff: TreeDiff;
+    let tree: TreeRecord;
+    let treeSnapshot: string;
+    if (patched) {
+      lap("diff, tree patched");
+      ({ diff, tree, snapshot: treeSnapshot } = patched);
+    } else {
+      if (carrying)
+        for (const key of carried) {
+          const entry = entries.get(key)!;
+          // Entries whose files the manifest does not confirm (a damaged cache): the run starts again without it.
+          if (!entry.files.every(([path, hash]) => available(path, hash))) throw new CacheDamaged();
+          for (const [path, hash, size] of entry.files) put(path, { hash, size });
+        }
+      const sorted = sortedByPath(target);
+      diff = diffAgainst(current(), sorted);
+      tree = current().files;
+      treeSnapshot = outputSnapshot;
+      lap("README, tree sorted, diff");
+      if (diff.added.length + diff.changed.length + diff.removed.length > 0) ({ tree, snapshot: treeSnapshot } = await stageAndSwap(root, sorted, current(), diff, (dir, paths) => renderer.write(dir, paths)));
+      lap("tree staged and swapped");
+    }
+    const treeChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
     for (const path of rootChanged) writeAtomically(join(root, path), rootContent.get(path)!);
-    lap("tree staged and swapped");
 
     const summary: GenerateSummary = {
       environments: estate.environments.length,
       services: estate.services.length,
-      objects: workloads.length + argo.length,
+      objects: objectCount + argo.length,
       diff,
       rootChanged,
       written: treeChanged || rootChanged.length > 0,
@@ -270,6 +326,7 @@ async function changed(
       summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
       rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
       snapshot: treeSnapshot,
+      estate: estateFiles.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
       tree,
       deployments,
       config: loaded.evaluated ?? new Map(),
@@ -279,6 +336,99 @@ async function changed(
   } finally {
     await renderer.close();
   }
+}
+
+/** The cache contradicts itself (its entries and its manifest disagree): the run is done again without it. */
+class CacheDamaged extends Error {}
+
+/**
+ * Patches generated/ (untouched since the last run) when entries were carried over: the files of this run
+ * (`target`: rendered, and the estate's) against the last run's files that no carried entry holds (its dropped
+ * entries' and its estate files), a patch through the journal (tree.ts), then the manifest and snapshot texts
+ * patched line by line. Undefined, having written nothing, when a patch would not do (many changes, or a path
+ * a manifest line cannot hold, or one a carried entry already holds: the caller's whole-tree path reports that).
+ */
+async function patchCarried(
+  root: string,
+  last: { tree: string; entries: Entries; estate: StateHead["estate"]; carried: readonly string[]; carriedFiles: number; target: ReadonlyMap<string, TargetFile>; latestNs: bigint },
+  writeHeld: HeldWriter,
+): Promise<{ diff: TreeDiff; tree: TreeRecord; snapshot: string } | undefined> {
+  const { tree, entries, target } = last;
+  const keep = new Set(last.carried);
+  /** The last run's files no carried entry holds: path → hash. */
+  const gone = new Map<string, string>(last.estate.map(([path, hash]) => [path, hash]));
+  for (const key of entries.keys()) if (!keep.has(key)) for (const [path, hash] of entries.get(key)!.files) gone.set(path, hash);
+  const lines = tree.split("\n");
+  lines.pop(); // after the last newline
+  const pathOf = (line: string) => line.slice(0, line.indexOf("\t"));
+  /** Whether the last tree's manifest lists a path whose line is ≥ `prefix` and starts with it, not among `except`. */
+  const listed = (prefix: string, except?: ReadonlySet<string>) => {
+    let lo = 0;
+    let hi = lines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (lines[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < lines.length && lines[i]!.startsWith(prefix); i++) if (!except?.has(pathOf(lines[i]!))) return true;
+    return false;
+  };
+  const added: string[] = [];
+  const changed: string[] = [];
+  let unchanged = last.carriedFiles;
+  for (const [path, t] of target) {
+    if (/[\t\n]/.test(path)) return undefined;
+    const before = gone.get(path);
+    if (before === undefined) {
+      if (listed(`${path}\t`)) return undefined; // a carried entry holds it
+      added.push(path);
+    } else if (before !== t.hash) changed.push(path);
+    else unchanged++;
+  }
+  const removed = [...gone.keys()].filter((path) => !target.has(path)).sort();
+  const diff: TreeDiff = { added: added.sort(), changed: changed.sort(), removed, unchanged };
+  const size = last.carriedFiles + target.size;
+  if (added.length + changed.length + removed.length === 0) return { diff, tree: { text: tree, latestNs: last.latestNs }, snapshot: snapshotText(lines) };
+  const removing = new Set(removed);
+  let folders: Set<string> | undefined;
+  const stats = await patchInPlace(
+    root,
+    {
+      size,
+      get: (path) => target.get(path),
+      holdsFile: (folder) => (folders ??= foldersOf(target.keys())).has(folder) || listed(`${folder}/`, removing),
+    },
+    lines.length,
+    diff,
+    writeHeld,
+  );
+  if (!stats) return undefined;
+  // The manifest's lines: removed ones dropped, put ones (changed or added) written anew, in path order.
+  const puts = [...stats.keys()].sort();
+  const out: string[] = [];
+  let p = 0;
+  const line = (path: string) => `${path}\t${target.get(path)!.hash}\t${stats.get(path)!}`;
+  for (const old of lines) {
+    const path = pathOf(old);
+    while (p < puts.length && puts[p]! < path) out.push(line(puts[p++]!));
+    if (p < puts.length && puts[p] === path) out.push(line(puts[p++]!));
+    else if (!removing.has(path)) out.push(old);
+  }
+  while (p < puts.length) out.push(line(puts[p++]!));
+  const latest = latestOf(stats.values());
+  return { diff, tree: { text: `${out.join("\n")}\n`, latestNs: latest > last.latestNs ? latest : last.latestNs }, snapshot: snapshotText(out) };
+}
+
+/** The snapshot (snapshot.ts) of a tree of regular files from its manifest's lines (`path\thash\tstat`). */
+function snapshotText(lines: readonly string[]): string {
+  const out = new Array<string>(lines.length + 1);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const a = line.indexOf("\t");
+    out[i] = `f\t${line.slice(0, a)}${line.slice(line.indexOf("\t", a + 1))}`;
+  }
+  out[lines.length] = "";
+  return out.join("\n");
 }
 
 function diffAgainst(current: ScannedTree, target: ReadonlyMap<string, TargetFile>): TreeDiff {

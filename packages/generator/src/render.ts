@@ -5,7 +5,7 @@
  */
 import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from "cdk8s";
 import { bases } from "@gitops/bases";
-import { argocdEstateObjects, argocdObjects, PREVIEW_FOLDER, previewDeployments, previewReplacements } from "@gitops/argocd";
+import { argocdEstateObjects, argocdObjects, folderKinds, PREVIEW_FOLDER, previewDeployments, previewReplacements, type FolderKinds } from "@gitops/argocd";
 import { renderPlatform } from "@gitops/platform";
 import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
 import { toYaml } from "./serialize.ts";
@@ -134,7 +134,7 @@ function sortedKeys(o: object): string[] {
 
 export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
   const workloads = [...estate.deployments, ...previewDeployments(estate)].flatMap(renderDeployment);
-  return [...workloads, ...estateObjects(estate, workloads)];
+  return [...workloads, ...estateObjects(estate, folderKinds(workloads))];
 }
 
 export { previewDeployments };
@@ -165,7 +165,7 @@ export function estateLevel(estate: ResolvedEstate): EstateLevel {
  * (whose projects need the workloads for their whitelists, and whose Applications need the platform builds). Always
  * rendered in full: it is small, and it depends on everything. `level`: this estate's, when already built.
  */
-export function estateObjects(estate: ResolvedEstate, workloads: readonly RenderedObject[], level: EstateLevel = estateLevel(estate)): RenderedObject[] {
+export function estateObjects(estate: ResolvedEstate, workloads: readonly FolderKinds[], level: EstateLevel = estateLevel(estate)): RenderedObject[] {
   return [...level.platform.flatMap((b) => b.objects), ...argocdObjects(estate, workloads, level.platform, level.argocd)];
 }
 

@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunbookContext, RunbookObject } from "@gitops/docs";
 import type { ResolvedDeployment } from "@gitops/model";
-import { hashText } from "./cache.ts";
+import { entryKinds, hashText, type DeploymentEntry } from "./cache.ts";
 import { statText } from "./snapshot.ts";
 import { bundledWorker, tsxApi } from "./tsx.ts";
 
@@ -25,10 +25,8 @@ export interface RenderJob {
   readonly preview: boolean;
 }
 
-/** What a render leaves in the cache: [path, content hash, size] per file, [file, apiVersion, kind, name, namespace] per object. */
-export interface RenderedEntry {
-  readonly files: readonly (readonly [string, string, number])[];
-  readonly objects: readonly (readonly [string, string, string, string, string])[];
+/** What a render leaves in the cache (cache.ts `DeploymentEntry`): [path, content hash, size] per file, its objects' count and kinds. */
+export interface RenderedEntry extends DeploymentEntry {
   /** With `writeTo`: each file's stat text once written, in the order of `files`. */
   readonly stats?: readonly string[];
   /** With `keyWith`: the deployment's render key (`renderKey`), taken where it was rendered. */
@@ -119,13 +117,10 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     if (!preview) objects.set(folderOf(deployment), all);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
     for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
-    const identities = all.map((o): [string, string, string, string, string] => {
-      const meta = (o.object.metadata ?? {}) as { name?: unknown; namespace?: unknown };
-      return [o.file, String(o.object.apiVersion), String(o.object.kind), String(meta.name ?? ""), String(meta.namespace ?? "")];
-    });
     return {
       files: files.map(([p, h, n]) => [p, h, n] as const),
-      objects: identities,
+      objects: all.length,
+      kinds: entryKinds(all),
       ...(writeTo !== undefined ? { stats: files.map((f) => f[3]!) } : {}),
       ...(keyWith !== undefined ? { key: renderKey(keyWith, deployment) } : {}),
     };

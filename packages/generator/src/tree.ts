@@ -183,9 +183,49 @@ export async function stageAndSwap(
   diff: TreeDiff,
   writeHeld: HeldWriter = async () => new Map(),
 ): Promise<{ tree: Map<string, FileEntry>; snapshot: string }> {
-  const plan = patchPlan(root, target, current, diff);
-  const tree = plan ? await patch(root, target, current, plan, writeHeld) : await buildAndSwap(root, target, current, writeHeld);
+  let folders: Set<string> | undefined;
+  const whole: PatchTarget = {
+    size: target.size,
+    get: (path) => target.get(path),
+    holdsFile: (folder) => (folders ??= foldersOf(target.keys())).has(folder),
+  };
+  const stats = await patchInPlace(root, whole, current.files.size, diff, writeHeld);
+  let tree: Map<string, FileEntry>;
+  if (stats) {
+    tree = new Map();
+    for (const [path, t] of target) {
+      const stat = stats.get(path);
+      tree.set(path, stat !== undefined ? { hash: t.hash, stat } : current.files.get(path)!);
+    }
+  } else tree = await buildAndSwap(root, target, current, writeHeld);
   return { tree, snapshot: snapshotOf(tree) };
+}
+
+/** Every folder (and parent folder) of some paths. */
+export function foldersOf(paths: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const path of paths) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) out.add(path.slice(0, at));
+  return out;
+}
+
+/**
+ * What a patch reads of the new tree: how many files it has, a changed file's target, and whether a folder holds
+ * any of its files (a folder that holds none is removed whole). The incremental generate gives this without
+ * listing the files it carries over unchanged.
+ */
+export interface PatchTarget {
+  readonly size: number;
+  get(path: string): TargetFile | undefined;
+  holdsFile(folder: string): boolean;
+}
+
+/**
+ * Patches generated/ (of `currentSize` files) by `diff` through the journal: the stat text of every file put, or
+ * undefined, having touched nothing, when the tree must be built instead (see `patchPlan`).
+ */
+export async function patchInPlace(root: string, target: PatchTarget, currentSize: number, diff: TreeDiff, writeHeld: HeldWriter = async () => new Map()): Promise<Map<string, string> | undefined> {
+  const plan = patchPlan(root, target, currentSize, diff);
+  return plan ? patch(root, target, plan, writeHeld) : undefined;
 }
 
 /** What a patch does to generated/: files to put (from the journal), files to remove, folders left empty to remove. */
@@ -203,10 +243,10 @@ const PATCH_SHARE = 0.1;
  * already written into the staging folder, or a path whose folders are not plain folders (a symbolic link, a file
  * where a folder must be, a folder where a file must be: a patch never follows or rearranges those).
  */
-function patchPlan(root: string, target: ReadonlyMap<string, TargetFile>, current: ScannedTree, diff: TreeDiff): Plan | undefined {
+function patchPlan(root: string, target: PatchTarget, currentSize: number, diff: TreeDiff): Plan | undefined {
   const output = join(root, OUTPUT_DIR);
   const puts = [...diff.added, ...diff.changed];
-  if (!existsSync(output) || current.files.size === 0 || puts.length + diff.removed.length > PATCH_SHARE * Math.max(target.size, current.files.size)) return undefined;
+  if (!existsSync(output) || currentSize === 0 || puts.length + diff.removed.length > PATCH_SHARE * Math.max(target.size, currentSize)) return undefined;
   if (puts.some((path) => target.get(path)!.stat !== undefined)) return undefined;
   const checked = new Set<string>();
   const plainFolders = (path: string) => {
@@ -225,13 +265,11 @@ function patchPlan(root: string, target: ReadonlyMap<string, TargetFile>, curren
   }
   if (!diff.removed.every(plainFolders)) return undefined;
   // Folders that hold no file of the new tree go whole (with anything else in them).
-  const folders = new Set<string>();
-  for (const path of target.keys()) for (let at = path.lastIndexOf("/"); at > 0; at = path.lastIndexOf("/", at - 1)) folders.add(path.slice(0, at));
   const gone = new Set<string>();
   const removes: string[] = [];
   for (const path of diff.removed) {
     let top: string | undefined;
-    for (let at = path.indexOf("/"); at > 0 && top === undefined; at = path.indexOf("/", at + 1)) if (!folders.has(path.slice(0, at))) top = path.slice(0, at);
+    for (let at = path.indexOf("/"); at > 0 && top === undefined; at = path.indexOf("/", at + 1)) if (!target.holdsFile(path.slice(0, at))) top = path.slice(0, at);
     if (top === undefined) removes.push(path);
     else gone.add(top);
   }
@@ -244,7 +282,8 @@ const PATCHING = ".generated.patching";
 /** Where tests make a patch crash (a throw stands for the process dying there): unset, they do nothing. */
 export const crashPoints: { afterJournal?: () => void; afterMove?: () => void; midApply?: () => void } = {};
 
-async function patch(root: string, target: ReadonlyMap<string, TargetFile>, current: ScannedTree, plan: Plan, writeHeld: HeldWriter): Promise<Map<string, FileEntry>> {
+/** Applies `plan` through the journal: the stat text of each file put. */
+async function patch(root: string, target: PatchTarget, plan: Plan, writeHeld: HeldWriter): Promise<Map<string, string>> {
   const journal = join(root, JOURNAL);
   const files = join(journal, "files");
   rmSync(journal, { recursive: true, force: true });
@@ -266,13 +305,11 @@ async function patch(root: string, target: ReadonlyMap<string, TargetFile>, curr
   renameSync(join(root, OUTPUT_DIR), join(root, PATCHING));
   crashPoints.afterMove?.();
   applyPlan(root, plan);
-  const tree = new Map<string, FileEntry>();
-  const put = new Set(plan.puts);
-  for (const [path, t] of target)
-    tree.set(path, put.has(path) ? { hash: t.hash, stat: statText(lstatSync(join(root, PATCHING, path), { bigint: true })) } : current.files.get(path)!);
+  const stats = new Map<string, string>();
+  for (const path of plan.puts) stats.set(path, statText(lstatSync(join(root, PATCHING, path), { bigint: true })));
   renameSync(join(root, PATCHING), join(root, OUTPUT_DIR));
   rmSync(journal, { recursive: true, force: true });
-  return tree;
+  return stats;
 }
 
 /** Applies a patch's plan to .generated.patching; every step can be repeated (what was moved is no longer in the journal). */
