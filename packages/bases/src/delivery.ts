@@ -8,7 +8,7 @@
  * returns to the stable version by itself: the automatic rollback. Pure functions of the resolved deployment; the
  * workload bases add the objects.
  */
-import type { ResolvedAnalysis, ResolvedDelivery, ResolvedDeployment } from "@gitops/model";
+import type { ResolvedAnalysis, ResolvedDelivery, RenderableDeployment } from "@gitops/model";
 
 /** The Argo Rollouts API group and version (Rollout, AnalysisTemplate). */
 export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";
@@ -17,7 +17,7 @@ export const ROLLOUTS_API_VERSION = "argoproj.io/v1alpha1";
 export type ProgressiveDelivery = Exclude<ResolvedDelivery, { strategy: "rolling" }>;
 
 /** The deployment's canary or blue-green delivery; undefined for a rolling update or a job. */
-export function progressive(d: ResolvedDeployment): ProgressiveDelivery | undefined {
+export function progressive(d: RenderableDeployment): ProgressiveDelivery | undefined {
   return d.delivery && d.delivery.strategy !== "rolling" ? d.delivery : undefined;
 }
 
@@ -32,7 +32,7 @@ export const POD_HASH_ARG = "pod-template-hash";
  * scraped by the service's ServiceMonitor like the main Service's, carry `service="<that name>"`, which is how the
  * analysis reads the new version alone. Undefined for workers (nothing to switch; their analysis reads pod names).
  */
-export function deliveryServiceName(d: ResolvedDeployment): string | undefined {
+export function deliveryServiceName(d: RenderableDeployment): string | undefined {
   const delivery = progressive(d);
   if (!delivery || d.kind !== "http") return undefined;
   return `${d.service}-${delivery.strategy === "canary" ? "canary" : "preview"}`;
@@ -60,7 +60,7 @@ const accountLabel = (a: ResolvedAnalysis): Matcher[] => (a.metrics.account ? [[
  * (OpenTelemetry's `http_server_request_duration_seconds`) on the new version's Service, error rate in percent and
  * p99 latency in milliseconds against the SLO; for workers the restarts of the new version's containers.
  */
-export function analysisMetrics(d: ResolvedDeployment, delivery: ProgressiveDelivery) {
+export function analysisMetrics(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   const a = delivery.analysis;
   const cadence = { interval: a.interval, count: a.count, failureLimit: a.failureLimit };
   const provider = (query: string) => ({
@@ -104,7 +104,7 @@ export function analysisMetrics(d: ResolvedDeployment, delivery: ProgressiveDeli
 }
 
 /** The AnalysisTemplate's spec: its arguments (the hub credential from a Secret, a worker's pod hash) and metrics. */
-export function analysisTemplateSpec(d: ResolvedDeployment, delivery: ProgressiveDelivery) {
+export function analysisTemplateSpec(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   const credentials = delivery.analysis.metrics.credentials;
   const args = [
     ...(credentials ? [{ name: HUB_AUTH_ARG, valueFrom: { secretKeyRef: { name: credentials.secret, key: credentials.key } } }] : []),
@@ -114,7 +114,7 @@ export function analysisTemplateSpec(d: ResolvedDeployment, delivery: Progressiv
 }
 
 /** How a Rollout step or a blue-green promotion runs the service's AnalysisTemplate. */
-function analysisRef(d: ResolvedDeployment) {
+function analysisRef(d: RenderableDeployment) {
   return {
     templates: [{ templateName: d.service }],
     ...(d.kind === "http" ? {} : { args: [{ name: POD_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } }] }),
@@ -130,7 +130,7 @@ const intOrPercent = (v: string) => (v.endsWith("%") ? v : Number(v));
  * the active one, the preview is analysed before the switch and promoted automatically when the analysis passes;
  * the old version stays up `scaleDownDelaySeconds` after the switch.
  */
-export function rolloutStrategy(d: ResolvedDeployment, delivery: ProgressiveDelivery) {
+export function rolloutStrategy(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   if (delivery.strategy === "canary") {
     const canaryService = deliveryServiceName(d);
     return {
@@ -158,7 +158,7 @@ export function rolloutStrategy(d: ResolvedDeployment, delivery: ProgressiveDeli
  * (Argo Rollouts reads an analysis's Secret arguments from the namespace it runs in): only the `basic` property,
  * the Authorization credential. Undefined where the analysis queries the account's own Prometheus.
  */
-export function hubCredentialsSecret(d: ResolvedDeployment, delivery: ProgressiveDelivery) {
+export function hubCredentialsSecret(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   const c = delivery.analysis.metrics.credentials;
   if (!c) return undefined;
   return {

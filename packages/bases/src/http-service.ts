@@ -1,11 +1,11 @@
 import type { Construct } from "constructs";
-import type { ResolvedDeployment } from "@gitops/model";
+import type { RenderableDeployment } from "@gitops/model";
 import { deliveryServiceName } from "./delivery.ts";
 import { NAME_LABEL, Workload, waves } from "./workload.ts";
 
 /** A service that answers HTTP: Deployment, ClusterIP Service on port 80, and an Ingress with TLS when public. */
 export class HttpService extends Workload {
-  constructor(scope: Construct, d: ResolvedDeployment) {
+  constructor(scope: Construct, d: RenderableDeployment) {
     super(scope, d, "http-service");
     const port = d.port!;
     const health = d.health!;

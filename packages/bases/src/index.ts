@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import type { ResolvedDeployment, WorkloadKind } from "@gitops/model";
+import type { RenderableDeployment, WorkloadKind } from "@gitops/model";
 import { HttpService } from "./http-service.ts";
 import { ScheduledJob } from "./scheduled-job.ts";
 import { Worker } from "./worker.ts";
@@ -43,7 +43,7 @@ export {
 export { BASE_ANNOTATION, CONFIG_HASH_ANNOTATION, NAME_LABEL, SYNC_WAVE, Workload, waves, type BaseKind } from "./workload.ts";
 
 /** The base for each workload kind. */
-export const bases: Record<WorkloadKind, new (scope: Construct, d: ResolvedDeployment) => Workload> = {
+export const bases: Record<WorkloadKind, new (scope: Construct, d: RenderableDeployment) => Workload> = {
   http: HttpService,
   worker: Worker,
   job: ScheduledJob,

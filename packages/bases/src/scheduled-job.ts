@@ -1,10 +1,10 @@
 import type { Construct } from "constructs";
-import type { ResolvedDeployment } from "@gitops/model";
+import type { RenderableDeployment } from "@gitops/model";
 import { Workload, waves } from "./workload.ts";
 
 /** A CronJob: never overlaps itself, runs in UTC whatever the cluster's zone, and keeps a short history. */
 export class ScheduledJob extends Workload {
-  constructor(scope: Construct, d: ResolvedDeployment) {
+  constructor(scope: Construct, d: RenderableDeployment) {
     super(scope, d, "scheduled-job");
     this.renderCommon();
     const template = this.podTemplate({ name: d.service }, { restartPolicy: "Never" });

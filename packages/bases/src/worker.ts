@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import type { ResolvedDeployment } from "@gitops/model";
+import type { RenderableDeployment } from "@gitops/model";
 import { NAME_LABEL, Workload, waves } from "./workload.ts";
 
 /**
@@ -7,7 +7,7 @@ import { NAME_LABEL, Workload, waves } from "./workload.ts";
  * for Prometheus to find the metrics endpoint (served on the health port), and the network policy admits only that.
  */
 export class Worker extends Workload {
-  constructor(scope: Construct, d: ResolvedDeployment) {
+  constructor(scope: Construct, d: RenderableDeployment) {
     super(scope, d, "worker");
     this.renderCommon();
     this.renderDeployment({

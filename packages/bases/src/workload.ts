@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { ApiObject, Chart } from "cdk8s";
 import type { Construct } from "constructs";
-import type { ResolvedDeployment } from "@gitops/model";
+import type { RenderableDeployment } from "@gitops/model";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { INetworkPolicyEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
@@ -36,10 +36,10 @@ type Body = { apiVersion: string; kind: string; metadata?: IObjectMeta } & Recor
 
 /** Shared rendering for one resolved deployment, scoped to one cdk8s chart (the service's folder). */
 export abstract class Workload extends Chart {
-  protected readonly d: ResolvedDeployment;
+  protected readonly d: RenderableDeployment;
   protected readonly base: string;
 
-  constructor(scope: Construct, d: ResolvedDeployment, kind: BaseKind) {
+  constructor(scope: Construct, d: RenderableDeployment, kind: BaseKind) {
     super(scope, `${d.environment}/${d.service}`, { disableResourceNameHashes: true });
     this.d = d;
     this.base = `${pkg.name}/${kind}@${pkg.version}`;

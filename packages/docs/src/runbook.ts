@@ -9,7 +9,7 @@
  * Split in two so that the incremental generate can skip unchanged runbooks: `runbookContexts` collects the plain
  * data each runbook needs besides its own deployments' objects (a cache key), `serviceRunbook` renders one.
  */
-import type { ResolvedAccount, ResolvedDeployment, ResolvedEnvironment, ResolvedEstate, ResolvedService } from "@gitops/model";
+import type { RenderableDeployment, ResolvedAccount, ResolvedDeployment, ResolvedEnvironment, ResolvedEstate, ResolvedService } from "@gitops/model";
 import { codeowners } from "./estate.ts";
 import { renderTemplate } from "./render.ts";
 
@@ -39,7 +39,7 @@ export interface RunbookContext {
   readonly repository: string;
   readonly platformTeam: string;
   readonly deployments: readonly {
-    readonly deployment: ResolvedDeployment;
+    readonly deployment: RenderableDeployment;
     readonly environment: ResolvedEnvironment;
     readonly account: ResolvedAccount;
     /** The deployment's folder relative to generated/. */

@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { ResolvedDeployment } from "@gitops/model";
+import type { RenderableDeployment } from "@gitops/model";
 import type { FolderKinds } from "@gitops/argocd";
 import { codeFingerprint, Entries, extraInputsOf, hashText, inputFingerprint, parseManifest, readParts, readState, writeState, type DeploymentEntry, type State, type StateHead, type TreeRecord } from "./cache.ts";
 import { latestOf, snapshot } from "./snapshot.ts";
@@ -197,7 +197,7 @@ async function changed(
   // holds its objects only, so its kustomization is rendered (and cached) with them; `placed` lists the rest.
   const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
-  const renderKeys = new Map<ResolvedDeployment, string>();
+  const renderKeys = new Map<RenderableDeployment, string>();
   const keyed = all.map(({ deployment, preview }) => {
     const job: RenderJob = { deployment, preview, folder: folderOf(deployment) };
     const key = warm ? renderKey(code, deployment) : undefined;

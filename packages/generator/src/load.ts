@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Plugin } from "esbuild";
+import * as model from "@gitops/model";
 import { errorText, plain, problem, type Problem, type SourceFile, type Sources } from "@gitops/model";
 import { importsTypeScript } from "./tsx.ts";
 
@@ -52,6 +54,28 @@ export function discover(root: string): { estate: string; environments: string[]
 }
 
 /**
+ * Config files import `@gitops/model` for its `define…` helpers. The bundle takes it from this process (the module
+ * the generator itself runs) instead of bundling a copy: the same code either way, and esbuild then reads two
+ * files for a one-service change instead of the model and zod (0.1 s, and 0.06 s more to evaluate the copy).
+ */
+const HOST = Symbol.for("gitops.config-host");
+const hostModules: Record<string, Record<string, unknown>> = { "@gitops/model": model };
+(globalThis as Record<symbol, unknown>)[HOST] = hostModules;
+const hostPlugin: Plugin = {
+  name: "gitops-host",
+  setup(b) {
+    b.onResolve({ filter: /^@gitops\/model$/ }, (args) => ({ path: args.path, namespace: "gitops-host" }));
+    b.onLoad({ filter: /.*/, namespace: "gitops-host" }, (args) => ({
+      loader: "js",
+      contents: [
+        `const m = globalThis[Symbol.for("gitops.config-host")][${JSON.stringify(args.path)}];`,
+        ...Object.keys(hostModules[args.path]!).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name)).map((name) => `export const ${name} = m.${name};`),
+      ].join("\n"),
+    }));
+  },
+};
+
+/**
  * The fast path: every config file bundled by esbuild into one module and evaluated once (thousands of separate
  * TypeScript imports cost ~8 ms each through the loader hooks). Any failure — a syntax error, a throwing module,
  * a missing default export — returns undefined, and `load` falls back to importing file by file, which names
@@ -78,6 +102,7 @@ async function loadBundled(
       legalComments: "none",
       metafile: true,
       absWorkingDir: root,
+      plugins: [hostPlugin],
     });
     const code = result.outputFiles[0]!.text;
     const loaded = await Promise.race([import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`), stalled()]);
@@ -95,7 +120,7 @@ async function loadBundled(
       for (const path of seen) for (const i of graph[path]?.imports ?? []) if (!i.external && isRepositoryFile(i.path)) seen.add(i.path);
       return [...seen].sort();
     };
-    return { values: out, inputs: Object.keys(graph).filter((p) => p !== "gitops-config.ts" && !p.startsWith("<")), reads };
+    return { values: out, inputs: Object.keys(graph).filter((p) => p !== "gitops-config.ts" && !p.startsWith("<") && !p.startsWith("gitops-host:")), reads };
   } catch {
     return undefined;
   }
@@ -139,7 +164,8 @@ let loading = 0;
 let realExit: typeof process.exit = process.exit;
 
 /** Imports every config file, collecting a problem for each that fails instead of stopping at the first. */
-const isRepositoryFile = (path: string) => !path.startsWith("..") && !path.startsWith("/") && !path.startsWith("<") && !path.split("/").includes("node_modules");
+const isRepositoryFile = (path: string) =>
+  !path.startsWith("..") && !path.startsWith("/") && !path.startsWith("<") && !path.startsWith("gitops-host:") && !path.split("/").includes("node_modules");
 
 export async function load(root: string, options: LoadOptions = {}): Promise<Loaded> {
   // Counted, so that overlapping loads (tests, long-lived processes) restore the real process.exit exactly once.

@@ -7,7 +7,7 @@ import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionR
 import { bases } from "@gitops/bases";
 import { argocdEstateObjects, argocdObjects, folderKinds, PREVIEW_FOLDER, previewDeployments, previewReplacements, type FolderKinds } from "@gitops/argocd";
 import { renderPlatform } from "@gitops/platform";
-import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
+import { renderable, type RenderableDeployment, type ResolvedDeployment, type ResolvedEstate } from "@gitops/model";
 import { toYaml } from "./serialize.ts";
 
 /** One object bound for generated/: its path relative to generated/, its body and the sources it came from. */
@@ -28,7 +28,9 @@ export function fileName(kind: string, name: string, service: string, namespace:
   return `${k}-${name.startsWith(`${service}-`) ? name.slice(service.length + 1) : name}.yaml`;
 }
 
-export function renderDeployment(d: ResolvedDeployment): RenderedObject[] {
+export function renderDeployment(input: RenderableDeployment): RenderedObject[] {
+  // Without its origins on every thread, so that no base could read them unseen by the render key.
+  const d = renderable(input);
   const app = new App();
   const chart = new bases[d.kind](app, d);
   const plainResolvers = app.resolvers.every((r) => BUILT_IN_RESOLVERS.has(r.constructor));

@@ -13,14 +13,14 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunbookContext, RunbookObject } from "@gitops/docs";
-import type { ResolvedDeployment } from "@gitops/model";
+import { renderable, type RenderableDeployment } from "@gitops/model";
 import { entryKinds, hashText, type DeploymentEntry } from "./cache.ts";
 import { statText } from "./snapshot.ts";
 import { bundledWorker, tsxApi } from "./tsx.ts";
 
 /** One deployment to render, into its own folder with its kustomization (a preview's reads its objects' content). */
 export interface RenderJob {
-  readonly deployment: ResolvedDeployment;
+  readonly deployment: RenderableDeployment;
   readonly folder: string;
   readonly preview: boolean;
 }
@@ -39,7 +39,7 @@ export interface RenderedEntry extends DeploymentEntry {
  * hold a string (one byte or two per character). A structured clone serializes to the same JSON, so a worker's key
  * is this thread's.
  */
-export const renderKey = (code: string, deployment: ResolvedDeployment): string => hashText(`${code}\0${JSON.stringify(deployment)}`);
+export const renderKey = (code: string, deployment: RenderableDeployment): string => hashText(`${code}\0${JSON.stringify(renderable(deployment))}`);
 
 /** A rendered runbook: [path, content hash, size], and its stat text when written at once (`writeTo`). */
 export type RenderedFile = readonly [string, string, number, string?];
@@ -89,7 +89,7 @@ export interface Renderer {
 type Member = Omit<Renderer, "workers">;
 
 type Wire =
-  | { op: "render"; jobs: { deployment: ResolvedDeployment; preview: boolean }[]; writeTo?: string; runbooks?: RunbookBatch; keyWith?: string }
+  | { op: "render"; jobs: { deployment: RenderableDeployment; preview: boolean }[]; writeTo?: string; runbooks?: RunbookBatch; keyWith?: string }
   | { op: "runbooks"; batch: RunbookBatch; writeTo?: string }
   | { op: "write"; dir: string; paths: string[] };
 
@@ -112,7 +112,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     return [...file, writeOne(writeTo, path, content)];
   };
   /** One deployment's files; its objects go to `objects` by folder (a preview's are never read by a runbook). */
-  const render = (deployment: ResolvedDeployment, preview: boolean, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, keyWith: string | undefined): RenderedEntry => {
+  const render = (deployment: RenderableDeployment, preview: boolean, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, keyWith: string | undefined): RenderedEntry => {
     const all = renderDeployment(deployment);
     if (!preview) objects.set(folderOf(deployment), all);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
@@ -129,7 +129,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
    * Runbooks from the objects at hand (`objects`, by folder), rendering the rest of their deployments again. A job
    * whose deployment was sent with the batch's render jobs arrives without it (`deployments`: by folder).
    */
-  const runbooks = ({ jobs, applicationSets }: RunbookBatch, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, deployments = new Map<string, ResolvedDeployment>()) => {
+  const runbooks = ({ jobs, applicationSets }: RunbookBatch, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, deployments = new Map<string, RenderableDeployment>()) => {
     const applications = applicationsOf(applicationSets, jobs.flatMap((j) => j.ctx.deployments.map((x) => x.folder)));
     return jobs.map(({ path, ctx }) => {
       const complete = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? deployments.get(x.folder)! }));
@@ -137,7 +137,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       return keep(path, renderRunbook({ ...ctx, deployments: complete }, objects, applications), writeTo);
     });
   };
-  const renderBatch = (jobs: readonly { deployment: ResolvedDeployment; preview: boolean }[], writeTo: string | undefined, batch: RunbookBatch | undefined, keyWith: string | undefined): Rendered => {
+  const renderBatch = (jobs: readonly { deployment: RenderableDeployment; preview: boolean }[], writeTo: string | undefined, batch: RunbookBatch | undefined, keyWith: string | undefined): Rendered => {
     const objects = new Map<string, RunbookObject[]>();
     const entries = jobs.map((j) => render(j.deployment, j.preview, writeTo, objects, keyWith));
     const sent = new Map(jobs.filter((j) => !j.preview).map((j) => [folderOf(j.deployment), j.deployment]));
@@ -331,10 +331,10 @@ class Remote implements Member {
   async render(jobs: readonly RenderJob[], writeTo?: string, batch?: RunbookBatch, keyWith?: string): Promise<Rendered> {
     // A runbook's deployments that go with the render jobs are not sent twice.
     const sent = new Set(jobs.filter((j) => !j.preview).map((j) => j.folder));
-    const slim = batch && { ...batch, jobs: batch.jobs.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => (sent.has(x.folder) ? { ...x, deployment: undefined as never } : x)) } })) };
+    const slim = batch && { ...batch, jobs: batch.jobs.map((j) => ({ ...j, ctx: { ...j.ctx, deployments: j.ctx.deployments.map((x) => ({ ...x, deployment: sent.has(x.folder) ? (undefined as never) : renderable(x.deployment) })) } })) };
     const message: Wire = {
       op: "render",
-      jobs: jobs.map((j) => ({ deployment: j.deployment, preview: j.preview })),
+      jobs: jobs.map((j) => ({ deployment: renderable(j.deployment), preview: j.preview })),
       ...(writeTo ? { writeTo } : {}),
       ...(slim ? { runbooks: slim } : {}),
       ...(keyWith !== undefined ? { keyWith } : {}),

@@ -3,6 +3,7 @@ export { errorText, formatProblem, sortProblems, problem, type Problem } from ".
 export { plain } from "./plain.ts";
 export { explain, TIERS_FILE, type ExplainRow } from "./explain.ts";
 export { expectedName, resolve, type Resolution, type SourceFile, type Sources } from "./resolve.ts";
+export { renderable } from "./resolved.ts";
 export type {
   Layer,
   MetricsSource,
@@ -12,6 +13,7 @@ export type {
   ResolvedAccount,
   ResolvedAnalysis,
   ResolvedDelivery,
+  RenderableDeployment,
   ResolvedDeployment,
   ResolvedEnvironment,
   ResolvedEstate,

@@ -175,6 +175,19 @@ export interface ResolvedDeployment {
   readonly origins: Readonly<Record<string, Origin>>;
 }
 
+/**
+ * What rendering reads of a deployment: all but its origins, which explain the model (`gitops explain`, the README)
+ * and never reach a manifest or a runbook. The generator's render keys stand on exactly this (60 % of the JSON).
+ */
+export type RenderableDeployment = Omit<ResolvedDeployment, "origins">;
+
+/** A deployment as rendering reads it: the same object when it has no origins, else a copy without them. */
+export function renderable(deployment: RenderableDeployment & { readonly origins?: unknown }): RenderableDeployment {
+  if (deployment.origins === undefined) return deployment;
+  const { origins: _, ...data } = deployment;
+  return data;
+}
+
 /** One platform component installed into one account's cluster, as an ArgoCD Application of its Helm chart. */
 export interface PlatformRelease {
   readonly component: ComponentName;
