@@ -281,7 +281,11 @@ async function changed(
 
     // generated/ patched by what changed against the entries it no longer holds; failing that (many changes), the
     // whole tree, with the carried entries' files listed after all.
-    const patched = carrying ? await patchCarried(root, { tree: parts.tree!, entries, estate: previous.head.estate, carried, carriedFiles, target, latestNs: BigInt(previous.head.snapshot.latestNs) }, (dir, paths) => renderer.write(dir, paths)) : undefined;
+    const patched = carrying
+      ? await patchCarried(root, { tree: parts.tree!, snapshot: outputSnapshot, entries, estate: previous.head.estate, carried, carriedFiles, target, latestNs: BigInt(previous.head.snapshot.latestNs) }, (dir, paths) =>
+          renderer.write(dir, paths),
+        )
+      : undefined;
     let diff: TreeDiff;
     let tree: TreeRecord;
     let treeSnapshot: string;
@@ -350,29 +354,15 @@ class CacheDamaged extends Error {}
  */
 async function patchCarried(
   root: string,
-  last: { tree: string; entries: Entries; estate: StateHead["estate"]; carried: readonly string[]; carriedFiles: number; target: ReadonlyMap<string, TargetFile>; latestNs: bigint },
+  last: { tree: string; snapshot: string; entries: Entries; estate: StateHead["estate"]; carried: readonly string[]; carriedFiles: number; target: ReadonlyMap<string, TargetFile>; latestNs: bigint },
   writeHeld: HeldWriter,
 ): Promise<{ diff: TreeDiff; tree: TreeRecord; snapshot: string } | undefined> {
-  const { tree, entries, target } = last;
+  const { entries, target } = last;
   const keep = new Set(last.carried);
   /** The last run's files no carried entry holds: path → hash. */
   const gone = new Map<string, string>(last.estate.map(([path, hash]) => [path, hash]));
   for (const key of entries.keys()) if (!keep.has(key)) for (const [path, hash] of entries.get(key)!.files) gone.set(path, hash);
-  const lines = tree.split("\n");
-  lines.pop(); // after the last newline
-  const pathOf = (line: string) => line.slice(0, line.indexOf("\t"));
-  /** Whether the last tree's manifest lists a path whose line is ≥ `prefix` and starts with it, not among `except`. */
-  const listed = (prefix: string, except?: ReadonlySet<string>) => {
-    let lo = 0;
-    let hi = lines.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (lines[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < lines.length && lines[i]!.startsWith(prefix); i++) if (!except?.has(pathOf(lines[i]!))) return true;
-    return false;
-  };
+  const manifest = new SortedLines(last.tree, 0);
   const added: string[] = [];
   const changed: string[] = [];
   let unchanged = last.carriedFiles;
@@ -380,55 +370,96 @@ async function patchCarried(
     if (/[\t\n]/.test(path)) return undefined;
     const before = gone.get(path);
     if (before === undefined) {
-      if (listed(`${path}\t`)) return undefined; // a carried entry holds it
+      if (manifest.has(path)) return undefined; // a carried entry holds it
       added.push(path);
     } else if (before !== t.hash) changed.push(path);
     else unchanged++;
   }
   const removed = [...gone.keys()].filter((path) => !target.has(path)).sort();
   const diff: TreeDiff = { added: added.sort(), changed: changed.sort(), removed, unchanged };
-  const size = last.carriedFiles + target.size;
-  if (added.length + changed.length + removed.length === 0) return { diff, tree: { text: tree, latestNs: last.latestNs }, snapshot: snapshotText(lines) };
+  if (added.length + changed.length + removed.length === 0) return { diff, tree: { text: last.tree, latestNs: last.latestNs }, snapshot: last.snapshot };
   const removing = new Set(removed);
   let folders: Set<string> | undefined;
   const stats = await patchInPlace(
     root,
     {
-      size,
+      size: last.carriedFiles + target.size,
       get: (path) => target.get(path),
-      holdsFile: (folder) => (folders ??= foldersOf(target.keys())).has(folder) || listed(`${folder}/`, removing),
+      holdsFile: (folder) => (folders ??= foldersOf(target.keys())).has(folder) || manifest.hasPrefix(`${folder}/`, removing),
     },
-    lines.length,
+    last.carriedFiles + gone.size,
     diff,
     writeHeld,
   );
   if (!stats) return undefined;
-  // The manifest's lines: removed ones dropped, put ones (changed or added) written anew, in path order.
-  const puts = [...stats.keys()].sort();
-  const out: string[] = [];
-  let p = 0;
-  const line = (path: string) => `${path}\t${target.get(path)!.hash}\t${stats.get(path)!}`;
-  for (const old of lines) {
-    const path = pathOf(old);
-    while (p < puts.length && puts[p]! < path) out.push(line(puts[p++]!));
-    if (p < puts.length && puts[p] === path) out.push(line(puts[p++]!));
-    else if (!removing.has(path)) out.push(old);
-  }
-  while (p < puts.length) out.push(line(puts[p++]!));
+  // The manifest's and the snapshot's lines: removed ones dropped, put ones (changed or added) written anew.
+  const edits = [...removed.map((path) => [path, undefined] as const), ...[...stats.keys()].map((path) => [path, stats.get(path)!] as const)].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const tree = manifest.edit(edits.map(([path, stat]) => [path, stat === undefined ? undefined : `${path}\t${target.get(path)!.hash}\t${stat}`]));
+  const snapshot = new SortedLines(last.snapshot, 2).edit(edits.map(([path, stat]) => [path, stat === undefined ? undefined : `f\t${path}\t${stat}`]));
   const latest = latestOf(stats.values());
-  return { diff, tree: { text: `${out.join("\n")}\n`, latestNs: latest > last.latestNs ? latest : last.latestNs }, snapshot: snapshotText(out) };
+  return { diff, tree: { text: tree, latestNs: latest > last.latestNs ? latest : last.latestNs }, snapshot };
 }
 
-/** The snapshot (snapshot.ts) of a tree of regular files from its manifest's lines (`path\thash\tstat`). */
-function snapshotText(lines: readonly string[]): string {
-  const out = new Array<string>(lines.length + 1);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const a = line.indexOf("\t");
-    out[i] = `f\t${line.slice(0, a)}${line.slice(line.indexOf("\t", a + 1))}`;
+/**
+ * A sorted text of lines, each a path after `skip` characters up to a tab (a manifest's `path\t…`, a snapshot's
+ * `f\tpath\t…`), searched and edited as it is: 120,000 lines are never split into strings for a change of a few.
+ */
+class SortedLines {
+  constructor(
+    private readonly text: string,
+    private readonly skip: number,
+  ) {}
+
+  private pathAt(start: number): string {
+    const from = start + this.skip;
+    return this.text.slice(from, this.text.indexOf("\t", from));
   }
-  out[lines.length] = "";
-  return out.join("\n");
+
+  private next(start: number): number {
+    const end = this.text.indexOf("\n", start);
+    return end < 0 ? this.text.length : end + 1;
+  }
+
+  /** The start of the first line, from the line starting at `lo`, whose path is not below `path`. */
+  private lowerBound(path: string, lo = 0): number {
+    let hi = this.text.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const start = Math.max(lo, this.text.lastIndexOf("\n", mid - 1) + 1);
+      if (this.pathAt(start) < path) lo = this.next(start);
+      else hi = start;
+    }
+    return lo;
+  }
+
+  has(path: string): boolean {
+    const at = this.lowerBound(path);
+    return at < this.text.length && this.pathAt(at) === path;
+  }
+
+  /** Whether a path starts with `prefix`, other than those in `except`. */
+  hasPrefix(prefix: string, except: ReadonlySet<string>): boolean {
+    for (let at = this.lowerBound(prefix); at < this.text.length; at = this.next(at)) {
+      const path = this.pathAt(at);
+      if (!path.startsWith(prefix)) return false;
+      if (!except.has(path)) return true;
+    }
+    return false;
+  }
+
+  /** The text with `edits` (sorted by path) made: each path's line replaced by its own, inserted, or (undefined) removed. */
+  edit(edits: readonly (readonly [string, string | undefined])[]): string {
+    const parts: string[] = [];
+    let at = 0;
+    for (const [path, line] of edits) {
+      const start = this.lowerBound(path, at);
+      parts.push(this.text.slice(at, start));
+      at = start < this.text.length && this.pathAt(start) === path ? this.next(start) : start;
+      if (line !== undefined) parts.push(`${line}\n`);
+    }
+    parts.push(this.text.slice(at));
+    return parts.join("");
+  }
 }
 
 function diffAgainst(current: ScannedTree, target: ReadonlyMap<string, TargetFile>): TreeDiff {

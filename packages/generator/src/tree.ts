@@ -358,6 +358,7 @@ async function buildAndSwap(root: string, target: ReadonlyMap<string, TargetFile
   const made = new Set<string>();
   const tree = new Map<string, FileEntry>();
   const held: string[] = [];
+  const linked: string[] = [];
   for (const [path, t] of target) {
     if (t.stat !== undefined) {
       tree.set(path, { hash: t.hash, stat: t.stat });
@@ -377,11 +378,14 @@ async function buildAndSwap(root: string, target: ReadonlyMap<string, TargetFile
       if (!source || source.hash !== t.hash || current.irregular.has(path)) throw new Error(`internal: no verified copy of ${path} to reuse`);
       try {
         linkSync(join(output, path), full);
+        // Stat once the old tree is gone: removing its link changes the inode's ctime again.
+        linked.push(path);
+        tree.set(path, { hash: t.hash, stat: "" }); // set now to keep the order
+        continue;
       } catch {
         copyFileSync(join(output, path), full);
       }
     }
-    // Stat after writing: a hard link changes the inode's ctime.
     tree.set(path, { hash: t.hash, stat: statText(lstatSync(full, { bigint: true })) });
   }
   if (held.length > 0) {
@@ -395,5 +399,6 @@ async function buildAndSwap(root: string, target: ReadonlyMap<string, TargetFile
   if (existsSync(output)) renameSync(output, join(root, PREVIOUS));
   renameSync(staging, output);
   rmSync(join(root, PREVIOUS), { recursive: true, force: true });
+  for (const path of linked) tree.set(path, { hash: target.get(path)!.hash, stat: statText(lstatSync(join(output, path), { bigint: true })) });
   return tree;
 }

@@ -4,14 +4,14 @@
  * behind an unchanged size or a restored mtime, symbolic links), and with a stale,
  * corrupt or missing cache. Timings are the benchmark's business: nothing here is timed.
  */
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { estate as fixtureEstate } from "../../../test/support/estate.ts";
 import { build, generate } from "../src/generate.ts";
-import { CACHE_DIR } from "../src/cache.ts";
+import { CACHE_DIR, Entries, hashText, parseManifest, type StateHead } from "../src/cache.ts";
 import { readTree } from "../src/tree.ts";
-import { snapshot, snapshotSync } from "../src/snapshot.ts";
+import { snapshot, snapshotSync, statText } from "../src/snapshot.ts";
 
 /** A temp root holding the minimal fixture estate (test/support/estate.ts), removed after the file's last test. */
 const estate = () => fixtureEstate("minimal");
@@ -26,6 +26,27 @@ async function expectExact(root: string) {
   for (const [path, content] of result.build.rootFiles) expect(readFileSync(join(root, path), "utf8"), path).toBe(content);
   // No scratch folder of either write path is left behind.
   for (const scratch of [".generated.staging", ".generated.previous", ".generated.journal", ".generated.patching"]) expect(existsSync(join(root, scratch)), scratch).toBe(false);
+}
+
+/**
+ * What the last run recorded describes generated/ exactly: the snapshot's hash, every file's hash and stat in the
+ * manifest, and its entries with the estate's files hold every file once (what a later run carries over rests on it).
+ */
+function expectRecorded(root: string) {
+  const dir = join(root, "generated");
+  const head = JSON.parse(readFileSync(join(root, CACHE_DIR, "state.json"), "utf8")) as StateHead;
+  expect(hashText(snapshotSync(dir)), "snapshot").toBe(head.snapshot.hash);
+  const manifest = parseManifest(readFileSync(join(root, CACHE_DIR, head.tree.file), "utf8"));
+  const tree = readTree(dir);
+  expect([...manifest.keys()]).toEqual([...tree.keys()].sort());
+  for (const [path, e] of manifest) {
+    expect(e.hash, path).toBe(hashText(readFileSync(join(dir, path))));
+    expect(e.stat, path).toBe(statText(lstatSync(join(dir, path), { bigint: true })));
+  }
+  const entries = new Entries(readFileSync(join(root, CACHE_DIR, head.deployments.file), "utf8"));
+  const held: (readonly [string, string])[] = [...head.estate, ...[...entries.keys()].flatMap((key) => entries.get(key)!.files.map(([path, hash]) => [path, hash] as const))];
+  expect(held.map(([path]) => path).sort()).toEqual([...tree.keys()].sort());
+  for (const [path, hash] of held) expect(hash, path).toBe(manifest.get(path)!.hash);
 }
 
 async function run(root: string) {
@@ -127,6 +148,7 @@ describe("incremental generate", () => {
       expect([...summary.diff.changed].sort(), `${file}: ${String(to)}`).toEqual(changed.sort());
       expect([...summary.diff.added].sort()).toEqual([...newTree.keys()].filter((p) => !oldTree.has(p)).sort());
       expect([...summary.diff.removed].sort()).toEqual([...oldTree.keys()].filter((p) => !newTree.has(p)).sort());
+      expectRecorded(root);
     }
   });
 
@@ -145,6 +167,25 @@ describe("incremental generate", () => {
     rmSync(join(root, "services/api-two"), { recursive: true });
     await run(root);
     await expectExact(root);
+    expectRecorded(root);
+  });
+
+  it("starts again without the cache when entries it carried over turn out not to match the manifest", async () => {
+    const root = estate();
+    await run(root);
+    // Every entry now claims other hashes than generated/ holds (and the manifest says); a new service is too big
+    // a change to patch (a quarter of the files), so the carried entries' files are listed, and found not to match.
+    const head = JSON.parse(readFileSync(join(root, CACHE_DIR, "state.json"), "utf8")) as { deployments: { file: string } };
+    const part = join(root, CACHE_DIR, head.deployments.file);
+    writeFileSync(part, readFileSync(part, "utf8").replace(/"([A-Za-z0-9_-]{27})"/g, '"AAAAAAAAAAAAAAAAAAAAAAAAAAA"'));
+    cpSync(join(root, "services/api"), join(root, "services/api-two"), { recursive: true });
+    edit(root, "services/api-two/service.ts", /name: "api"/, 'name: "api-two"');
+    edit(root, "services/api-two/service.ts", /host: "api"/, 'host: "api-two"');
+    const summary = await run(root);
+    expect(summary.written).toBe(true);
+    expect(summary.rendered?.deployments, "rendered everything again").toBe(summary.rendered?.of);
+    await expectExact(root);
+    expectRecorded(root);
   });
 
   it("repairs hand edits to generated/: appended, same size, mtime restored, deleted, replaced, stray files and folders", async () => {
