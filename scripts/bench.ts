@@ -13,13 +13,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { BIN, NODE_FLAGS } from "./lib/command.ts";
 import { makeEstate, REPO, serviceName } from "./lib/estate.ts";
 import { serviceFolders, writePeerService } from "./lib/kustomize-peer.ts";
 
-/** The command as package.json's `gitops` script runs it: node's flags, then the launcher (packages/cli/bin/gitops.mjs). */
-const COMMAND = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: { gitops: string } }).scripts.gitops.split(" ");
-const NODE_FLAGS = COMMAND.slice(1, -1);
-const BIN = join(REPO, COMMAND.at(-1)!);
 const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, dir: { type: "string" }, sample: { type: "string" }, parallel: { type: "string" } } });
 const sizes = (values.sizes ?? "100,500,2000").split(",").map(Number);
 const runs = Number(values.runs ?? 3);

@@ -9,13 +9,10 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sym
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll } from "vitest";
+import { BIN, NODE_FLAGS } from "../../scripts/lib/command.ts";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "test/fixtures");
-/** The command as package.json's `gitops` script runs it: node's flags, then the launcher (packages/cli/bin/gitops.mjs). */
-const COMMAND = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: { gitops: string } }).scripts.gitops.split(" ");
-const NODE_FLAGS = COMMAND.slice(1, -1);
-const BIN = join(REPO, COMMAND.at(-1)!);
 
 // Registered while the importing test file is collected: runs after all of that file's tests. (Not per test:
 // onTestFinished cannot tell concurrent tests apart, and would remove one test's root under another.)

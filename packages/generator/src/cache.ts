@@ -11,9 +11,11 @@
  *   file, as git calls it), is read and hashed again: correctness never rests on a stat alone when in doubt;
  * - per config file, its value as last evaluated and the hash of every file that evaluation read, so a run after an
  *   edit to one service bundles and evaluates that file alone;
- * - per deployment, keyed by a hash of the resolved deployment and the code fingerprint: the files its base
- *   rendered (path, content hash) and the kinds of its objects, so an edit to one service renders only that
- *   service's deployments;
+ * - per deployment, keyed by a hash of what rendering reads of it (model's `RenderableDeployment`) and the code
+ *   fingerprint: the files its base rendered (path, content hash, size) and its objects' kinds by folder (what
+ *   ArgoCD's projects read), so an edit to one service renders only that service's deployments, and the other
+ *   entries are carried over as they are (incremental.ts);
+ * - the files of generated/ no entry holds (ArgoCD's, the platform's, the README), with their hashes;
  *
  * A missing, stale or unreadable cache only costs time: any entry that cannot be verified is recomputed, and
  * `generate --check` and `check` (what CI runs) never read the cache.
