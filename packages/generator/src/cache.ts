@@ -29,7 +29,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 8";
+const FORMAT = "gitops-generate-cache 9";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");

@@ -138,6 +138,40 @@ async function changed(
   }
   const estate = resolution.estate;
   lap("resolve");
+  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
+
+  lap("import render, argocd, docs");
+  // The render keys (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
+  // once, and each deployment is keyed by the thread rendering it. Keys stand on the estate alone, so they are
+  // computed while the snapshot of generated/ is still being taken beside this process.
+  const warm = parts.deployments !== undefined && previous?.head.code === code;
+  // Every deployment and pull-request preview (packages/argocd/src/preview.ts), keyed on the code and its resolved
+  // data; those without a reusable entry are rendered, on worker threads when there are many. A deployment's folder
+  // holds its objects only, so its kustomization is rendered (and cached) with them; `placed` lists the rest.
+  const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
+  /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
+  const renderKeys = new Map<RenderableDeployment, string>();
+  const keys = warm ? all.map(({ deployment }) => renderKeys.set(deployment, renderKey(code, deployment)).get(deployment)!) : undefined;
+
+  // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
+  // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. What a
+  // runbook reads of the estate's own objects (the platform's, ArgoCD's ApplicationSets) no workload decides, so a
+  // changed one is rendered with its service's deployments, by the thread rendering them, from their objects; one
+  // whose deployments all come from the cache is rendered after, its deployments rendered again for it.
+  const level = estateLevel(estate);
+  const { contexts, applicationSets } = runbookInputs(estate, [...level.platform.flatMap((b) => b.objects), ...level.argocd]);
+  const applicationSetObjects = level.argocd.filter((o) => o.object.kind === "ApplicationSet");
+  // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
+  // context then stands on it with its deployments' render keys and the names of their environments and accounts.
+  const shared = hashText(`${code}\0runbook\0${applicationSets}\0${JSON.stringify([estate.environments, estate.accounts])}`);
+  type Context = (typeof contexts)[number];
+  const runbookKey = (ctx: Context) => {
+    const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ folder: x.folder, deployment: renderKeys.get(x.deployment), environment: x.environment.name, account: x.account.name })) };
+    return hashText(`${shared}\0${JSON.stringify(keyedCtx)}`);
+  };
+  const runbookKeys = warm ? contexts.map(runbookKey) : undefined;
+  lap("render keys, estate objects, runbook contexts");
+
   const outputSnapshot = await outputSnapshotting;
   // generated/ exactly as the last run wrote it (the usual case) lets a run carry unchanged entries over without
   // listing their files: they are there, as the entries say. Otherwise each file is checked against the manifest.
@@ -153,12 +187,6 @@ async function changed(
   const current = () => (scanned ??= clean ? untouchedTree(manifest() ?? new Map()) : scanTree(join(root, OUTPUT_DIR), outputSnapshot, manifest(), racyFrom));
   lap("generated/ scanned");
 
-  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
-
-  lap("import render, argocd, docs");
-  // The render keys (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
-  // once, and each deployment is keyed by the thread rendering it.
-  const warm = parts.deployments !== undefined && previous?.head.code === code;
   const carrying = warm && clean && previous.head.estate !== undefined;
   const entries = warm ? parts.deployments! : new Entries();
   /** A file of an earlier render is still there to reuse: generated/ holds it, as a regular file. */
@@ -198,47 +226,23 @@ async function changed(
     objectCount += entry.objects;
     return true;
   };
-  // Every deployment and pull-request preview (packages/argocd/src/preview.ts), keyed on the code and its resolved
-  // data; those without a reusable entry are rendered, on worker threads when there are many. A deployment's folder
-  // holds its objects only, so its kustomization is rendered (and cached) with them; `placed` lists the rest.
-  const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
-  /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
-  const renderKeys = new Map<RenderableDeployment, string>();
-  const keyed = all.map(({ deployment, preview }) => {
+  const keyed = all.map(({ deployment, preview }, i) => {
     const job: RenderJob = { deployment, preview, folder: folderOf(deployment) };
-    const key = warm ? renderKey(code, deployment) : undefined;
-    if (key !== undefined) renderKeys.set(deployment, key);
+    const key = keys?.[i];
     return { job, key, reused: key !== undefined && reuse(key) };
   });
   const jobs = keyed.filter((k) => !k.reused).map((k) => k.job);
-
-  // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
-  // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. What a
-  // runbook reads of the estate's own objects (the platform's, ArgoCD's ApplicationSets) no workload decides, so a
-  // changed one is rendered with its service's deployments, by the thread rendering them, from their objects; one
-  // whose deployments all come from the cache is rendered after, its deployments rendered again for it.
-  const level = estateLevel(estate);
-  const { contexts, applicationSets } = runbookInputs(estate, [...level.platform.flatMap((b) => b.objects), ...level.argocd]);
-  const applicationSetObjects = level.argocd.filter((o) => o.object.kind === "ApplicationSet");
-  // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
-  // context then stands on it with its deployments' render keys and the names of their environments and accounts.
-  const shared = hashText(`${code}\0runbook\0${applicationSets}\0${JSON.stringify([estate.environments, estate.accounts])}`);
-  type Context = (typeof contexts)[number];
-  const runbookKey = (ctx: Context) => {
-    const keyedCtx = { ...ctx, deployments: ctx.deployments.map((x) => ({ folder: x.folder, deployment: renderKeys.get(x.deployment), environment: x.environment.name, account: x.account.name })) };
-    return hashText(`${shared}\0${JSON.stringify(keyedCtx)}`);
-  };
   // Without a cache every runbook is rendered, and keyed after (render keys come after rendering then).
   const stale: { ctx: Context; key?: string }[] = [];
-  for (const ctx of contexts) {
-    const key = warm ? runbookKey(ctx) : undefined;
+  contexts.forEach((ctx, i) => {
+    const key = runbookKeys?.[i];
     if (key === undefined || !reuse(key, { path: runbookPath(ctx.service.name) })) stale.push(key === undefined ? { ctx } : { ctx, key });
-  }
+  });
   const renderedServices = new Set(jobs.map((j) => j.deployment.service));
   const withDeployments = stale.filter((s) => renderedServices.has(s.ctx.service.name));
   const apart = stale.filter((s) => !renderedServices.has(s.ctx.service.name));
   const runbookJob = ({ ctx }: { ctx: Context }) => ({ path: runbookPath(ctx.service.name), ctx });
-  lap(`estate objects, runbook keys (${contexts.length - stale.length} reused)`);
+  lap(`entries reused (${contexts.length - stale.length} runbooks)`);
 
   const wanted = workerCount(jobs.length);
   const renderer = prewarmed && wanted > 0 ? await prewarmed : await openRenderer(wanted);
@@ -401,14 +405,14 @@ async function patchCarried(
   // The manifest's and the snapshot's lines: removed ones dropped, put ones (changed or added) written anew.
   const edits = [...removed.map((path) => [path, undefined] as const), ...[...stats.keys()].map((path) => [path, stats.get(path)!] as const)].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const tree = manifest.edit(edits.map(([path, stat]) => [path, stat === undefined ? undefined : `${path}\t${target.get(path)!.hash}\t${stat}`]));
-  const snapshot = new SortedLines(last.snapshot, 2).edit(edits.map(([path, stat]) => [path, stat === undefined ? undefined : `f\t${path}\t${stat}`]));
+  const snapshot = new SortedLines(last.snapshot, 4).edit(edits.map(([path, stat]) => [path, stat === undefined ? undefined : `f\t./${path}\t${stat}`]));
   const latest = latestOf(stats.values());
   return { diff, tree: { text: tree, latestNs: latest > last.latestNs ? latest : last.latestNs }, snapshot };
 }
 
 /**
  * A sorted text of lines, each a path after `skip` characters up to a tab (a manifest's `path\t…`, a snapshot's
- * `f\tpath\t…`), searched and edited as it is: 120,000 lines are never split into strings for a change of a few.
+ * `f\t./path\t…`), searched and edited as it is: 120,000 lines are never split into strings for a change of a few.
  */
 class SortedLines {
   constructor(

@@ -1,6 +1,7 @@
 /**
- * A tree's stat snapshot: one line per file (anything not a directory), `type\tpath\tsize\tmtime\tctime\tinode`, with
- * timestamps as seconds.nanoseconds, sorted. Two snapshots of a tree are equal exactly when no file was added,
+ * A tree's stat snapshot: one line per file (anything not a directory), `type\t./path\tsize\tmtime\tctime\tinode`,
+ * with timestamps as seconds and ten fractional digits (nanoseconds and a 0), sorted: exactly what GNU find prints,
+ * so that its output is used as it comes (rewriting 15 MB of it cost this thread 0.08 s). Two snapshots of a tree are equal exactly when no file was added,
  * removed, replaced or written in between (short of an edit that restores size, mtime *and* ctime, which a user
  * cannot do: setting the mtime back moves the ctime).
  *
@@ -9,12 +10,12 @@
  * in this process as the fallback wherever `find -printf` is missing or fails. Both write the same text.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, type BigIntStats } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, type BigIntStats } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const NS = 1_000_000_000n;
-const stamp = (ns: bigint) => `${ns / NS}.${String(ns % NS).padStart(9, "0")}`;
+const stamp = (ns: bigint) => `${ns / NS}.${String(ns % NS).padStart(9, "0")}0`;
 
 /** A file's stat fields as a snapshot writes them: `size\tmtime\tctime\tinode`. */
 export const statText = (st: BigIntStats) => `${st.size}\t${stamp(st.mtimeNs)}\t${stamp(st.ctimeNs)}\t${st.ino}`;
@@ -33,7 +34,7 @@ export function latestNs(stat: string): bigint {
 
 /**
  * The latest mtime or ctime among stat texts, in nanoseconds (0n for none): the same as the largest `latestNs`, at a
- * tenth of the cost for a whole tree. A stamp as written here (`seconds.nnnnnnnnn`, no leading zeros) orders as
+ * tenth of the cost for a whole tree. A stamp as written here (`seconds.nnnnnnnnn0`, no leading zeros) orders as
  * text by length first; any other is converted exactly.
  */
 export function latestOf(stats: Iterable<string>): bigint {
@@ -53,7 +54,7 @@ export function latestOf(stats: Iterable<string>): bigint {
   const fast = best ? latestNs(`0\t${best}\t${best}`) : 0n;
   return fast > exact ? fast : exact;
 }
-const STAMP = /^[1-9]\d*\.\d{9}$/;
+const STAMP = /^[1-9]\d*\.\d{10}$/;
 
 const typeOf = (st: BigIntStats) => (st.isFile() ? "f" : st.isSymbolicLink() ? "l" : "?");
 
@@ -66,7 +67,7 @@ export function snapshotSync(dir: string): string {
       if (entry.isDirectory()) walk(path);
       else {
         const st = lstatSync(join(dir, path), { bigint: true });
-        lines.push(`${typeOf(st)}\t${path}\t${statText(st)}`);
+        lines.push(`${typeOf(st)}\t./${path}\t${statText(st)}`);
       }
     }
   };
@@ -97,10 +98,16 @@ function startPoints(dir: string): { path: string; weight: number }[] {
   return out;
 }
 
+/** What `find -printf` writes per file: the fields of a snapshot line (its escapes are find's, not the shell's). */
+const FIND_FORMAT = "%y\\t%p\\t%s\\t%T@\\t%C@\\t%i\\n";
+/** A word for `sh`, single-quoted. */
+const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
 /**
- * The snapshot of `dir`, from `find`s (one per core, at most 4, over an even split of the tree) and `sort` running
- * beside this process; the in-process walk when they fail. They write to files, not to pipes this process reads: a
- * pipe is drained only when this thread's event loop turns, and while it loads and resolves the config it does not.
+ * The snapshot of `dir`, from `find`s (one per core, at most 4, over an even split of the tree) and `sort` that one
+ * shell runs beside this process; the in-process walk when they fail. They write to files, not to pipes this process
+ * reads: a pipe is drained only when this thread's event loop turns, and while it loads and resolves the config it
+ * does not.
  */
 export function snapshot(dir: string): Promise<string> {
   if (!existsSync(dir)) return Promise.resolve("");
@@ -120,9 +127,8 @@ export function snapshot(dir: string): Promise<string> {
       }
     };
     const fallback = () => settle(() => snapshotSync(dir));
-    const run = (command: string, args: string[], stdout: number | "ignore", env: NodeJS.ProcessEnv, then: () => void) => {
-      const child = spawn(command, args, { cwd: dir, env, stdio: ["ignore", stdout, "ignore"] });
-      if (typeof stdout === "number") closeSync(stdout); // the child holds its own copy
+    const run = (command: string, args: string[], then: () => void) => {
+      const child = spawn(command, args, { cwd: dir, stdio: "ignore" });
       child.on("error", fallback);
       child.on("exit", (code) => (code === 0 ? then() : fallback()));
     };
@@ -138,15 +144,14 @@ export function snapshot(dir: string): Promise<string> {
       if (walks.length === 0) return settle(() => "");
       const raws = walks.map((_, i) => join(temp!, `raw-${i}`));
       const sorted = join(temp, "sorted");
-      let left = walks.length;
-      const sortAll = () =>
-        run("sort", ["-o", sorted, ...raws], "ignore", { ...process.env, LC_ALL: "C" }, () =>
-          // find prints ten fractional digits of which the tenth is always 0: keep nine, as statText does.
-          settle(() => readFileSync(sorted, "utf8").replaceAll("\t./", "\t").replace(/(\t\d+\.\d{9})\d+/g, "$1")),
-        );
-      walks.forEach((g, i) =>
-        run("find", [...g.paths, "!", "-type", "d", "-printf", "%y\\t%p\\t%s\\t%T@\\t%C@\\t%i\\n"], openSync(raws[i]!, "w"), process.env, () => --left === 0 && sortAll()),
-      );
+      // One shell runs the walks and then the sort: a step chained from here would wait for this thread's event
+      // loop, which does not turn while the config loads and resolves (the snapshot came 0.1–0.3 s late).
+      const script = [
+        ...walks.map((g, i) => `find ${g.paths.map(quote).join(" ")} ! -type d -printf ${quote(FIND_FORMAT)} > ${quote(raws[i]!)} & p${i}=$!`),
+        ...walks.map((_, i) => `wait $p${i} || exit 1`),
+        `LC_ALL=C exec sort -o ${quote(sorted)} ${raws.map(quote).join(" ")}`,
+      ].join("\n");
+      run("sh", ["-c", script], () => settle(() => readFileSync(sorted, "utf8")));
     } catch {
       fallback();
     }
@@ -159,8 +164,8 @@ export function parseSnapshot(text: string): { type: string; path: string; stat:
   for (const line of text.split("\n")) {
     if (!line) continue;
     const fields = line.split("\t");
-    if (fields.length !== 6 || !fields[1]) return undefined;
-    out.push({ type: fields[0]!, path: fields[1], stat: fields.slice(2).join("\t") });
+    if (fields.length !== 6 || !fields[1]?.startsWith("./") || fields[1].length < 3) return undefined;
+    out.push({ type: fields[0]!, path: fields[1].slice(2), stat: fields.slice(2).join("\t") });
   }
   return out;
 }

@@ -163,7 +163,7 @@ function snapshotOf(files: ReadonlyMap<string, FileEntry>): string {
   // Joined once, not appended to: a 12 MB string built by `+=` is a rope that hashing must flatten first.
   const lines = new Array<string>(files.size + 1);
   let i = 0;
-  for (const [path, e] of files) lines[i++] = `f\t${path}\t${e.stat}`;
+  for (const [path, e] of files) lines[i++] = `f\t./${path}\t${e.stat}`;
   lines[i] = "";
   return lines.join("\n");
 }

@@ -82,7 +82,7 @@ describe("snapshot", () => {
     writeFileSync(join(dir, "nonprod/dev/api/z.yaml"), "x");
     const text = snapshotSync(dir);
     expect(await snapshot(dir)).toBe(text);
-    expect(text).toMatch(/^l\tnonprod\/link\.md\t/m);
+    expect(text).toMatch(/^l\t\.\/nonprod\/link\.md\t/m);
     expect(text.split("\n").filter(Boolean).length).toBe(readTree(dir).size);
     expect(await snapshot(join(root, "missing"))).toBe("");
     // The walk is split across processes at the first two levels: links, files and odd names at every level.
@@ -93,9 +93,10 @@ describe("snapshot", () => {
     mkdirSync(join(dir, "empty/deeper"), { recursive: true });
     const odd = snapshotSync(dir);
     expect(await snapshot(dir)).toBe(odd);
-    expect(odd).toMatch(/^l\ttop-link\t/m);
-    expect(odd).toMatch(/^f\t-n\/-x y\t/m);
-    expect(odd).toMatch(/^f\t\.hidden\/-x y\t/m);
+    expect(odd).toMatch(/^l\t\.\/top-link\t/m);
+    expect(odd).toMatch(/^f\t\.\/-n\/-x y\t/m);
+    expect(odd).toMatch(/^f\t\.\/\.hidden\/-x y\t/m);
+    expect(odd).toMatch(/^f\t\.\/a b\/-x y\t\d+\t\d+\.\d{9}0\t\d+\.\d{9}0\t\d+$/m);
   });
 });
 
