@@ -432,7 +432,8 @@ export function argocdObjects(
   // belongs to the platform's projects). A kinds array many folders share is collected once per project.
   const byProject = new Map<string, Set<FolderKinds["kinds"]>>();
   for (const w of rendered) {
-    const account = w.folder.slice(0, w.folder.indexOf("/") >>> 0);
+    const slash = w.folder.indexOf("/");
+    const account = slash < 0 ? w.folder : w.folder.slice(0, slash);
     const project =
       access && under(w, `${access.account}/${PREVIEW_FOLDER}/`) ? PREVIEW_FOLDER
       : under(w, `${account}/platform/`) || under(w, `${account}/${PREVIEW_FOLDER}/`) ? undefined

@@ -22,7 +22,7 @@
  */
 import { createHash, hash } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
-import type { FolderKinds } from "@gitops/argocd";
+import { folderKinds, type EmittedObject, type FolderKinds } from "@gitops/argocd";
 import type { Evaluated } from "./load.ts";
 import { latestOf } from "./snapshot.ts";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -139,10 +139,6 @@ export class Entries {
     for (const line of text.split("\n")) if (line) this.lines.set(line.slice(0, line.indexOf("\t")), line);
   }
 
-  has(key: string): boolean {
-    return this.lines.has(key);
-  }
-
   keys(): IterableIterator<string> {
     return this.lines.keys();
   }
@@ -201,16 +197,9 @@ function fields(line: string, n: number): string[] {
   return out;
 }
 
-/** Rendered objects' kinds as an entry keeps them: by folder, each folder's distinct `[apiVersion, kind]`s sorted. */
-export function entryKinds(objects: readonly { readonly file: string; readonly object: Readonly<Record<string, unknown>> }[]): FolderKinds[] {
-  const by = new Map<string, Set<string>>();
-  for (const { file, object } of objects) {
-    const folder = file.slice(0, Math.max(0, file.lastIndexOf("/")));
-    let kinds = by.get(folder);
-    if (!kinds) by.set(folder, (kinds = new Set()));
-    kinds.add(`${String(object.apiVersion)} ${String(object.kind)}`);
-  }
-  return [...by].map(([folder, kinds]) => ({ folder, kinds: [...kinds].sort().map((k) => k.split(" ") as [string, string]) }));
+/** Rendered objects' kinds as an entry keeps them: argocd's `folderKinds`, each folder's distinct and sorted. */
+export function entryKinds(objects: readonly EmittedObject[]): FolderKinds[] {
+  return folderKinds(objects).map(({ folder, kinds }) => ({ folder, kinds: [...new Set(kinds.map((k) => k.join(" ")))].sort().map((k) => k.split(" ") as [string, string]) }));
 }
 
 /** The head of the last successful run's state, or undefined when there is none or it is unreadable. */
@@ -289,10 +278,11 @@ export function writeState(
     else lines.push(Entries.format(key, entry));
   }
   lines.push("");
-  const whole = "text" in state.tree ? undefined : (state.tree as ReadonlyMap<string, FileEntry>);
-  if (whole) for (const path of whole.keys()) if (/[\t\n]/.test(path)) return;
-  const latest = whole ? latestOf(Array.from(whole.values(), (e) => e.stat)) : (state.tree as { latestNs: bigint }).latestNs;
-  const tree = part(`tree-${id}.tsv`, whole ? formatManifest(whole) : (state.tree as { text: string }).text);
+  const record = state.tree;
+  const patched = "text" in record;
+  if (!patched) for (const path of record.keys()) if (/[\t\n]/.test(path)) return;
+  const latest = patched ? record.latestNs : latestOf(Array.from(record.values(), (e) => e.stat));
+  const tree = part(`tree-${id}.tsv`, patched ? record.text : formatManifest(record));
   const deployments = part(`deployments-${id}.tsv`, lines.join("\n"));
   // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), all at once.
   const config = part(`config-${id}.v8`, serialize(Array.from(state.config, ([file, e]) => [file, e.inputs, e.value])));

@@ -68,7 +68,7 @@ const hostPlugin: Plugin = {
     b.onLoad({ filter: /.*/, namespace: "gitops-host" }, (args) => ({
       loader: "js",
       contents: [
-        `const m = globalThis[Symbol.for("gitops.config-host")][${JSON.stringify(args.path)}];`,
+        `const m = globalThis[Symbol.for(${JSON.stringify(HOST.description)})][${JSON.stringify(args.path)}];`,
         ...Object.keys(hostModules[args.path]!).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name)).map((name) => `export const ${name} = m.${name};`),
       ].join("\n"),
     }));
