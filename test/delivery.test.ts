@@ -73,7 +73,7 @@ const at = (estate: ResolvedEstate, service: string, environment: string): Resol
   if (!d) throw new Error(`no ${service} in ${environment}`);
   return d;
 };
-/** One deployment's rendered objects by file name (rollout.yaml, service-canary.yaml, …). */
+/** One deployment's rendered objects by file name (rollout.yaml, service-preview.yaml, …). */
 function render(d: ResolvedDeployment): Map<string, RenderedObject> {
   return new Map(renderDeployment(d).map((o) => [o.file.split("/").at(-1)!, o]));
 }
@@ -276,16 +276,19 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
     }
   });
 
-  it("keeps the one Service for all pods and adds the canary's, which the ServiceMonitor scrapes", () => {
-    const service = object(canary, "service.yaml");
-    const extra = object(canary, "service-canary.yaml");
-    expect(extra.metadata.name).toBe("api-canary");
-    expect(extra.spec).toEqual(service.spec);
-    expect(object(canary, "rollout.yaml").spec.strategy.canary.canaryService).toBe("api-canary");
+  it("keeps the one Service for all pods, and scrapes each pod once, old and new, whatever selects it", () => {
+    const services = [...canary.values()].filter((o) => o.object.kind === "Service");
+    expect(services.map((o) => o.file.split("/").at(-1))).toEqual(["service.yaml"]);
+    expect(object(canary, "rollout.yaml").spec.strategy.canary.canaryService).toBeUndefined();
     expect(object(canary, "rollout.yaml").spec.strategy.canary.trafficRouting).toBeUndefined();
-    const monitor = object(canary, "servicemonitor.yaml");
-    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) expect(extra.metadata.labels[k]).toBe(v);
-    expect(extra.spec.ports.map((p: K8s) => p.name)).toContain(monitor.spec.endpoints[0].port);
+    for (const files of [canary, blueGreen]) {
+      // Pods, not Services: a blue-green's preview and active Services select the same pods once it is promoted.
+      expect([...files.values()].some((o) => o.object.kind === "ServiceMonitor")).toBe(false);
+      const monitor = object(files, "podmonitor.yaml");
+      const pod = object(files, "rollout.yaml").spec.template;
+      for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) expect(pod.metadata.labels[k]).toBe(v);
+      expect(pod.spec.containers[0].ports.map((p: K8s) => p.name)).toContain(monitor.spec.podMetricsEndpoints[0].port);
+    }
     // The Ingress still sends every request to the one Service: the split is by replicas.
     expect(object(canary, "ingress.yaml").spec.rules[0].http.paths[0].backend.service.name).toBe("api");
   });
@@ -295,7 +298,7 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
     expect(bg).toEqual({
       activeService: "api",
       previewService: "api-preview",
-      prePromotionAnalysis: { templates: [{ templateName: "api" }] },
+      prePromotionAnalysis: { templates: [{ templateName: "api" }], args: [{ name: "pod-template-hash", valueFrom: { podTemplateHashValue: "Latest" } }] },
       autoPromotionEnabled: true,
       scaleDownDelaySeconds: tiers.prod.delivery.strategies.blueGreen.scaleDownDelaySeconds,
     });
@@ -305,17 +308,24 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
 
   it("reads the new version's series only, with the alert rules' metric names, at the hub, against the resolved SLO", () => {
     const tight = resolved([http("api", { slo: { errorRatePercent: 1, latencyP99Ms: 250 }, environments: { dev: {}, staging: { strategy: "canary" }, prod: {} } })]);
-    for (const [d, service] of [[at(estate, "api", "staging"), "api-canary"], [at(estate, "api", "prod"), "api-preview"], [at(tight, "api", "prod"), "api-canary"]] as const) {
+    for (const d of [at(estate, "api", "staging"), at(estate, "api", "prod"), at(tight, "api", "prod")]) {
       const files = render(d);
+      // Every analysis step passes the new ReplicaSet's hash, by which the new version's pods are named.
+      const rollout = object(files, "rollout.yaml").spec.strategy;
+      const runs = rollout.canary ? (rollout.canary.steps as K8s[]).filter((s) => s.analysis).map((s) => s.analysis) : [rollout.blueGreen.prePromotionAnalysis];
+      expect(runs.length).toBeGreaterThan(0);
+      for (const run of runs) expect(run.args).toEqual([{ name: "pod-template-hash", valueFrom: { podTemplateHashValue: "Latest" } }]);
       const template = object(files, "analysistemplate.yaml");
       const metrics = template.spec.metrics as K8s[];
       expect(metrics.map((m) => m.name)).toEqual(["error-rate", "latency-p99"]);
       for (const m of metrics) {
         expect(m.provider.prometheus.address).toBe("https://metrics.common.example.dev");
         expect(m.provider.prometheus.headers).toEqual([{ key: "Authorization", value: "Basic {{args.hub-basic-auth}}" }]);
-        for (const sel of m.provider.prometheus.query.match(/\{[^}]*\}/g)) {
+        // Each label selector, `{…}`, whose values may hold Argo Rollouts' `{{args.…}}`.
+        for (const sel of m.provider.prometheus.query.match(/\{(?:[^{}]|\{\{[^{}]*\}\})*\}/g)) {
           expect(sel).toContain(`namespace="${d.namespace}"`);
-          expect(sel).toContain(`service="${service}"`);
+          expect(sel).toContain(`service="${d.service}"`);
+          expect(sel).toContain(`pod=~"${d.service}-{{args.pod-template-hash}}-.*"`);
           expect(sel).toContain(`account="${d.account}"`);
         }
         const cadence = (d.delivery as { analysis: { interval: string; count: number; failureLimit: number } }).analysis;
@@ -326,7 +336,7 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
       // The metrics the alert rules read, so the analysis judges what the alerts would.
       const alerts = JSON.stringify(object(files, "prometheusrule.yaml").spec);
       for (const name of new Set(metrics.flatMap((m) => [...(m.provider.prometheus.query as string).matchAll(/[a-z_]+(?=\{)/g)].map((x) => x[0])))) expect(alerts).toContain(name);
-      expect(template.spec.args).toEqual([{ name: "hub-basic-auth", valueFrom: { secretKeyRef: { name: "hub-credentials", key: "basic" } } }]);
+      expect(template.spec.args).toEqual([{ name: "hub-basic-auth", valueFrom: { secretKeyRef: { name: "hub-credentials", key: "basic" } } }, { name: "pod-template-hash" }]);
       const secret = object(files, "externalsecret-hub-credentials.yaml");
       expect(secret.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: `${d.account}-vault` });
       expect(secret.spec.data).toEqual([{ secretKey: "basic", remoteRef: { key: "platform/hub-credentials", property: "basic" } }]);
@@ -337,7 +347,7 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
   it("reads a hub's own Prometheus without the account label or credentials", () => {
     const files = render(at(resolved([http("api")], OWN), "api", "prod"));
     const template = object(files, "analysistemplate.yaml");
-    expect(template.spec.args).toBeUndefined();
+    expect(template.spec.args).toEqual([{ name: "pod-template-hash" }]);
     for (const m of template.spec.metrics as K8s[]) {
       expect(m.provider.prometheus).not.toHaveProperty("headers");
       expect(m.provider.prometheus.address).toBe("http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090");

@@ -158,17 +158,26 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     }
   });
 
-  it("renders a ServiceMonitor for every scraped workload and the tier's alert rules for every workload", () => {
+  it("renders a PodMonitor for every scraped workload, and the tier's alert rules for every workload", () => {
     const all = files(b());
     for (const d of b().estate.deployments) {
       const folder = folderOf(d);
-      const monitor = all.find((f) => f.path === `${folder}/servicemonitor.yaml`);
+      const monitor = all.find((f) => f.path === `${folder}/podmonitor.yaml`);
       expect(monitor !== undefined, folder).toBe(d.observability.metrics !== undefined);
+      expect(all.some((f) => f.path.startsWith(`${folder}/`) && f.o.kind === "ServiceMonitor"), folder).toBe(false);
       if (monitor) {
-        const service = all.find((f) => f.path === `${folder}/service.yaml`)!.o;
-        // The monitor selects the Service, and names one of its ports.
-        expect(monitor.o.spec.selector.matchLabels).toEqual(Object.fromEntries(Object.entries(service.metadata.labels).filter(([k]) => k === "app.kubernetes.io/name")));
-        expect(service.spec.ports.map((p: K8s) => p.name)).toContain(monitor.o.spec.endpoints[0].port);
+        const pod = all.find((f) => f.path === `${folder}/${workloadFile(d)}`)!.o.spec.template;
+        // The monitor selects the workload's pods in its namespace, and names the container port that serves metrics.
+        expect(monitor.o.spec.namespaceSelector).toEqual({ matchNames: [d.namespace] });
+        for (const [k, v] of Object.entries(monitor.o.spec.selector.matchLabels as Record<string, string>)) expect(pod.metadata.labels[k], folder).toBe(v);
+        const [endpoint, ...more] = monitor.o.spec.podMetricsEndpoints as K8s[];
+        expect(more).toEqual([]);
+        const port = pod.spec.containers[0].ports.find((p: K8s) => p.name === endpoint!.port);
+        expect(port?.containerPort, folder).toBe(d.observability.metrics!.port);
+        expect(endpoint!.path).toBe(d.observability.metrics!.path);
+        // Its series carry service="<service>", which the alert rules select on, as a ServiceMonitor's would.
+        expect(endpoint!.relabelings).toEqual([{ action: "replace", sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], targetLabel: "service" }]);
+        expect(pod.metadata.labels["app.kubernetes.io/name"]).toBe(d.service);
       }
       const rules = all.find((f) => f.path === `${folder}/prometheusrule.yaml`)!.o.spec.groups[0].rules as K8s[];
       const tier = tiers[b().estate.environments.find((e) => e.name === d.environment)!.tierName];

@@ -79,7 +79,7 @@ describe("rendered output per kind and tier (file snapshots)", () => {
         const folder = `${FOLDER[tier]}/${service}`;
         const workload = workloadPath(minimal, folder).slice(folder.length + 1);
         let pinned = 0;
-        for (const file of [workload, "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "networkpolicy.yaml", "configmap.yaml", "servicemonitor.yaml", "prometheusrule.yaml", "resourcequota.yaml", "limitrange.yaml", "analysistemplate.yaml"]) {
+        for (const file of [workload, "horizontalpodautoscaler.yaml", "poddisruptionbudget.yaml", "networkpolicy.yaml", "configmap.yaml", "podmonitor.yaml", "prometheusrule.yaml", "resourcequota.yaml", "limitrange.yaml", "analysistemplate.yaml"]) {
           const text = minimal.files.get(`${folder}/${file}`);
           if (text === undefined) continue; // absence is pinned by the listing above and asserted below
           await expect(text).toMatchFileSnapshot(`__snapshots__/rendered/${tier}/${kind}/${file}`);
@@ -284,7 +284,7 @@ describe.each([
       Ingress: "1",
       HorizontalPodAutoscaler: "1",
       PodDisruptionBudget: "1",
-      ServiceMonitor: "1",
+      PodMonitor: "1",
       PrometheusRule: "1",
       ResourceQuota: "-1",
       LimitRange: "-1",

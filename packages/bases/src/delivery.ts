@@ -3,7 +3,7 @@
  * DeliveryStrategy in @gitops/model). An Argo Rollouts `Rollout` with the Deployment's pod template, selector and
  * health settings; an `AnalysisTemplate` that reads the new version's error rate and p99 latency (a worker's: its
  * container restarts) from the account's metrics at the hub and fails a measurement when they breach the resolved
- * SLO; the Service that tells the new version's metrics apart (`<svc>-canary`, `<svc>-preview`); and, in a spoke,
+ * SLO; a blue-green's preview Service (`<svc>-preview`); and, in a spoke,
  * the hub credentials the analysis authenticates with. A failed analysis aborts the rollout and Argo Rollouts
  * returns to the stable version by itself: the automatic rollback. Pure functions of the resolved deployment; the
  * workload bases add the objects.
@@ -23,19 +23,20 @@ export function progressive(d: RenderableDeployment): ProgressiveDelivery | unde
 
 /** The analysis argument carrying the hub's `Authorization: Basic` credential (a spoke's only). */
 export const HUB_AUTH_ARG = "hub-basic-auth";
-/** The analysis argument carrying the new ReplicaSet's pod-template hash, which a worker's pod names start with. */
+/**
+ * The analysis argument carrying the new ReplicaSet's pod-template hash: Argo Rollouts names a ReplicaSet
+ * `<rollout>-<hash>` and its pods `<replicaset>-<suffix>`, so the new version's series are those whose `pod` starts
+ * `<service>-<hash>-`. Every analysis tells the new version apart this way (each pod is scraped once, by its PodMonitor).
+ */
 export const POD_HASH_ARG = "pod-template-hash";
 
 /**
- * The extra Service a progressive http service gets, selecting the same pods as its own Service until Argo Rollouts
- * narrows it to the new version: `<svc>-canary` (canaryService) or `<svc>-preview` (previewService). Its metrics,
- * scraped by the service's ServiceMonitor like the main Service's, carry `service="<that name>"`, which is how the
- * analysis reads the new version alone. Undefined for workers (nothing to switch; their analysis reads pod names).
+ * The extra Service a blue-green http service gets, `<svc>-preview` (previewService): Argo Rollouts points it at the
+ * new version, which can be reached there before the switch. Undefined otherwise: a replica-weighted canary needs
+ * no Service of its own (the service's Service selects every pod, old and new), and workers serve nothing.
  */
 export function deliveryServiceName(d: RenderableDeployment): string | undefined {
-  const delivery = progressive(d);
-  if (!delivery || d.kind !== "http") return undefined;
-  return `${d.service}-${delivery.strategy === "canary" ? "canary" : "preview"}`;
+  return progressive(d)?.strategy === "blueGreen" && d.kind === "http" ? `${d.service}-preview` : undefined;
 }
 
 /**
@@ -56,9 +57,9 @@ const selector = (matchers: readonly Matcher[]) => `{${matchers.map(([k, op, v])
 const accountLabel = (a: ResolvedAnalysis): Matcher[] => (a.metrics.account ? [["account", "=", a.metrics.account]] : []);
 
 /**
- * The metrics one analysis run measures, on the tier's cadence: for http services the alert rules' queries
- * (OpenTelemetry's `http_server_request_duration_seconds`) on the new version's Service, error rate in percent and
- * p99 latency in milliseconds against the SLO; for workers the restarts of the new version's containers.
+ * The metrics one analysis run measures, on the tier's cadence, of the new version's pods (POD_HASH_ARG): for http
+ * services the alert rules' queries (OpenTelemetry's `http_server_request_duration_seconds`), error rate in percent
+ * and p99 latency in milliseconds against the SLO; for workers the restarts of their containers.
  */
 export function analysisMetrics(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   const a = delivery.analysis;
@@ -70,9 +71,9 @@ export function analysisMetrics(d: RenderableDeployment, delivery: ProgressiveDe
       query,
     },
   });
-  const service = deliveryServiceName(d);
-  if (d.kind === "http" && service) {
-    const own: Matcher[] = [["namespace", "=", d.namespace], ["service", "=", service], ...accountLabel(a)];
+  const newPods: Matcher = ["pod", "=~", `${d.service}-{{args.${POD_HASH_ARG}}}-.*`];
+  if (d.kind === "http") {
+    const own: Matcher[] = [["namespace", "=", d.namespace], ["service", "=", d.service], newPods, ...accountLabel(a)];
     const sel = selector(own);
     const errors = selector([...own, ["http_response_status_code", "=~", "5.."]]);
     return [
@@ -90,9 +91,8 @@ export function analysisMetrics(d: RenderableDeployment, delivery: ProgressiveDe
       },
     ];
   }
-  // A worker serves no requests: its new version is judged by whether its containers keep running. Rollouts names
-  // a ReplicaSet `<rollout>-<pod-template-hash>` and its pods `<replicaset>-<suffix>`.
-  const pods = selector([["namespace", "=", d.namespace], ["container", "=", d.service], ["pod", "=~", `${d.service}-{{args.${POD_HASH_ARG}}}-.*`], ...accountLabel(a)]);
+  // A worker serves no requests: its new version is judged by whether its containers keep running.
+  const pods = selector([["namespace", "=", d.namespace], ["container", "=", d.service], newPods, ...accountLabel(a)]);
   return [
     {
       name: "restarts",
@@ -103,12 +103,12 @@ export function analysisMetrics(d: RenderableDeployment, delivery: ProgressiveDe
   ];
 }
 
-/** The AnalysisTemplate's spec: its arguments (the hub credential from a Secret, a worker's pod hash) and metrics. */
+/** The AnalysisTemplate's spec: its arguments (the hub credential from a Secret, the new pods' hash) and metrics. */
 export function analysisTemplateSpec(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   const credentials = delivery.analysis.metrics.credentials;
   const args = [
     ...(credentials ? [{ name: HUB_AUTH_ARG, valueFrom: { secretKeyRef: { name: credentials.secret, key: credentials.key } } }] : []),
-    ...(d.kind === "http" ? [] : [{ name: POD_HASH_ARG }]),
+    { name: POD_HASH_ARG },
   ];
   return { ...(args.length > 0 ? { args } : {}), metrics: analysisMetrics(d, delivery) };
 }
@@ -117,7 +117,7 @@ export function analysisTemplateSpec(d: RenderableDeployment, delivery: Progress
 function analysisRef(d: RenderableDeployment) {
   return {
     templates: [{ templateName: d.service }],
-    ...(d.kind === "http" ? {} : { args: [{ name: POD_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } }] }),
+    args: [{ name: POD_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } }],
   };
 }
 
@@ -132,10 +132,8 @@ const intOrPercent = (v: string) => (v.endsWith("%") ? v : Number(v));
  */
 export function rolloutStrategy(d: RenderableDeployment, delivery: ProgressiveDelivery) {
   if (delivery.strategy === "canary") {
-    const canaryService = deliveryServiceName(d);
     return {
       canary: {
-        ...(canaryService ? { canaryService } : {}),
         maxSurge: intOrPercent(d.rollingUpdate.maxSurge),
         maxUnavailable: intOrPercent(d.rollingUpdate.maxUnavailable),
         steps: delivery.steps.flatMap((s) => [{ setWeight: s.weight }, { pause: { duration: s.pause } }, { analysis: analysisRef(d) }]),

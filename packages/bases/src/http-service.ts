@@ -28,8 +28,8 @@ export class HttpService extends Workload {
       },
     };
     this.add(waves.workload, service);
-    // A canary's or blue-green preview's own Service (Argo Rollouts narrows its selector to the new version), which
-    // the ServiceMonitor scrapes like the main one: how the analysis reads the new version's metrics alone.
+    // A blue-green preview's own Service (Argo Rollouts points it at the new version): where it can be reached
+    // before the switch. Nothing scrapes through it: the PodMonitor scrapes the pods.
     const deliveryService = deliveryServiceName(d);
     if (deliveryService) this.add(waves.workload, service, deliveryService);
     this.renderObservability("http");

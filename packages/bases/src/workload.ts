@@ -371,20 +371,32 @@ export abstract class Workload extends Chart {
   }
 
   /**
-   * Observability objects: a ServiceMonitor on the Service port that serves metrics, and the tier's alert rules
+   * Observability objects: a PodMonitor on the container port that serves metrics, and the tier's alert rules
    * (SLO breaches for http services; unavailable replicas and crash loops for every long-running workload; failed
    * runs for jobs). Severity routes in the hub's Alertmanager: `page` wakes someone, `ticket` waits for the day.
+   *
+   * Pods, not Services: each pod is scraped exactly once, however many Services select it (a blue-green preview
+   * Service and the active one select the same pods once promoted, which a ServiceMonitor on both scraped twice).
+   * The scrape labels every series `service="<service>"`, as a ServiceMonitor would, which the rules select on; a
+   * rollout's analysis tells the new version apart by pod name (delivery.ts).
    */
-  protected renderObservability(metricsPortName?: string): void {
+  protected renderObservability(metricsContainerPort?: string): void {
     const d = this.d;
-    if (d.observability.metrics && metricsPortName) {
+    if (d.observability.metrics && metricsContainerPort) {
       this.add(waves.after, {
         apiVersion: "monitoring.coreos.com/v1",
-        kind: "ServiceMonitor",
+        kind: "PodMonitor",
         spec: {
           selector: { matchLabels: this.selector() },
           namespaceSelector: { matchNames: [d.namespace] },
-          endpoints: [{ port: metricsPortName, path: d.observability.metrics.path, interval: "30s" }],
+          podMetricsEndpoints: [
+            {
+              port: metricsContainerPort,
+              path: d.observability.metrics.path,
+              interval: "30s",
+              relabelings: [{ action: "replace", sourceLabels: [`__meta_kubernetes_pod_label_${NAME_LABEL.replace(/[^a-zA-Z0-9_]/g, "_")}`], targetLabel: "service" }],
+            },
+          ],
         },
       });
     }

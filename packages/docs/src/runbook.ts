@@ -213,7 +213,11 @@ export function serviceRunbook(
           })),
       ),
     );
-    const monitors = of("ServiceMonitor").flatMap((m) => arr(obj(m.object.spec).endpoints).map((e) => `${String(obj(e).port ?? "?")}${String(obj(e).path ?? "/metrics")}`));
+    const endpoint = (e: unknown) => `${String(obj(e).port ?? "?")}${String(obj(e).path ?? "/metrics")}`;
+    const monitors = [
+      ...of("PodMonitor").flatMap((m) => arr(obj(m.object.spec).podMetricsEndpoints).map(endpoint)),
+      ...of("ServiceMonitor").flatMap((m) => arr(obj(m.object.spec).endpoints).map(endpoint)),
+    ];
     const secrets = of("ExternalSecret").map((es) => {
       const s = obj(es.object.spec);
       const store = obj(s.secretStoreRef);

@@ -117,8 +117,9 @@ const externalSecrets: ComponentBase = {
 };
 
 /**
- * Prometheus in every cluster: it scrapes the ServiceMonitors and evaluates the PrometheusRules of its own
- * account, keeps a day locally, remote-writes everything to the hub and sends alerts to the hub's Alertmanager.
+ * Prometheus in every cluster: it scrapes the PodMonitors (the services') and ServiceMonitors (the charts') and
+ * evaluates the PrometheusRules of its own account, keeps a day locally, remote-writes everything to the hub and
+ * sends alerts to the hub's Alertmanager.
  * The hub keeps the metrics for the platform's retention and routes alerts by severity.
  */
 const kubePrometheusStack: ComponentBase = {
@@ -167,7 +168,7 @@ const kubePrometheusStack: ComponentBase = {
           resources: ctx.resources,
           retention: spoke ? "24h" : retention.metrics,
           externalLabels: { account: ctx.account.name },
-          // Pick up every ServiceMonitor and PrometheusRule in the cluster, not only the chart's own.
+          // Pick up every ServiceMonitor, PodMonitor and PrometheusRule in the cluster, not only the chart's own.
           serviceMonitorSelectorNilUsesHelmValues: false,
           podMonitorSelectorNilUsesHelmValues: false,
           ruleSelectorNilUsesHelmValues: false,

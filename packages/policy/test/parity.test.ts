@@ -42,7 +42,7 @@ describe("parity/allowed-differences", () => {
   it("lets the workload's objects follow its strategy (Deployment in dev and staging, Rollout and its analysis in prod), and nothing else", () => {
     const clean = cleanFixture();
     const prod = clean.objects.filter((o) => o.file.startsWith("prod/prod/api/")).map((o) => o.file.split("/").at(-1));
-    expect(prod).toEqual(expect.arrayContaining(["rollout.yaml", "analysistemplate.yaml", "service-canary.yaml", "externalsecret-hub-credentials.yaml"]));
+    expect(prod).toEqual(expect.arrayContaining(["rollout.yaml", "analysistemplate.yaml", "externalsecret-hub-credentials.yaml"]));
     expect(prod).not.toContain("deployment.yaml");
     const kinds = Object.fromEntries(parityTables(clean.estate).find((t) => t.service === "api")!.rows.filter((r) => r.field.startsWith("delivery.")).map((r) => [r.field, r.kind]));
     expect(kinds).toMatchObject({ "delivery.strategy": "tier", "delivery.analysis.metrics.account": "placement" });
@@ -50,7 +50,7 @@ describe("parity/allowed-differences", () => {
     const canaries = fixture({ services: (x) => (x.api!.environments.staging = { strategy: "canary" }) });
     expect(run(parityRule, canaries)).toEqual([]);
     const without = (file: string) => ({ ...canaries, objects: canaries.objects.filter((o) => o.file !== file) });
-    expect(run(parityRule, without("nonprod/staging/api/service-canary.yaml"))).toMatchObject([{ environment: "staging", message: expect.stringContaining("Service/api-canary is missing in staging, though its resolved settings say otherwise") }]);
+    expect(run(parityRule, without("nonprod/staging/api/externalsecret-hub-credentials.yaml"))).toMatchObject([{ environment: "staging", message: expect.stringContaining("ExternalSecret/hub-credentials is missing in staging, though its resolved settings say otherwise") }]);
     expect(run(parityRule, without("prod/prod/api/analysistemplate.yaml"))).toMatchObject([{ environment: "prod", message: expect.stringContaining("AnalysisTemplate/api is missing in prod") }]);
     const both = withExtra(clean, { file: "nonprod/staging/api/rollout.yaml", object: { ...clean.objects.find((o) => o.file === "prod/prod/api/rollout.yaml")!.object, metadata: { name: "api", namespace: "staging-api" } } });
     expect(run(parityRule, both)).toMatchObject([{ environment: "staging", message: expect.stringContaining("Rollout/api is rendered in staging") }]);
@@ -114,9 +114,9 @@ describe("parity of tier data: rollout health and alert rules", () => {
     expect(run(parityRule, withSlo)).toEqual([]);
   });
 
-  it("fails a ServiceMonitor scraping differently in one environment", () => {
-    const input = withObject(cleanFixture(), "nonprod/staging/api/servicemonitor.yaml", (o) => (o.spec.endpoints[0].interval = "5s"));
-    expect(run(parityRule, input)).toMatchObject([{ environment: "staging", generated: { path: "spec.endpoints[0].interval" }, message: expect.stringContaining('is "5s" in staging but "30s" in dev') }]);
+  it("fails a PodMonitor scraping differently in one environment", () => {
+    const input = withObject(cleanFixture(), "nonprod/staging/api/podmonitor.yaml", (o) => (o.spec.podMetricsEndpoints[0].interval = "5s"));
+    expect(run(parityRule, input)).toMatchObject([{ environment: "staging", generated: { path: "spec.podMetricsEndpoints[0].interval" }, message: expect.stringContaining('is "5s" in staging but "30s" in dev') }]);
   });
 
   it("normalizes placement and tier data only", () => {

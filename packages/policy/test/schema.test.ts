@@ -92,9 +92,9 @@ describe("schema validation", () => {
     expect(await schemaFindings(withExtra(cleanFixture(), { file, object: typo }))).toMatchObject([{ rule: "schema/unknown-field", generated: { path: "spec.strategy.rollingSync.steps[0].maxUpdat" } }]);
   });
 
-  it("validates the observability and platform kinds with their CRD models (ServiceMonitor, PrometheusRule, ClusterIssuer, ClusterSecretStore)", async () => {
+  it("validates the observability and platform kinds with their CRD models (PodMonitor, PrometheusRule, ClusterIssuer, ClusterSecretStore)", async () => {
     const kinds = new Set(cleanFixture().objects.map((o) => `${String(o.object.apiVersion)} ${String(o.object.kind)}`));
-    for (const k of ["monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule", "cert-manager.io/v1 ClusterIssuer", "external-secrets.io/v1 ClusterSecretStore"]) expect(kinds).toContain(k);
+    for (const k of ["monitoring.coreos.com/v1 PodMonitor", "monitoring.coreos.com/v1 PrometheusRule", "cert-manager.io/v1 ClusterIssuer", "external-secrets.io/v1 ClusterSecretStore"]) expect(kinds).toContain(k);
     // The clean fixture renders them all and passes (first test); broken ones do not.
     const input = withObject(withObject(cleanFixture(), "prod/prod/api/prometheusrule.yaml", (o) => {
       o.spec.groups[0].rules[0].for = 5;
@@ -109,15 +109,15 @@ describe("schema validation", () => {
     expect(findings.find((f) => f.generated?.file.includes("clusterissuer"))).toMatchObject({ file: "environments/estate.ts", environment: null, service: null });
   });
 
-  it("finds an unknown field in a ServiceMonitor, and in the platform's objects", async () => {
-    const input = withObject(withObject(cleanFixture(), "nonprod/staging/worker/servicemonitor.yaml", (o) => {
-      o.spec.endpoints[0].intervall = "15s";
+  it("finds an unknown field in a PodMonitor, and in the platform's objects", async () => {
+    const input = withObject(withObject(cleanFixture(), "nonprod/staging/worker/podmonitor.yaml", (o) => {
+      o.spec.podMetricsEndpoints[0].intervall = "15s";
       o.spec.namespaceSelector.matchName = ["x"];
     }), "nonprod/platform/external-secrets/clustersecretstore-nonprod-vault.yaml", (o) => (o.spec.provider.vault.auth.kubernetes.rol = "external-secrets"));
     const findings = await schemaFindings(input);
     expect(findings.map((f) => [f.rule, f.generated?.path, f.file, f.environment]).sort()).toEqual([
-      ["schema/unknown-field", "spec.endpoints[0].intervall", "services/worker/service.ts", "staging"],
       ["schema/unknown-field", "spec.namespaceSelector.matchName", "services/worker/service.ts", "staging"],
+      ["schema/unknown-field", "spec.podMetricsEndpoints[0].intervall", "services/worker/service.ts", "staging"],
       ["schema/unknown-field", "spec.provider.vault.auth.kubernetes.rol", "environments/estate.ts", null],
     ]);
   });
@@ -146,7 +146,7 @@ describe("schema validation", () => {
     expect(await modelFor("v1", "ConfigMap")).toBeDefined();
     expect(await modelFor("external-secrets.io/v1", "ExternalSecret")).toBeDefined();
     expect(await modelFor("argoproj.io/v1alpha1", "ApplicationSet")).toBeDefined();
-    expect(await modelFor("monitoring.coreos.com/v1", "ServiceMonitor")).toBeDefined();
+    expect(await modelFor("monitoring.coreos.com/v1", "PodMonitor")).toBeDefined();
     expect(await modelFor("monitoring.coreos.com/v1", "PrometheusRule")).toBeDefined();
     expect(await modelFor("cert-manager.io/v1", "ClusterIssuer")).toBeDefined();
     expect(await modelFor("cert-manager.io/v1", "Certificate")).toBeDefined();

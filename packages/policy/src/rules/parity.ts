@@ -175,7 +175,7 @@ function progressive(d: ResolvedDeployment): d is ResolvedDeployment & { deliver
  * Objects whose content the base computes rather than copies from resolved fields, so comparing the model does not
  * cover them: they are compared as rendered, after `normalize` has replaced what may differ with a placeholder.
  */
-const renderedKinds = new Set(["PrometheusRule", "ServiceMonitor"]);
+const renderedKinds = new Set(["PrometheusRule", "PodMonitor"]);
 
 /** Comparison operands in PromQL (`… > 5`): where an alert's threshold sits. */
 const threshold = /(>=|<=|==|!=|>|<)(\s*)(\d+(?:\.\d+)?)(?![\d.])/g;
