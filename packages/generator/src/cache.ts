@@ -227,9 +227,9 @@ export function readParts(root: string, head: StateHead): { tree?: string; deplo
     deployments: attempt(() => new Entries(readPart(root, head.deployments).toString("utf8"))),
     config: attempt(() =>
       new Map(
-        (deserialize(readPart(root, head.config)) as [string, Evaluated["inputs"], unknown][]).map(([file, inputs, value]) => {
+        (deserialize(readPart(root, head.config)) as [string, Evaluated["inputs"], unknown, unknown][]).map(([file, inputs, value, parsed]) => {
           if (typeof file !== "string" || !Array.isArray(inputs)) throw new Error("malformed config part");
-          return [file, { inputs, value }];
+          return [file, { inputs, value, ...(parsed !== undefined ? { parsed } : {}) }];
         }),
       ),
     ),
@@ -242,6 +242,15 @@ export function readParts(root: string, head: StateHead): { tree?: string; deplo
  * the state).
  */
 export type TreeRecord = ReadonlyMap<string, FileEntry> | { readonly text: string; readonly latestNs: bigint };
+
+/**
+ * The config part of the state: each file's inputs, value and parsed value as v8 writes them (structured clone:
+ * undefined, NaN, -0 and the rest kept as evaluated), all at once. Taken as soon as the estate is resolved, before
+ * anything renders from the parsed values it shares objects with.
+ */
+export function configPart(config: ReadonlyMap<string, Evaluated>): Buffer {
+  return serialize(Array.from(config, ([file, e]) => [file, e.inputs, e.value, e.parsed]));
+}
 
 /**
  * Writes the state: each part under a new name first, then state.json (naming the parts and their hashes) by an
@@ -260,7 +269,8 @@ export function writeState(
     estate: StateHead["estate"];
     tree: TreeRecord;
     deployments: ReadonlyMap<string, DeploymentEntry | string>;
-    config: ReadonlyMap<string, Evaluated>;
+    /** The config part (`configPart`). */
+    config: Buffer;
   },
 ): void {
   const dir = join(root, CACHE_DIR);
@@ -284,8 +294,7 @@ export function writeState(
   const latest = patched ? record.latestNs : latestOf(Array.from(record.values(), (e) => e.stat));
   const tree = part(`tree-${id}.tsv`, patched ? record.text : formatManifest(record));
   const deployments = part(`deployments-${id}.tsv`, lines.join("\n"));
-  // Values as v8 writes them (structured clone: undefined, NaN, -0 and the rest kept as evaluated), all at once.
-  const config = part(`config-${id}.v8`, serialize(Array.from(state.config, ([file, e]) => [file, e.inputs, e.value])));
+  const config = part(`config-${id}.v8`, state.config);
   const head: StateHead = {
     format: FORMAT,
     code: state.code,

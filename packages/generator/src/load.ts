@@ -20,6 +20,8 @@ export const ESTATE_FILE = "environments/estate.ts";
 export interface Evaluated {
   readonly inputs: readonly (readonly [string, string])[];
   readonly value: unknown;
+  /** The value as its schema parsed it (model `Resolution.parsed`), when that run resolved; default: parsed again. */
+  readonly parsed?: unknown;
 }
 
 export interface LoadOptions {
@@ -210,7 +212,7 @@ async function loadAll(root: string, stalled: () => Promise<typeof STALLED>, { r
     const earlier = reused.get(file);
     if (earlier) {
       evaluated.set(file, earlier);
-      return { file, value: earlier.value };
+      return { file, value: earlier.value, ...(earlier.parsed !== undefined ? { parsed: earlier.parsed } : {}) };
     }
     // Boxed: an async function returning the export itself would look for its `then` (a proxy may throw there,
     // a promise would be awaited).

@@ -1,7 +1,7 @@
 /**
  * The config cache (load.ts `reuse`): a file's earlier value stands only while every file its evaluation read is
  * unchanged, through imports of other repository files; everything else is evaluated again, and what was reused is
- * exactly what evaluating would give.
+ * exactly what evaluating would give, with what its schema made of it in that run.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,6 +54,14 @@ describe("the config cache", () => {
     ]);
     // The bundle's inputs still name every repository file the config read, for the no-op fingerprint.
     expect(edited.inputs).toEqual(expect.arrayContaining(["shared/team.ts", ...others]));
+
+    // A reused value comes with its parsed value (model resolve does not parse it again); one evaluated again does not.
+    const withParsed = new Map([...marked].map(([file, e]) => [file, { ...e, parsed: { parsedOf: file } }]));
+    writeFileSync(join(root, "shared/team.ts"), `export const team = "ledger";\n`);
+    const parsedRun = await load(root, { hashOf: hashOf(root), reuse: withParsed });
+    const sources = [...parsedRun.sources!.environments, ...parsedRun.sources!.services, parsedRun.sources!.estate];
+    expect(sources.find((s) => s.file === api)!.parsed).toBeUndefined();
+    for (const file of others) expect(sources.find((s) => s.file === file)!.parsed).toEqual({ parsedOf: file });
   });
 
   it("evaluates everything when given no hashes, and records nothing", async () => {

@@ -26,6 +26,13 @@ import { deliveryStrategies, tiers, type Quantities, type Resources } from "./ti
 export interface SourceFile {
   readonly file: string;
   readonly value: unknown;
+  /**
+   * What this file's schema made of `value` in an earlier resolve of the same code (that resolution's `parsed`),
+   * which is then not parsed again: parsing is a pure function of the value and the schema, and a third of
+   * resolving an unchanged estate. Only pass it for exactly that value and code (the generator's cache does).
+   * Default: `value` is read into plain data and parsed.
+   */
+  readonly parsed?: unknown;
 }
 
 export interface Sources {
@@ -39,7 +46,10 @@ export interface Sources {
   readonly unloaded?: readonly string[];
 }
 
-export type Resolution = { ok: true; estate: ResolvedEstate } | { ok: false; problems: Problem[] };
+export type Resolution =
+  /** `parsed`: each file's value as its schema parsed it, by file (what a later resolve of the same value may be given). */
+  | { ok: true; estate: ResolvedEstate; parsed: ReadonlyMap<string, unknown> }
+  | { ok: false; problems: Problem[] };
 
 type Estate = z.output<typeof estateSchema>;
 type Environment = z.output<typeof environmentSchema>;
@@ -58,7 +68,9 @@ const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T
 
 export function resolve(sources: Sources): Resolution {
   const problems: Problem[] = [];
+  const parsed = new Map<string, unknown>();
   const parse = <S extends z.ZodType>(schema: S, src: SourceFile): z.output<S> | undefined => {
+    if (src.parsed !== undefined) return parsed.set(src.file, src.parsed), src.parsed as z.output<S>;
     // Config is code: read each export once into plain data (a getter or proxy that throws is the file's problem).
     const data = plain(src.file, src.value);
     if (data.problems.length > 0) {
@@ -66,7 +78,7 @@ export function resolve(sources: Sources): Resolution {
       return undefined;
     }
     const result = schema.safeParse(data.value, { reportInput: true });
-    if (result.success) return result.data;
+    if (result.success) return parsed.set(src.file, result.data), result.data;
     problems.push(...fromZod(src.file, result.error).map(overrideHint));
     return undefined;
   };
@@ -148,6 +160,7 @@ export function resolve(sources: Sources): Resolution {
       deployments,
       platform: platform!,
     },
+    parsed,
   };
 }
 

@@ -283,3 +283,31 @@ describe("problems", () => {
     expect(expectedName("environments/staging.ts")).toBe("staging");
   });
 });
+
+describe("parsed values (what a later resolve of the same value may reuse)", () => {
+  const sources = { estate: ESTATE, environments: ENVIRONMENTS, services: [service("api", { environments: everywhere })] };
+
+  it("returns each file's value as its schema parsed it, and resolves the same estate from those alone", () => {
+    const first = resolve(sources);
+    if (!first.ok) throw new Error("expected ok");
+    expect([...first.parsed.keys()].sort()).toEqual(["environments/dev.ts", "environments/estate.ts", "environments/prod.ts", "environments/staging.ts", "services/api/service.ts"]);
+    // Defaults applied by the schema are in the parsed value, not in the authored one.
+    expect((first.parsed.get("services/api/service.ts") as Record<string, unknown>).environments).toEqual(everywhere);
+    const withParsed = (s: SourceFile): SourceFile => ({ file: s.file, value: undefined, parsed: first.parsed.get(s.file) });
+    const again = resolve({ estate: withParsed(ESTATE), environments: ENVIRONMENTS.map(withParsed), services: sources.services.map(withParsed) });
+    expect(again.ok && again.estate).toEqual(first.estate);
+  });
+
+  it("does not parse a file given with its parsed value, and still checks what comes after parsing", () => {
+    const [api] = sources.services;
+    const parsed = resolve(sources);
+    if (!parsed.ok) throw new Error("expected ok");
+    // An invalid value beside a parsed one: the parsed one is what is resolved.
+    const given = { ...api!, value: { name: 7 }, parsed: parsed.parsed.get(api!.file) };
+    expect(resolve({ ...sources, services: [given] }).ok).toBe(true);
+    // A parsed value for the wrong file is still named against its file.
+    const misplaced = { file: "services/web/service.ts", value: undefined, parsed: parsed.parsed.get(api!.file) };
+    const result = resolve({ ...sources, services: [misplaced] });
+    expect(!result.ok && result.problems.map(formatProblem)).toEqual(['services/web/service.ts: name: is "api" but its folder is services/web — make them match']);
+  });
+});
