@@ -21,6 +21,8 @@ export const CONFIG_HASH_ANNOTATION = "gitops.dev/config-hash";
 export const SYNC_WAVE = "argocd.argoproj.io/sync-wave";
 /** The one selector label; a Deployment's selector can never change, so it holds only the service name. */
 export const NAME_LABEL = "app.kubernetes.io/name";
+/** NAME_LABEL as Prometheus service discovery names a pod label (`__meta_kubernetes_pod_label_<name, sanitized>`). */
+const NAME_LABEL_META = `__meta_kubernetes_pod_label_${NAME_LABEL.replace(/[^a-zA-Z0-9_]/g, "_")}`;
 
 /**
  * Sync waves inside one Application: namespace first, then identity and config, then workloads,
@@ -394,7 +396,7 @@ export abstract class Workload extends Chart {
               port: metricsContainerPort,
               path: d.observability.metrics.path,
               interval: "30s",
-              relabelings: [{ action: "replace", sourceLabels: [`__meta_kubernetes_pod_label_${NAME_LABEL.replace(/[^a-zA-Z0-9_]/g, "_")}`], targetLabel: "service" }],
+              relabelings: [{ action: "replace", sourceLabels: [NAME_LABEL_META], targetLabel: "service" }],
             },
           ],
         },
