@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import type { Problem, ResolvedEstate } from "@gitops/model";
 import type { RenderedObject } from "./render.ts";
 import { diffTrees, isEmptyDiff, OUTPUT_DIR, readTree, recover, writeTree, type TreeDiff } from "./tree.ts";
-export { workersProblem } from "./renderer.ts";
+export { workersProblem } from "./workers.ts";
 
 export interface Build {
   readonly estate: ResolvedEstate;

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import type { RenderableDeployment } from "@gitops/model";
 import type { FolderKinds } from "@gitops/argocd";
-import { codeFingerprint, configPart, Entries, extraInputsOf, hashText, inputFingerprint, parseManifest, readParts, readState, writeState, type DeploymentEntry, type State, type StateHead, type TreeRecord } from "./cache.ts";
+import { codeFingerprint, configPart, Entries, extraInputsOf, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type State, type StateHead, type TreeRecord } from "./cache.ts";
 import { latestOf, snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
@@ -52,10 +52,9 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   const code = codeFingerprint();
   lap("code fingerprint");
   // Fingerprinted before anything is loaded: an edit made while this run loads makes the next run do the work again.
-  const hashes = new Map<string, string | undefined>();
-  const inputs = inputFingerprint(root, state?.head.extraInputs ?? [], hashes);
+  const scan = scanInputs(root, state?.head.extraInputs ?? [], state?.head.seen);
   lap("inputs fingerprint");
-  if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === inputs && rootFilesMatch(root, state.head.rootFiles)) {
+  if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === scan.fingerprint && rootFilesMatch(root, state.head.rootFiles)) {
     const now = await snapshotting;
     lap("snapshot of generated/ (waited)");
     if (untouched(state, now)) {
@@ -65,10 +64,10 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   }
   // Not a no-op: the snapshot is awaited only when the new tree is compared with it, after the config is loaded.
   try {
-    return await changed(root, code, inputs, hashes, state, snapshotting);
+    return await changed(root, code, scan, state, snapshotting);
   } catch (error) {
     if (!(error instanceof CacheDamaged)) throw error;
-    return changed(root, code, inputs, hashes, undefined, snapshot(output));
+    return changed(root, code, scan, undefined, snapshot(output));
   }
 }
 
@@ -97,8 +96,7 @@ function rootFilesMatch(root: string, recorded: Readonly<Record<string, string>>
 async function changed(
   root: string,
   code: string,
-  inputsBefore: string,
-  hashes: Map<string, string | undefined>,
+  scan: InputScan,
   previous: State | undefined,
   outputSnapshotting: Promise<string>,
 ): Promise<GenerateResult> {
@@ -115,6 +113,7 @@ async function changed(
   const rendering = Promise.all([import("./render.ts"), import("./serialize.ts"), import("@gitops/docs"), import("./runbooks.ts")]);
   rendering.catch(() => {}); // awaited below; an invalid config returns before that
   // Config files are evaluated again only when a file they read changed (and the code is the same).
+  const { hashes } = scan;
   const hashOf = (path: string) => {
     if (!hashes.has(path))
       try {
@@ -124,7 +123,7 @@ async function changed(
       }
     return hashes.get(path);
   };
-  const loaded = await load(root, { hashOf, ...(previous?.head.code === code && parts.config ? { reuse: parts.config } : {}) });
+  const loaded = await load(root, { hashOf, regular: scan.regular, ...(previous?.head.code === code && parts.config ? { reuse: parts.config } : {}) });
   lap("load config (bundle + evaluate)");
   // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
   // modules while this thread resolves the estate (started earlier, they would slow the config's bundling down).
@@ -338,8 +337,9 @@ async function changed(
     const sameExtra = extra !== undefined && extra.length === extraBefore.length && extra.every((p, i) => p === extraBefore[i]);
     writeState(root, {
       code,
-      inputs: sameExtra ? inputsBefore : null,
+      inputs: sameExtra ? scan.fingerprint : null,
       extraInputs: extra ?? [],
+      seen: scan.seen,
       summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
       rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
       snapshot: treeSnapshot,

@@ -29,6 +29,11 @@ export interface LoadOptions {
   readonly reuse?: ReadonlyMap<string, Evaluated>;
   /** The content hash of a repository file (what `reuse` was keyed on), or undefined when it cannot be read. */
   readonly hashOf?: (path: string) => string | undefined;
+  /**
+   * Config files the caller has just found to be regular files in real folders under the root (the incremental
+   * generate's input scan): their real path is not asked for again. Default: every file's is.
+   */
+  readonly regular?: ReadonlySet<string>;
 }
 
 export interface Loaded {
@@ -193,11 +198,11 @@ async function loadFiles(root: string, options: LoadOptions): Promise<Loaded> {
   }
 }
 
-async function loadAll(root: string, stalled: () => Promise<typeof STALLED>, { reuse, hashOf }: LoadOptions): Promise<Loaded> {
+async function loadAll(root: string, stalled: () => Promise<typeof STALLED>, { reuse, hashOf, regular }: LoadOptions): Promise<Loaded> {
   const files = discover(root);
   const problems: Problem[] = [];
   const all = [files.estate, ...files.environments, ...files.services];
-  const linked = symlinked(root, all, problems);
+  const linked = symlinked(root, regular ? all.filter((f) => !regular.has(f)) : all, problems);
   // Values whose every input is unchanged are reused; only the rest are bundled and evaluated.
   const reused = new Map<string, Evaluated>();
   if (reuse && hashOf)

@@ -14,7 +14,9 @@ import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunbookContext, RunbookObject } from "@gitops/docs";
 import { renderable, type RenderableDeployment } from "@gitops/model";
-import { entryKinds, hashText, type DeploymentEntry } from "./cache.ts";
+import { folderKinds, type EmittedObject, type FolderKinds } from "@gitops/argocd";
+import { hashText, type DeploymentEntry } from "./cache.ts";
+import { workersProblem } from "./workers.ts";
 import { statText } from "./snapshot.ts";
 import { bundledWorker, tsxApi } from "./tsx.ts";
 
@@ -39,6 +41,11 @@ export interface RenderedEntry extends DeploymentEntry {
  * hold a string (one byte or two per character). A structured clone serializes to the same JSON, so a worker's key
  * is this thread's.
  */
+/** Rendered objects' kinds as a cache entry keeps them (cache.ts `Entries`): argocd's `folderKinds`, each folder's distinct and sorted. */
+function entryKinds(objects: readonly EmittedObject[]): FolderKinds[] {
+  return folderKinds(objects).map(({ folder, kinds }) => ({ folder, kinds: [...new Set(kinds.map((k) => k.join(" ")))].sort().map((k) => k.split(" ") as [string, string]) }));
+}
+
 export const renderKey = (code: string, deployment: RenderableDeployment): string => hashText(`${code}\0${JSON.stringify(renderable(deployment))}`);
 
 /** A rendered runbook: [path, content hash, size], and its stat text when written at once (`writeTo`). */
@@ -180,12 +187,6 @@ export function workerCount(jobs: number): number {
   }
   const cores = Math.min(availableParallelism(), 4);
   return jobs < 1200 ? 0 : cores - 1;
-}
-
-/** What is wrong with a GITOPS_WORKERS value, or undefined when it is a count (the CLI refuses a bad one as usage). */
-export function workersProblem(value: string): string | undefined {
-  if (/^\d{1,3}$/.test(value)) return undefined;
-  return `GITOPS_WORKERS must be a whole number from 0 to 999 (worker threads besides the main one; 0 renders in the main thread only), not ${JSON.stringify(value)} — set it to e.g. 1, or unset it for one per other core`;
 }
 
 /**
