@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkArgo } from "../packages/argocd/src/index.ts";
+import { checkArgo } from "../packages/argocd/src/checking.ts";
 import { build, generate, OUTPUT_DIR, readTree, type Build } from "../packages/generator/src/index.ts";
 import { runbookFiles } from "../packages/generator/src/runbooks.ts";
 import { estate } from "./support/estate.ts";

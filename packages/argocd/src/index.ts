@@ -66,5 +66,4 @@ export {
   type GroupKind,
   type PathMatchResult,
 } from "./match.ts";
-export { isArgoKind, validateArgoObject, type SchemaProblem } from "./validate.ts";
-export { ALLOWED_SYNC_OPTIONS, checkArgo, policyProblem, pullRequestGenerators, SAMPLE_HEAD_SHA, type ArgoCheckInput, type ArgoFinding, type StandaloneApp } from "./checks.ts";
+// Schema validation and the checks that read generated/ as ArgoCD would are `@gitops/argocd/checking` (checking.ts).

@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Build } from "@gitops/generator";
 import {
-  ALLOWED_SYNC_OPTIONS,
   argocdFolder,
   ENVIRONMENT_LABEL,
   isClusterScoped,
@@ -18,12 +17,10 @@ import {
   previewProjectName,
   rolloutEnvironments,
   ROOT_APP_NAME,
-  validateArgoObject,
   WAVE_ANNOTATION,
-  type ArgoFinding,
   type ExpandedApp,
-  type StandaloneApp,
 } from "../src/index.ts";
+import { ALLOWED_SYNC_OPTIONS, validateArgoObject, type ArgoFinding, type StandaloneApp } from "../src/checking.ts";
 import { buildEstate, check } from "./support.ts";
 
 /** The seeds' sync figures per tier, written out here rather than read from tiers.ts, so a wrong edit there fails. */

@@ -5,7 +5,8 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { build, renderFiles, type Build } from "@gitops/generator";
-import { checkArgo, type ArgoFinding, type PullRequest } from "../src/index.ts";
+import type { PullRequest } from "../src/index.ts";
+import { checkArgo, type ArgoFinding } from "../src/checking.ts";
 import { estate } from "../../../test/support/estate.ts";
 
 /** This package's fixtures, layered over test/fixtures/minimal. `three-accounts` adds common, shared and a shared service. */

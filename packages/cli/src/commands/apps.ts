@@ -1,4 +1,5 @@
-import { BRANCH_ANNOTATION, checkArgo, pullRequestGenerators, pullRequestParams, WAVE_ANNOTATION, type ArgoFinding, type ExpandedApp, type PullRequest, type StandaloneApp } from "@gitops/argocd";
+import { BRANCH_ANNOTATION, pullRequestParams, WAVE_ANNOTATION, type ExpandedApp, type PullRequest } from "@gitops/argocd";
+import { checkArgo, pullRequestGenerators, type ArgoFinding, type StandaloneApp } from "@gitops/argocd/checking";
 import { build, OUTPUT_DIR } from "@gitops/generator";
 import { formatProblem } from "@gitops/model";
 import type { Command } from "../command.ts";
