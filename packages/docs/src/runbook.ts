@@ -147,11 +147,22 @@ function ownersOf(text: string): (path: string) => string {
     const [pattern, ...owners] = line.trim().split(/\s+/);
     last.set(pattern!, { index, owners: owners.join(" ") });
   });
+  type Hit = { index: number; owners: string } | undefined;
+  // The winning line for a folder and its ancestors ("" is the root, `*`), each folder looked up once: every
+  // service's paths share all but their last folder.
+  const winner = new Map<string, Hit>();
+  const winnerOf = (folder: string): Hit => {
+    if (winner.has(folder)) return winner.get(folder);
+    const cut = folder.lastIndexOf("/", folder.length - 2);
+    const inherited = folder === "" ? undefined : winnerOf(cut <= 0 ? "" : folder.slice(0, cut + 1));
+    const own = last.get(folder === "" ? "*" : folder);
+    const hit = own === undefined || (inherited !== undefined && inherited.index > own.index) ? inherited : own;
+    winner.set(folder, hit);
+    return hit;
+  };
   return (path) => {
     const parts = path.split("/").filter(Boolean);
-    const candidates = ["*", ...parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}/`)];
-    const hits = candidates.map((c) => last.get(c)).filter((h) => h !== undefined);
-    return hits.sort((a, b) => a.index - b.index).at(-1)?.owners ?? "nobody";
+    return winnerOf(parts.length === 0 ? "" : `/${parts.join("/")}/`)?.owners ?? "nobody";
   };
 }
 

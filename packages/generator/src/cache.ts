@@ -242,12 +242,14 @@ export function readParts(root: string, head: StateHead): { tree?: string; deplo
 export type TreeRecord = ReadonlyMap<string, FileEntry> | { readonly text: string; readonly latestNs: bigint };
 
 /**
- * The config part of the state: each file's inputs, value and parsed value as v8 writes them (structured clone:
- * undefined, NaN, -0 and the rest kept as evaluated), all at once. Taken as soon as the estate is resolved, before
- * anything renders from the parsed values it shares objects with.
+ * The config part of the state: each file's inputs and parsed value as v8 writes them (structured clone: undefined,
+ * NaN, -0 and the rest kept as evaluated), all at once; its value as evaluated only where it has no parsed value,
+ * since a later run of the same code reads the parsed one (parsing is a pure function of the value): half the bytes
+ * to write and to read back. Taken as soon as the estate is resolved, before anything renders from the parsed
+ * values it shares objects with.
  */
 export function configPart(config: ReadonlyMap<string, Evaluated>): Buffer {
-  return serialize(Array.from(config, ([file, e]) => [file, e.inputs, e.value, e.parsed]));
+  return serialize(Array.from(config, ([file, e]) => [file, e.inputs, e.parsed === undefined ? e.value : undefined, e.parsed]));
 }
 
 /**
@@ -310,7 +312,7 @@ export function writeState(
   };
   writeFileSync(`${stateFile(root)}.tmp`, JSON.stringify(head));
   renameSync(`${stateFile(root)}.tmp`, stateFile(root));
-  const keep = new Set(["state.json", CLOCK_FILE, tree.file, deployments.file, config.file]);
+  const keep = new Set(["state.json", tree.file, deployments.file, config.file]);
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
@@ -385,13 +387,19 @@ export function codeFingerprint(): string {
 /**
  * What a run saw of its input files, so that the next run reads only what changed since: each folder's stat with its
  * entries as listed, and each regular file's stat with its content hash. A folder or file whose stat is unchanged is
- * taken as it was, as git's index does, but only when its mtime and ctime are older than the file system's clock
- * when that run began looking (less a margin for coarse or skewed clocks): anything written near or after that
- * instant may have changed unseen, and is read again. A folder's mtime moves whenever an entry is added, removed or
+ * taken as it was, as git's index does, but only when its mtime and ctime are older than the clock when that scan
+ * began (less a margin for coarse or skewed clocks): anything written near or after that instant may have changed
+ * unseen, and is read again. A folder's mtime moves whenever an entry is added, removed or
  * renamed in it. Links are read every time (their target may change behind an unchanged link).
  */
 export interface InputsSeen {
-  /** The file system's clock (ns, decimal) when the run began: the mtime of a file it wrote then. */
+  /**
+   * The clock (ns, decimal) when the scan began. Local file systems stamp files from the kernel's clock, a tick
+   * behind the one Date.now() reads at most, so a file written after the scan looked at it has a later stamp than
+   * anything trusted. (A network file system whose server's clock runs more than the margin behind this host's
+   * could hide an edit made in the same instant as the one before it, as it could from git's index.) Nothing is
+   * written to take it: a run that fails leaves the repository as it was.
+   */
   readonly clockNs: string;
   /** [folder, stat, its entries as [name, type: d(irectory), f(ile), l(ink) or ?]], repository-relative. */
   readonly folders: readonly (readonly [string, string, readonly (readonly [string, string])[]])[];
@@ -399,7 +407,7 @@ export interface InputsSeen {
   readonly files: readonly (readonly [string, string, string])[];
 }
 
-/** Stats this close to (or after) the clock of the run that saw them are never trusted: 2 s covers FAT's mtime and small skews. */
+/** Stats this close to (or after) the clock of the scan that saw them are never trusted: 2 s covers FAT's mtime granularity and small skews. */
 const RACY_MARGIN_NS = 2_000_000_000n;
 
 /** The input files as a run finds them (`scanInputs`). */
@@ -414,20 +422,6 @@ export interface InputScan {
   readonly seen: InputsSeen;
 }
 
-/** The file system's clock now: the mtime of a file written in the cache (0 when it cannot be written: nothing is trusted). */
-function fsClock(root: string): bigint {
-  try {
-    const dir = join(root, CACHE_DIR);
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, CLOCK_FILE);
-    writeFileSync(path, `${process.pid} ${performance.now()}`);
-    return lstatSync(path, { bigint: true }).mtimeNs;
-  } catch {
-    return 0n;
-  }
-}
-const CLOCK_FILE = "clock";
-
 const entryType = (e: Dirent) => (e.isDirectory() ? "d" : e.isFile() ? "f" : e.isSymbolicLink() ? "l" : "?");
 
 /**
@@ -436,7 +430,7 @@ const entryType = (e: Dirent) => (e.isDirectory() ? "d" : e.isFile() ? "f" : e.i
  * instead of 2,000 folder listings and 2,000 file reads.
  */
 export function scanInputs(root: string, extraInputs: readonly string[], last?: InputsSeen): InputScan {
-  const clock = fsClock(root);
+  const clock = BigInt(Date.now()) * 1_000_000n;
   const trustedBefore = last ? BigInt(last.clockNs) - RACY_MARGIN_NS : 0n;
   const trusted = (st: BigIntStats) => (st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) < trustedBefore;
   const lastFolders = new Map(last?.folders.map(([path, stat, names]) => [path, { stat, names }]));

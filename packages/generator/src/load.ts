@@ -19,6 +19,7 @@ export const ESTATE_FILE = "environments/estate.ts";
  */
 export interface Evaluated {
   readonly inputs: readonly (readonly [string, string])[];
+  /** The file's default export as plain data; undefined once cached beside `parsed`, which stands for it then. */
   readonly value: unknown;
   /** The value as its schema parsed it (model `Resolution.parsed`), when that run resolved; default: parsed again. */
   readonly parsed?: unknown;
