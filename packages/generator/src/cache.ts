@@ -25,8 +25,8 @@ import { deserialize, serialize } from "node:v8";
 // Types only: the no-op path loads nothing of argocd, model or their dependencies.
 import type { FolderKinds } from "@gitops/argocd";
 import type { Evaluated } from "./load.ts";
-import { latestOf, statText } from "./snapshot.ts";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats, type Dirent } from "node:fs";
+import { latestOf } from "./snapshot.ts";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
@@ -62,8 +62,6 @@ export interface StateHead {
   readonly inputs: string | null;
   /** Files outside environments/ and services/ the config imported (repository-relative), part of `inputs`. */
   readonly extraInputs: readonly string[];
-  /** What the run saw of its inputs (`scanInputs`): the next run reads only what changed since. */
-  readonly seen: InputsSeen;
   readonly summary: { readonly environments: number; readonly services: number; readonly objects: number };
   /** Files generated outside generated/ (.github/CODEOWNERS): path → content hash. */
   readonly rootFiles: Readonly<Record<string, string>>;
@@ -263,7 +261,6 @@ export function writeState(
     code: string;
     inputs: string | null;
     extraInputs: readonly string[];
-    seen: InputsSeen;
     summary: StateHead["summary"];
     rootFiles: Record<string, string>;
     snapshot: string;
@@ -301,7 +298,6 @@ export function writeState(
     code: state.code,
     inputs: state.inputs,
     extraInputs: [...state.extraInputs],
-    seen: state.seen,
     summary: state.summary,
     rootFiles: state.rootFiles,
     snapshot: { hash: hashText(state.snapshot), latestNs: String(latest) },
@@ -384,32 +380,6 @@ export function codeFingerprint(): string {
   return (codeFingerprintMemo = `${FORMAT}/${process.version}/${fingerprintFiles(CODE_ROOT, paths)}`);
 }
 
-/**
- * What a run saw of its input files, so that the next run reads only what changed since: each folder's stat with its
- * entries as listed, and each regular file's stat with its content hash. A folder or file whose stat is unchanged is
- * taken as it was, as git's index does, but only when its mtime and ctime are older than the clock when that scan
- * began (less a margin for coarse or skewed clocks): anything written near or after that instant may have changed
- * unseen, and is read again. A folder's mtime moves whenever an entry is added, removed or
- * renamed in it. Links are read every time (their target may change behind an unchanged link).
- */
-export interface InputsSeen {
-  /**
-   * The clock (ns, decimal) when the scan began. Local file systems stamp files from the kernel's clock, a tick
-   * behind the one Date.now() reads at most, so a file written after the scan looked at it has a later stamp than
-   * anything trusted. (A network file system whose server's clock runs more than the margin behind this host's
-   * could hide an edit made in the same instant as the one before it, as it could from git's index.) Nothing is
-   * written to take it: a run that fails leaves the repository as it was.
-   */
-  readonly clockNs: string;
-  /** [folder, stat, its entries as [name, type: d(irectory), f(ile), l(ink) or ?]], repository-relative. */
-  readonly folders: readonly (readonly [string, string, readonly (readonly [string, string])[]])[];
-  /** [file, stat, content hash], repository-relative. */
-  readonly files: readonly (readonly [string, string, string])[];
-}
-
-/** Stats this close to (or after) the clock of the scan that saw them are never trusted: 2 s covers FAT's mtime granularity and small skews. */
-const RACY_MARGIN_NS = 2_000_000_000n;
-
 /** The input files as a run finds them (`scanInputs`). */
 export interface InputScan {
   /** One hash over every input's path and content. */
@@ -418,81 +388,55 @@ export interface InputScan {
   readonly hashes: Map<string, string | undefined>;
   /** Inputs that are regular files reached through real folders only (no link on the way from the root). */
   readonly regular: ReadonlySet<string>;
-  /** What this scan saw, for the next one (`InputsSeen`). */
-  readonly seen: InputsSeen;
 }
 
-const entryType = (e: Dirent) => (e.isDirectory() ? "d" : e.isFile() ? "f" : e.isSymbolicLink() ? "l" : "?");
-
 /**
- * Every input file of the config, fingerprinted: all of environments/ and services/, plus the extra files the
- * bundle named. What `last` saw unchanged is not listed or read again (`InputsSeen`): at S=2000, 4,000 stats
- * instead of 2,000 folder listings and 2,000 file reads.
+ * Every input file of the config, fingerprinted: all of environments/ and services/, plus the extra files the bundle
+ * named, each read and hashed. (Taking an unchanged file's hash from its stat, as git's index does, was measured:
+ * at S=2000 a stat costs about what reading and hashing a 600-byte config file does, so it is not done.)
  */
-export function scanInputs(root: string, extraInputs: readonly string[], last?: InputsSeen): InputScan {
-  const clock = BigInt(Date.now()) * 1_000_000n;
-  const trustedBefore = last ? BigInt(last.clockNs) - RACY_MARGIN_NS : 0n;
-  const trusted = (st: BigIntStats) => (st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) < trustedBefore;
-  const lastFolders = new Map(last?.folders.map(([path, stat, names]) => [path, { stat, names }]));
-  const lastFiles = new Map(last?.files.map(([path, stat, hash]) => [path, { stat, hash }]));
-  const folders: [string, string, (readonly [string, string])[]][] = [];
+export function scanInputs(root: string, extraInputs: readonly string[]): InputScan {
   const regular = new Set<string>();
   const paths: string[] = [];
   const walk = (dir: string, real: boolean) => {
-    let st: BigIntStats;
+    let entries;
     try {
-      st = lstatSync(join(root, dir), { bigint: true });
+      entries = readdirSync(join(root, dir), { withFileTypes: true });
     } catch {
       return;
     }
-    // A folder reached through a link is still listed (its config is then refused by the loader, and said why).
-    const folder = st.isDirectory();
-    const stat = statText(st);
-    const before = folder ? lastFolders.get(dir) : undefined;
-    let names: readonly (readonly [string, string])[];
-    if (before && before.stat === stat && trusted(st)) names = before.names;
-    else
-      try {
-        names = readdirSync(join(root, dir), { withFileTypes: true })
-          .sort((a, b) => (a.name < b.name ? -1 : 1))
-          .map((e) => [e.name, entryType(e)] as const);
-      } catch {
-        return;
-      }
-    if (folder) folders.push([dir, stat, [...names]]);
-    for (const [name, type] of names) {
-      const path = `${dir}/${name}`;
-      if (type === "d") walk(path, real && folder);
-      else if (type === "f" || type === "l") {
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(path, real);
+      else if (e.isFile() || e.isSymbolicLink()) {
         paths.push(path);
-        if (type === "f" && real && folder) regular.add(path);
+        if (real && e.isFile()) regular.add(path);
       }
     }
   };
-  walk("environments", true);
-  walk("services", true);
+  for (const top of ["environments", "services"]) {
+    let real = false;
+    try {
+      real = lstatSync(join(root, top)).isDirectory();
+    } catch {
+      // missing: nothing to walk
+    }
+    walk(top, real);
+  }
   paths.push(...extraInputs.filter((p) => !/^(environments|services)\//.test(p)));
-
   const hashes = new Map<string, string | undefined>();
-  const files: [string, string, string][] = [];
   const h = createHash("sha1");
   for (const path of paths) {
     let hash: string | undefined;
     try {
-      const st = lstatSync(join(root, path), { bigint: true });
-      if (st.isFile()) {
-        const stat = statText(st);
-        const before = lastFiles.get(path);
-        hash = before && before.stat === stat && trusted(st) ? before.hash : hashText(readFileSync(join(root, path)));
-        files.push([path, stat, hash]);
-      } else hash = hashText(readFileSync(join(root, path)));
+      hash = hashText(readFileSync(join(root, path)));
     } catch {
       hash = undefined;
     }
     hashes.set(path, hash);
     h.update(path).update("\0").update(hash ?? hashText("\0missing")).update("\n");
   }
-  return { fingerprint: h.digest("base64url"), hashes, regular, seen: { clockNs: String(clock), folders, files } };
+  return { fingerprint: h.digest("base64url"), hashes, regular };
 }
 
 /** Repository-relative paths of the bundle's inputs that lie outside environments/, services/ and node_modules/. */

@@ -52,7 +52,7 @@ export async function generateIncremental(root: string): Promise<GenerateResult>
   const code = codeFingerprint();
   lap("code fingerprint");
   // Fingerprinted before anything is loaded: an edit made while this run loads makes the next run do the work again.
-  const scan = scanInputs(root, state?.head.extraInputs ?? [], state?.head.seen);
+  const scan = scanInputs(root, state?.head.extraInputs ?? []);
   lap("inputs fingerprint");
   if (state && state.head.code === code && state.head.inputs !== null && state.head.inputs === scan.fingerprint && rootFilesMatch(root, state.head.rootFiles)) {
     const now = await snapshotting;
@@ -339,7 +339,6 @@ async function changed(
       code,
       inputs: sameExtra ? scan.fingerprint : null,
       extraInputs: extra ?? [],
-      seen: scan.seen,
       summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
       rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
       snapshot: treeSnapshot,
