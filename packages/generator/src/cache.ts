@@ -328,8 +328,8 @@ function filesUnder(root: string, dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** One hash over paths and contents. */
-function fingerprintFiles(base: string, paths: readonly string[]): string {
+/** One hash over paths and contents; each file's own hash into `hashes` when given (undefined: unreadable). */
+function fingerprintFiles(base: string, paths: readonly string[], hashes?: Map<string, string | undefined>): string {
   const h = createHash("sha1");
   for (const path of paths) {
     let hash: string | undefined;
@@ -338,6 +338,7 @@ function fingerprintFiles(base: string, paths: readonly string[]): string {
     } catch {
       hash = undefined;
     }
+    hashes?.set(path, hash);
     h.update(path).update("\0").update(hash ?? hashText("\0missing")).update("\n");
   }
   return h.digest("base64url");
@@ -425,18 +426,7 @@ export function scanInputs(root: string, extraInputs: readonly string[]): InputS
   }
   paths.push(...extraInputs.filter((p) => !/^(environments|services)\//.test(p)));
   const hashes = new Map<string, string | undefined>();
-  const h = createHash("sha1");
-  for (const path of paths) {
-    let hash: string | undefined;
-    try {
-      hash = hashText(readFileSync(join(root, path)));
-    } catch {
-      hash = undefined;
-    }
-    hashes.set(path, hash);
-    h.update(path).update("\0").update(hash ?? hashText("\0missing")).update("\n");
-  }
-  return { fingerprint: h.digest("base64url"), hashes, regular };
+  return { fingerprint: fingerprintFiles(root, paths, hashes), hashes, regular };
 }
 
 /** Repository-relative paths of the bundle's inputs that lie outside environments/, services/ and node_modules/. */
