@@ -312,8 +312,11 @@ export function writeState(
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
-/** Every file under `dir` (recursively), repository-relative, sorted. */
-function filesUnder(root: string, dir: string, out: string[] = []): string[] {
+/**
+ * Every file under `dir` (recursively), repository-relative, sorted. With `regular`, the regular files among them
+ * (not links, and reached through no link below `dir`) are added there too.
+ */
+function filesUnder(root: string, dir: string, out: string[] = [], regular?: Set<string>): string[] {
   let entries;
   try {
     entries = readdirSync(join(root, dir), { withFileTypes: true });
@@ -322,8 +325,11 @@ function filesUnder(root: string, dir: string, out: string[] = []): string[] {
   }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = `${dir}/${e.name}`;
-    if (e.isDirectory()) filesUnder(root, path, out);
-    else if (e.isFile() || e.isSymbolicLink()) out.push(path);
+    if (e.isDirectory()) filesUnder(root, path, out, regular);
+    else if (e.isFile() || e.isSymbolicLink()) {
+      out.push(path);
+      if (e.isFile()) regular?.add(path);
+    }
   }
   return out;
 }
@@ -399,22 +405,6 @@ export interface InputScan {
 export function scanInputs(root: string, extraInputs: readonly string[]): InputScan {
   const regular = new Set<string>();
   const paths: string[] = [];
-  const walk = (dir: string, real: boolean) => {
-    let entries;
-    try {
-      entries = readdirSync(join(root, dir), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = `${dir}/${e.name}`;
-      if (e.isDirectory()) walk(path, real);
-      else if (e.isFile() || e.isSymbolicLink()) {
-        paths.push(path);
-        if (real && e.isFile()) regular.add(path);
-      }
-    }
-  };
   for (const top of ["environments", "services"]) {
     let real = false;
     try {
@@ -422,7 +412,8 @@ export function scanInputs(root: string, extraInputs: readonly string[]): InputS
     } catch {
       // missing: nothing to walk
     }
-    walk(top, real);
+    // A top folder that is a link is still listed (the loader refuses its config, and says why).
+    filesUnder(root, top, paths, real ? regular : undefined);
   }
   paths.push(...extraInputs.filter((p) => !/^(environments|services)\//.test(p)));
   const hashes = new Map<string, string | undefined>();

@@ -35,17 +35,17 @@ export interface RenderedEntry extends DeploymentEntry {
   readonly key?: string;
 }
 
+/** Rendered objects' kinds as a cache entry keeps them (cache.ts `Entries`): argocd's `folderKinds`, each folder's distinct and sorted. */
+function entryKinds(objects: readonly EmittedObject[]): FolderKinds[] {
+  return folderKinds(objects).map(({ folder, kinds }) => ({ folder, kinds: [...new Set(kinds.map((k) => k.join(" ")))].sort().map((k) => k.split(" ") as [string, string]) }));
+}
+
 /**
  * A deployment's render key: the code fingerprint and the resolved deployment as JSON, which it is by construction
  * (parsed by zod, resolved into plain data), and which, unlike v8.serialize, does not depend on how V8 happens to
  * hold a string (one byte or two per character). A structured clone serializes to the same JSON, so a worker's key
  * is this thread's.
  */
-/** Rendered objects' kinds as a cache entry keeps them (cache.ts `Entries`): argocd's `folderKinds`, each folder's distinct and sorted. */
-function entryKinds(objects: readonly EmittedObject[]): FolderKinds[] {
-  return folderKinds(objects).map(({ folder, kinds }) => ({ folder, kinds: [...new Set(kinds.map((k) => k.join(" ")))].sort().map((k) => k.split(" ") as [string, string]) }));
-}
-
 export const renderKey = (code: string, deployment: RenderableDeployment): string => hashText(`${code}\0${JSON.stringify(renderable(deployment))}`);
 
 /** A rendered runbook: [path, content hash, size], and its stat text when written at once (`writeTo`). */
