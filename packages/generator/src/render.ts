@@ -56,9 +56,21 @@ export function objectJson(o: ApiObject): Record<string, unknown> {
   if (process.env.CDK8S_DISABLE_SORT || internals.props === undefined || internals.patches === undefined || internals.patches.length > 0)
     return o.toJson() as Record<string, unknown>;
   try {
-    const json = sanitize({ ...internals.props, metadata: metadataJson(o) }) as Record<string, unknown>;
+    // As sanitize({ ...props, metadata }) with apiVersion, kind and metadata put first, without the two copies.
+    const props = internals.props;
+    const keys = sortedKeys(props);
+    for (const key of keys) if (key === "constructor" || (key === "resolve" && typeof props[key] === "function")) throw NOT_PLAIN;
     const result: Record<string, unknown> = {};
-    for (const k of ["apiVersion", "kind", "metadata", ...Object.keys(json)]) if (k in json) result[k] = json[k];
+    const take = (key: string) => {
+      const v = sanitize(props[key]);
+      if (v !== undefined) result[key] = v;
+    };
+    if (keys.includes("apiVersion")) take("apiVersion");
+    if (keys.includes("kind")) take("kind");
+    // Already sanitized (metadataJson), so not copied again.
+    const metadata = metadataJson(o);
+    if (metadata !== undefined && metadata !== null) result.metadata = metadata;
+    for (const key of keys) if (key !== "apiVersion" && key !== "kind" && key !== "metadata") take(key);
     return result;
   } catch (error) {
     if (error === NOT_PLAIN) return o.toJson() as Record<string, unknown>;

@@ -12,7 +12,7 @@ import { lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { RunbookContext, RunbookObject } from "@gitops/docs";
+import type { RunbookApplication, RunbookContext, RunbookObject } from "@gitops/docs";
 import { renderable, type RenderableDeployment } from "@gitops/model";
 import { folderKinds, type EmittedObject, type FolderKinds } from "@gitops/argocd";
 import { hashText, type DeploymentEntry } from "./cache.ts";
@@ -118,10 +118,10 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     if (writeTo === undefined) return contents.set(path, content), file;
     return [...file, writeOne(writeTo, path, content)];
   };
-  /** One deployment's files; its objects go to `objects` by folder (a preview's are never read by a runbook). */
-  const render = (deployment: RenderableDeployment, preview: boolean, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, keyWith: string | undefined): RenderedEntry => {
+  /** One deployment's files; its objects go to `objects` by folder when given (a runbook waits for them). */
+  const render = (deployment: RenderableDeployment, writeTo: string | undefined, objects: Map<string, RunbookObject[]> | undefined, keyWith: string | undefined): RenderedEntry => {
     const all = renderDeployment(deployment);
-    if (!preview) objects.set(folderOf(deployment), all);
+    objects?.set(folderOf(deployment), all);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
     for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
     return {
@@ -132,23 +132,50 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       ...(keyWith !== undefined ? { key: renderKey(keyWith, deployment) } : {}),
     };
   };
-  /**
-   * Runbooks from the objects at hand (`objects`, by folder), rendering the rest of their deployments again. A job
-   * whose deployment was sent with the batch's render jobs arrives without it (`deployments`: by folder).
-   */
-  const runbooks = ({ jobs, applicationSets }: RunbookBatch, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, deployments = new Map<string, RenderableDeployment>()) => {
-    const applications = applicationsOf(applicationSets, jobs.flatMap((j) => j.ctx.deployments.map((x) => x.folder)));
-    return jobs.map(({ path, ctx }) => {
-      const complete = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? deployments.get(x.folder)! }));
-      for (const { folder, deployment } of complete) if (!objects.has(folder)) objects.set(folder, renderDeployment(deployment));
-      return keep(path, renderRunbook({ ...ctx, deployments: complete }, objects, applications), writeTo);
-    });
+  /** One runbook from the objects at hand (`objects`, by folder), rendering any of its deployments not among them. */
+  const runbook = ({ path, ctx }: RunbookJob, writeTo: string | undefined, objects: Map<string, RunbookObject[]>, applications: ReadonlyMap<string, RunbookApplication>, deployments: ReadonlyMap<string, RenderableDeployment>) => {
+    const complete = ctx.deployments.map((x) => ({ ...x, deployment: x.deployment ?? deployments.get(x.folder)! }));
+    for (const { folder, deployment } of complete) if (!objects.has(folder)) objects.set(folder, renderDeployment(deployment));
+    return keep(path, renderRunbook({ ...ctx, deployments: complete }, objects, applications), writeTo);
   };
+  const applicationsFor = ({ jobs, applicationSets }: RunbookBatch) => applicationsOf(applicationSets, jobs.flatMap((j) => j.ctx.deployments.map((x) => x.folder)));
+  /** Runbooks whose deployments all have to be rendered again (none of them changed this run). */
+  const runbooks = (batch: RunbookBatch, writeTo: string | undefined) => {
+    const applications = applicationsFor(batch);
+    return batch.jobs.map((job) => runbook(job, writeTo, new Map(), applications, new Map()));
+  };
+  /**
+   * Deployments, and each runbook of the batch as soon as the last of its deployments sent along is rendered, its
+   * objects dropped right after: objects live for one service's turn, not a whole chunk's, so they die young, in
+   * the scavenger, instead of being copied and promoted. A runbook job whose deployment came with the render jobs
+   * arrives without it (found here by folder).
+   */
   const renderBatch = (jobs: readonly { deployment: RenderableDeployment; preview: boolean }[], writeTo: string | undefined, batch: RunbookBatch | undefined, keyWith: string | undefined): Rendered => {
     const objects = new Map<string, RunbookObject[]>();
-    const entries = jobs.map((j) => render(j.deployment, j.preview, writeTo, objects, keyWith));
     const sent = new Map(jobs.filter((j) => !j.preview).map((j) => [folderOf(j.deployment), j.deployment]));
-    return { entries, runbooks: batch ? runbooks(batch, writeTo, objects, sent) : [] };
+    const books = batch?.jobs ?? [];
+    const applications = batch && books.length > 0 ? applicationsFor(batch) : new Map<string, RunbookApplication>();
+    const written = new Array<RenderedFile>(books.length);
+    /** Per folder sent along, the runbooks waiting for it; per runbook, how many of its folders are still to come. */
+    const waiting = new Map<string, number[]>();
+    const missing = books.map((job, i) => {
+      const folders = job.ctx.deployments.filter((x) => sent.has(x.folder));
+      for (const { folder } of folders) (waiting.get(folder) ?? waiting.set(folder, []).get(folder)!).push(i);
+      return folders.length;
+    });
+    const write = (i: number) => {
+      written[i] = runbook(books[i]!, writeTo, objects, applications, sent);
+      for (const { folder } of books[i]!.ctx.deployments) if ((waiting.get(folder) ?? []).every((w) => written[w] !== undefined)) objects.delete(folder);
+    };
+    const entries = jobs.map((j) => {
+      // A preview's objects are never read by a runbook.
+      const waiters = j.preview ? undefined : waiting.get(folderOf(j.deployment));
+      const entry = render(j.deployment, writeTo, waiters && objects, keyWith);
+      for (const i of waiters ?? []) if (--missing[i]! === 0) write(i);
+      return entry;
+    });
+    books.forEach((_, i) => written[i] === undefined && write(i));
+    return { entries, runbooks: written };
   };
   const write = (dir: string, paths: readonly string[]) => {
     const stats = new Map<string, string>();
@@ -162,12 +189,12 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
   return {
     workers: 0,
     render: async (jobs, writeTo, batch, keyWith) => renderBatch(jobs, writeTo, batch, keyWith),
-    runbooks: async (batch, writeTo) => runbooks(batch, writeTo, new Map()),
+    runbooks: async (batch, writeTo) => runbooks(batch, writeTo),
     write: async (dir, paths) => write(dir, paths),
     close: async () => contents.clear(),
     serve: async (m) =>
       m.op === "render" ? renderBatch(m.jobs, m.writeTo, m.runbooks, m.keyWith)
-      : m.op === "runbooks" ? runbooks(m.batch, m.writeTo, new Map())
+      : m.op === "runbooks" ? runbooks(m.batch, m.writeTo)
       : write(m.dir, m.paths),
   };
 }

@@ -55,8 +55,13 @@ export function header(sources: readonly string[]): string {
   ].join("\n");
 }
 
+/** The last header written, and its sources: a deployment's objects, written one after another, share them. */
+let lastHeader = { sources: [] as readonly string[], text: header([]) };
+
 export function toYaml(value: unknown, sources: readonly string[]): string {
-  return header(sources) + emitYaml(value);
+  const last = lastHeader.sources;
+  if (last.length !== sources.length || sources.some((s, i) => s !== last[i])) lastHeader = { sources: [...sources], text: header(sources) };
+  return lastHeader.text + emitYaml(value);
 }
 
 /** `stringify(value, YAML_OPTIONS)` from `yaml`, byte for byte, written directly for JSON-shaped objects and arrays. */
@@ -68,7 +73,7 @@ export function emitYaml(value: unknown): string {
 export function emitFast(value: unknown): string | undefined {
   if (!isCollection(value)) return undefined;
   try {
-    return `${collection(value, "")}\n`;
+    return `${collection(value, 0)}\n`;
   } catch (error) {
     if (error === UNSUPPORTED) return undefined;
     throw error;
@@ -117,38 +122,51 @@ const isPlainObject = (v: object): v is Record<string, unknown> => {
 const isCollection = (v: unknown): v is object =>
   typeof v === "object" && v !== null && (Array.isArray(v) ? Object.getPrototypeOf(v) === Array.prototype : isPlainObject(v));
 
-/** A block map or sequence whose ctx.indent is `indent` (stringifyCollection → stringifyBlockCollection). */
-function collection(value: object, indent: string): string {
+// Indentation by depth, and the separators built from it, made once: concatenated per item and pair, they were a
+// good part of what the emitter allocates.
+const INDENTS: string[] = [];
+const NEWLINES: string[] = [];
+const ITEMS: string[] = [];
+const COLON_NEWLINES: string[] = [];
+const indentAt = (depth: number): string => INDENTS[depth] ?? (INDENTS[depth] = INDENT_STEP.repeat(depth));
+const newlineAt = (depth: number): string => NEWLINES[depth] ?? (NEWLINES[depth] = `\n${indentAt(depth)}`);
+const itemAt = (depth: number): string => ITEMS[depth] ?? (ITEMS[depth] = `\n${indentAt(depth)}- `);
+const colonNewlineAt = (depth: number): string => COLON_NEWLINES[depth] ?? (COLON_NEWLINES[depth] = `:\n${indentAt(depth)}`);
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A block map or sequence whose ctx.indent is `depth` steps (stringifyCollection → stringifyBlockCollection). */
+function collection(value: object, depth: number): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
-    const itemIndent = indent + INDENT_STEP;
     let out = "";
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item === undefined) throw UNSUPPORTED; // holes and undefined become null nodes; leave that to yaml
-      out += `${i === 0 ? "" : `\n${indent}`}- ${node(item, itemIndent)}`;
+      out += (i === 0 ? "- " : itemAt(depth)) + node(item, depth + 1);
     }
     return out;
   }
   if (!isPlainObject(value)) throw UNSUPPORTED;
   let out = "";
   let first = true;
-  for (const key of Object.keys(value)) {
+  // for-in walks own keys in Object.keys order without allocating their array; an inherited key is not yaml's.
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) throw UNSUPPORTED;
     const v = value[key];
     if (v === undefined) continue; // YAMLMap.from skips undefined values
-    out += `${first ? "" : `\n${indent}`}${pair(key, v, indent)}`;
+    out += first ? pair(key, v, depth) : newlineAt(depth) + pair(key, v, depth);
     first = false;
   }
   return first ? "{}" : out;
 }
 
-/** A value in a non-key position (a sequence item, or a pair's value via `pair`), at ctx.indent `indent`. */
-function node(value: unknown, indent: string): string {
+/** A value in a non-key position (a sequence item, or a pair's value via `pair`), at ctx.indent `depth` steps. */
+function node(value: unknown, depth: number): string {
   if (typeof value === "object" && value !== null) {
     if (!isCollection(value)) throw UNSUPPORTED;
-    return collection(value, indent);
+    return collection(value, depth);
   }
-  return scalar(value, indent);
+  return scalar(value, indentAt(depth));
 }
 
 function scalar(value: unknown, indent: string): string {
@@ -167,19 +185,18 @@ function scalar(value: unknown, indent: string): string {
   }
 }
 
-/** stringifyPair for a string key in a block map whose ctx.indent is `indent`. */
-function pair(key: string, value: unknown, indent: string): string {
-  const inner = indent + INDENT_STEP;
-  const k = keyString(key, inner);
+/** stringifyPair for a string key in a block map whose ctx.indent is `depth` steps. */
+function pair(key: string, value: unknown, depth: number): string {
+  const k = keyString(key, indentAt(depth + 1));
   if (k.length > 1024) throw UNSUPPORTED; // yaml switches to an explicit `? key` there
   if (typeof value === "object" && value !== null) {
     if (!isCollection(value)) throw UNSUPPORTED;
-    const body = collection(value, inner);
+    const body = collection(value, depth + 1);
     const empty = Array.isArray(value) ? value.length === 0 : body === "{}";
     // An empty collection is written in flow style on the key's line; anything else starts on the next line.
-    return empty ? `${k}: ${body}` : `${k}:\n${inner}${body}`;
+    return empty ? `${k}: ${body}` : k + colonNewlineAt(depth + 1) + body;
   }
-  const v = scalar(value, inner);
+  const v = scalar(value, indentAt(depth + 1));
   return v === "" || v[0] === "\n" ? `${k}:${v}` : `${k}: ${v}`;
 }
 
