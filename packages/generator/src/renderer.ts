@@ -10,7 +10,6 @@
  */
 import { lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunbookApplication, RunbookContext, RunbookObject } from "@gitops/docs";
 import { renderable, type RenderableDeployment } from "@gitops/model";
@@ -107,8 +106,9 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
   const made = new Set<string>();
   /** Writes `content` to `dir/path`, its folder made when needed: the stat text. */
   const writeOne = (dir: string, path: string, content: string) => {
-    const full = join(dir, path);
-    const parent = dirname(full);
+    // `path` is one the generator made (relative, no `.` or `..` parts): joined as text, not normalized per file.
+    const full = `${dir}/${path}`;
+    const parent = full.slice(0, full.lastIndexOf("/"));
     if (!made.has(parent)) mkdirSync(parent, { recursive: true }), made.add(parent);
     writeFileSync(full, content);
     return statText(lstatSync(full, { bigint: true }));
