@@ -2,6 +2,7 @@
  * What Workload.add guarantees now that construct ids are a kind and a count (alike across charts, for speed):
  * no two objects of one kind share a name in a chart, the check cdk8s made while ids held names.
  */
+import { resolve as resolvePath } from "node:path";
 import { App } from "cdk8s";
 import type { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { load } from "../../generator/src/index.ts";
 import { resolve, type RenderableDeployment } from "../../model/src/index.ts";
 import { bases, Workload } from "../src/index.ts";
 
-const REPO = new URL("../../..", import.meta.url).pathname;
+const REPO = resolvePath(import.meta.dirname, "../../..");
 
 async function someDeployment(): Promise<RenderableDeployment> {
   const loaded = await load(REPO);

@@ -122,16 +122,26 @@ const isPlainObject = (v: object): v is Record<string, unknown> => {
 const isCollection = (v: unknown): v is object =>
   typeof v === "object" && v !== null && (Array.isArray(v) ? Object.getPrototypeOf(v) === Array.prototype : isPlainObject(v));
 
-// Indentation by depth, and the separators built from it, made once: concatenated per item and pair, they were a
-// good part of what the emitter allocates.
-const INDENTS: string[] = [];
-const NEWLINES: string[] = [];
-const ITEMS: string[] = [];
-const COLON_NEWLINES: string[] = [];
-const indentAt = (depth: number): string => INDENTS[depth] ?? (INDENTS[depth] = INDENT_STEP.repeat(depth));
-const newlineAt = (depth: number): string => NEWLINES[depth] ?? (NEWLINES[depth] = `\n${indentAt(depth)}`);
-const itemAt = (depth: number): string => ITEMS[depth] ?? (ITEMS[depth] = `\n${indentAt(depth)}- `);
-const colonNewlineAt = (depth: number): string => COLON_NEWLINES[depth] ?? (COLON_NEWLINES[depth] = `:\n${indentAt(depth)}`);
+// Indentation by depth, and the separators built from it, made once per depth: concatenated per item and pair,
+// they were a good part of what the emitter allocates.
+interface Separators {
+  readonly indent: string;
+  /** Between the pairs of a map. */
+  readonly newline: string;
+  /** Before a sequence item but the first. */
+  readonly item: string;
+  /** After a key whose value is a non-empty collection. */
+  readonly colonNewline: string;
+}
+const SEPARATORS: Separators[] = [];
+function at(depth: number): Separators {
+  let s = SEPARATORS[depth];
+  if (s === undefined) {
+    const indent = INDENT_STEP.repeat(depth);
+    SEPARATORS[depth] = s = { indent, newline: `\n${indent}`, item: `\n${indent}- `, colonNewline: `:\n${indent}` };
+  }
+  return s;
+}
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** A block map or sequence whose ctx.indent is `depth` steps (stringifyCollection → stringifyBlockCollection). */
@@ -142,7 +152,7 @@ function collection(value: object, depth: number): string {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (item === undefined) throw UNSUPPORTED; // holes and undefined become null nodes; leave that to yaml
-      out += (i === 0 ? "- " : itemAt(depth)) + node(item, depth + 1);
+      out += (i === 0 ? "- " : at(depth).item) + node(item, depth + 1);
     }
     return out;
   }
@@ -154,7 +164,7 @@ function collection(value: object, depth: number): string {
     if (!hasOwn.call(value, key)) throw UNSUPPORTED;
     const v = value[key];
     if (v === undefined) continue; // YAMLMap.from skips undefined values
-    out += first ? pair(key, v, depth) : newlineAt(depth) + pair(key, v, depth);
+    out += first ? pair(key, v, depth) : at(depth).newline + pair(key, v, depth);
     first = false;
   }
   return first ? "{}" : out;
@@ -166,7 +176,7 @@ function node(value: unknown, depth: number): string {
     if (!isCollection(value)) throw UNSUPPORTED;
     return collection(value, depth);
   }
-  return scalar(value, indentAt(depth));
+  return scalar(value, at(depth).indent);
 }
 
 function scalar(value: unknown, indent: string): string {
@@ -187,16 +197,17 @@ function scalar(value: unknown, indent: string): string {
 
 /** stringifyPair for a string key in a block map whose ctx.indent is `depth` steps. */
 function pair(key: string, value: unknown, depth: number): string {
-  const k = keyString(key, indentAt(depth + 1));
+  const inner = at(depth + 1);
+  const k = keyString(key, inner.indent);
   if (k.length > 1024) throw UNSUPPORTED; // yaml switches to an explicit `? key` there
   if (typeof value === "object" && value !== null) {
     if (!isCollection(value)) throw UNSUPPORTED;
     const body = collection(value, depth + 1);
     const empty = Array.isArray(value) ? value.length === 0 : body === "{}";
     // An empty collection is written in flow style on the key's line; anything else starts on the next line.
-    return empty ? `${k}: ${body}` : k + colonNewlineAt(depth + 1) + body;
+    return empty ? `${k}: ${body}` : k + inner.colonNewline + body;
   }
-  const v = scalar(value, indentAt(depth + 1));
+  const v = scalar(value, inner.indent);
   return v === "" || v[0] === "\n" ? `${k}:${v}` : `${k}: ${v}`;
 }
 
