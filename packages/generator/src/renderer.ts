@@ -223,9 +223,19 @@ export function workerCount(jobs: number): number {
  * two chunks ahead, so it never waits for this thread to finish its own.
  */
 export async function openRenderer(workers: number, entry = bundledWorker ?? new URL("./render-worker.ts", import.meta.url).href): Promise<Renderer> {
-  const local = await localRenderer();
-  if (workers === 0) return local;
+  // The workers start before anything is awaited: nothing after an await here runs until this thread next yields,
+  // and the generate calls this just before resolving the estate (0.4 s at S=2000, synchronous), so that the
+  // workers load (~0.2 s from the bundle) meanwhile. Created after the first await, they started only once it was
+  // resolved, and the render began without them.
   const remotes = Array.from({ length: workers }, () => new Remote(entry));
+  let local: Awaited<ReturnType<typeof localRenderer>>;
+  try {
+    local = await localRenderer();
+  } catch (error) {
+    await Promise.all(remotes.map((r) => r.close()));
+    throw error;
+  }
+  if (workers === 0) return local;
   if (!(await Promise.all(remotes.map((r) => r.ready))).every(Boolean)) {
     await Promise.all(remotes.map((r) => r.close()));
     return local;

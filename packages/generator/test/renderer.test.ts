@@ -4,9 +4,10 @@
  * tree, written at the swap; patched in place), is exactly what a full build writes. And what the cache keys
  * stand on must be stable from run to run, so an edit re-renders only what it changed.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { makeEstate, REPO, serviceSource } from "../../../scripts/lib/estate.ts";
 import { build, generate, type GenerateSummary } from "../src/generate.ts";
@@ -122,6 +123,29 @@ describe("a worker that cannot start", () => {
     } finally {
       await broken.close();
       await local.close();
+    }
+  });
+});
+
+describe("openRenderer", () => {
+  it("starts its workers before it first awaits, so that they load while the caller keeps this thread busy", { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gitops-workers-"));
+    made.push(dir);
+    const mark = join(dir, "started");
+    const savedMark = process.env.GITOPS_TEST_WORKER_MARK;
+    process.env.GITOPS_TEST_WORKER_MARK = mark;
+    try {
+      const opening = openRenderer(1, pathToFileURL(join(import.meta.dirname, "fixtures/marking-worker.mjs")).href);
+      // This thread does not yield here (as the generate resolving the estate): only a worker already made writes the mark.
+      const until = Date.now() + 30_000;
+      while (!existsSync(mark) && Date.now() < until);
+      expect(existsSync(mark)).toBe(true);
+      const renderer = await opening;
+      expect(renderer.workers).toBe(1);
+      await renderer.close();
+    } finally {
+      if (savedMark === undefined) delete process.env.GITOPS_TEST_WORKER_MARK;
+      else process.env.GITOPS_TEST_WORKER_MARK = savedMark;
     }
   });
 });
