@@ -145,7 +145,7 @@ describe("resolving a service's strategy", () => {
         metrics: {
           address: "https://metrics.common.example.dev",
           account: "prod",
-          credentials: { secret: "hub-credentials", key: "basic", storeKey: "platform/hub-credentials", property: "basic" },
+          credentials: { secret: "hub-query-credentials", key: "basic", storeKey: "platform/hub-query-credentials", property: "basic" },
         },
       },
     });
@@ -203,14 +203,16 @@ describe("strategy problems name the file and field, and say how to fix them", (
   });
 
   it("reserves the name of the hub credentials' ExternalSecret", () => {
-    expect(problems([http("hub-credentials")])).toEqual([
-      "services/hub-credentials/service.ts: name: is reserved (the hub credentials of canary analyses) — pick another name",
+    expect(problems([http("hub-query-credentials")])).toEqual([
+      "services/hub-query-credentials/service.ts: name: is reserved (the hub credentials of canary analyses) — pick another name",
     ]);
+    // The platform's shipping credentials never reach a service's namespace, so that name is free.
+    expect(at(resolved([http("hub-credentials")]), "hub-credentials", "prod").service).toBe("hub-credentials");
   });
 });
 
 /** The rendered delivery of one deployment, as the files generated/ would hold. */
-const deliveryFiles = ["rollout.yaml", "analysistemplate.yaml", "service-canary.yaml", "service-preview.yaml", "externalsecret-hub-credentials.yaml", "horizontalpodautoscaler.yaml"];
+const deliveryFiles = ["rollout.yaml", "analysistemplate.yaml", "service-canary.yaml", "service-preview.yaml", "externalsecret-hub-query-credentials.yaml", "horizontalpodautoscaler.yaml"];
 
 describe("rendered Rollout and AnalysisTemplate per tier (file snapshots)", () => {
   const estate = resolved([
@@ -242,7 +244,7 @@ describe("rendered Rollout and AnalysisTemplate per tier (file snapshots)", () =
       const files = render(d);
       expect(files.has("deployment.yaml"), `${d.environment}/${d.service}`).toBe(true);
       expect([...files.values()].filter((o) => String(o.object.apiVersion).startsWith("argoproj.io/")), `${d.environment}/${d.service}`).toEqual([]);
-      expect([...files.keys()].filter((f) => /service-(canary|preview)|hub-credentials/.test(f))).toEqual([]);
+      expect([...files.keys()].filter((f) => /service-(canary|preview)|hub-(query-)?credentials/.test(f))).toEqual([]);
     }
   });
 });
@@ -336,11 +338,13 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
       // The metrics the alert rules read, so the analysis judges what the alerts would.
       const alerts = JSON.stringify(object(files, "prometheusrule.yaml").spec);
       for (const name of new Set(metrics.flatMap((m) => [...(m.provider.prometheus.query as string).matchAll(/[a-z_]+(?=\{)/g)].map((x) => x[0])))) expect(alerts).toContain(name);
-      expect(template.spec.args).toEqual([{ name: "hub-basic-auth", valueFrom: { secretKeyRef: { name: "hub-credentials", key: "basic" } } }, { name: "pod-template-hash" }]);
-      const secret = object(files, "externalsecret-hub-credentials.yaml");
+      expect(template.spec.args).toEqual([{ name: "hub-basic-auth", valueFrom: { secretKeyRef: { name: "hub-query-credentials", key: "basic" } } }, { name: "pod-template-hash" }]);
+      // The read-only credentials: the hub's query path accepts them, its write path does not.
+      const secret = object(files, "externalsecret-hub-query-credentials.yaml");
       expect(secret.spec.secretStoreRef).toEqual({ kind: "ClusterSecretStore", name: `${d.account}-vault` });
-      expect(secret.spec.data).toEqual([{ secretKey: "basic", remoteRef: { key: "platform/hub-credentials", property: "basic" } }]);
-      expect(secret.spec.target.name).toBe("hub-credentials");
+      expect(secret.spec.data).toEqual([{ secretKey: "basic", remoteRef: { key: "platform/hub-query-credentials", property: "basic" } }]);
+      expect(secret.spec.target.name).toBe("hub-query-credentials");
+      expect(files.has("externalsecret-hub-credentials.yaml")).toBe(false);
     }
   });
 
@@ -353,7 +357,7 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
       expect(m.provider.prometheus.address).toBe("http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090");
       expect(m.provider.prometheus.query).not.toContain("account=");
     }
-    expect(files.has("externalsecret-hub-credentials.yaml")).toBe(false);
+    expect(files.has("externalsecret-hub-query-credentials.yaml")).toBe(false);
   });
 
   it("judges a worker's canary by its new pods' restarts, named by the new ReplicaSet's hash", () => {

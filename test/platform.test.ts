@@ -131,7 +131,12 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
       const hosts = f.o.spec.rules.map((r: K8s) => r.host);
       const tlsHosts = f.o.spec.tls.flatMap((t: K8s) => t.hosts);
       for (const h of hosts) expect(tlsHosts, `${f.path}: ${h} has no TLS`).toContain(h);
-      expect(f.o.metadata.annotations["cert-manager.io/cluster-issuer"], f.path).toBe(account.ingress.clusterIssuer);
+      // Its own certificate, or (a second Ingress of one host) the one an Ingress beside it asks for.
+      const issuing = f.o.metadata.annotations["cert-manager.io/cluster-issuer"]
+        ? f
+        : ingresses.find((x) => x !== f && x.o.metadata.namespace === f.o.metadata.namespace && x.o.metadata.annotations["cert-manager.io/cluster-issuer"] && JSON.stringify(x.o.spec.tls) === JSON.stringify(f.o.spec.tls));
+      expect(issuing, `${f.path}: no Ingress asks for its certificate`).toBeDefined();
+      expect(issuing!.o.metadata.annotations["cert-manager.io/cluster-issuer"], f.path).toBe(account.ingress.clusterIssuer);
       expect(f.o.spec.ingressClassName, f.path).toBe(account.ingress.className);
       const issuers = all.filter((x) => x.o.kind === "ClusterIssuer" && x.account === f.account).map((x) => x.o.metadata.name);
       expect(issuers, `${f.account} has no issuer ${account.ingress.clusterIssuer}`).toContain(account.ingress.clusterIssuer);
@@ -146,6 +151,47 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
         podSelector: { matchLabels: wellKnown.ingressController.podLabels },
       });
     }
+  });
+
+  it("lets a spoke's Prometheus only remote-write to the hub's metrics host, and its analyses only query it, each with credentials of their own", () => {
+    const all = files(b());
+    const scrapers = b().estate.platform.releases.filter((r) => r.component === wellKnown.scraper.component);
+    expect(scrapers.length).toBe(b().estate.accounts.length);
+    for (const r of scrapers.filter((x) => x.hub)) {
+      const host = r.endpoints.metrics;
+      const metrics = all.filter((f) => f.o.kind === "Ingress" && f.o.spec.rules.some((x: K8s) => x.host === host));
+      expect(metrics.every((f) => f.account === r.account), host).toBe(true);
+      // Each path of the host, with the htpasswd Secret that guards it: nothing else of Prometheus's API is exposed.
+      const guarded = metrics.flatMap((f) => f.o.spec.rules.flatMap((x: K8s) => x.http.paths.map((p: K8s) => [p.path, p.pathType, f.o.metadata.annotations["nginx.ingress.kubernetes.io/auth-secret"]])));
+      expect(guarded.sort(), host).toEqual([
+        ["/api/v1/query", "Exact", "hub-query-basic-auth"],
+        ["/api/v1/write", "Exact", "hub-basic-auth"],
+      ]);
+      // The two htpasswd Secrets come from different keys of the hub's own store.
+      const htpasswd = (name: string) => all.find((f) => f.account === r.account && f.o.kind === "ExternalSecret" && f.o.metadata.name === name && f.o.metadata.namespace === metrics[0]!.o.metadata.namespace)?.o.spec.data[0].remoteRef.key;
+      expect([htpasswd("hub-basic-auth"), htpasswd("hub-query-basic-auth")]).toEqual(["platform/hub-htpasswd", "platform/hub-query-htpasswd"]);
+    }
+    // A spoke's remote write sends the shipping credentials.
+    for (const r of scrapers.filter((x) => !x.hub)) {
+      const app = all.find((f) => f.o.kind === "Application" && f.o.metadata.name === r.name)!;
+      const sources = [app.o.spec.source, ...(app.o.spec.sources ?? [])].filter(Boolean);
+      const writes = sources.flatMap((x: K8s) => x.helm?.valuesObject?.prometheus?.prometheusSpec?.remoteWrite ?? []);
+      expect(writes, r.name).toEqual([expect.objectContaining({ url: `https://${r.endpoints.metrics}/api/v1/write` })]);
+      expect(writes[0].basicAuth.password.name).toBe(wellKnown.hubCredentials.secret);
+    }
+    // Every analysis that queries a hub over its public host sends the query credentials, from the service's own
+    // folder; no service's folder holds the shipping credentials.
+    const units = new Set(b().estate.deployments.map(folderOf));
+    const inUnits = all.filter((f) => units.has(dirname(f.path)));
+    const remote = inUnits.filter((f) => f.o.kind === "AnalysisTemplate" && f.o.spec.metrics.some((m: K8s) => String(m.provider.prometheus?.address).startsWith("https://")));
+    if (scrapers.some((x) => !x.hub) && b().estate.deployments.some((d) => d.delivery?.strategy === "canary" && !scrapers.find((x) => x.account === d.account)!.hub))
+      expect(remote.length).toBeGreaterThan(0);
+    for (const f of remote) {
+      expect(f.o.spec.args).toContainEqual({ name: "hub-basic-auth", valueFrom: { secretKeyRef: { name: wellKnown.hubQueryCredentials.secret, key: "basic" } } });
+      const secret = inUnits.find((x) => dirname(x.path) === dirname(f.path) && x.o.kind === "ExternalSecret" && x.o.metadata.name === wellKnown.hubQueryCredentials.secret)!;
+      expect(secret.o.spec.data).toEqual([{ secretKey: "basic", remoteRef: { key: wellKnown.hubQueryCredentials.storeKey, property: "basic" } }]);
+    }
+    for (const f of inUnits) expect(JSON.stringify(f.o).includes(wellKnown.hubCredentials.storeKey), `${f.path} holds the hub's shipping credentials`).toBe(false);
   });
 
   it("labels every object with team, cost-center, environment and account", () => {

@@ -160,10 +160,17 @@ export const wellKnown = {
     port: 9090,
   },
   /**
-   * A spoke's credentials for the hub: one path in every account's own store, fetched into a Secret of this name
-   * wherever something ships to or reads from the hub (the platform's shippers, services' canary analyses).
+   * A spoke's credentials for shipping to the hub (metrics, alerts, traces, logs): one path in every account's own
+   * store, fetched into a Secret of this name by the platform's shippers only. They let a spoke write, not query.
    */
   hubCredentials: { storeKey: "platform/hub-credentials", secret: "hub-credentials" },
+  /**
+   * A spoke's read-only credentials for the hub: its metrics query endpoint and nothing else, fetched into a Secret
+   * of this name beside each service whose canary analysis queries the hub. Kept apart from `hubCredentials` so
+   * that no service namespace holds a credential that writes metrics (which could forge the series another
+   * account's analyses judge a rollout by).
+   */
+  hubQueryCredentials: { storeKey: "platform/hub-query-credentials", secret: "hub-query-credentials" },
   /** The controller that runs canary and blue-green rollouts (the `argo-rollouts` component). */
   rollouts: { component: "argo-rollouts" },
   ingressController: {

@@ -322,7 +322,7 @@ function metricsSourceOf(platform: ResolvedPlatform | undefined, account: string
   return {
     address: `https://${release.endpoints.metrics}`,
     account,
-    credentials: { secret: wellKnown.hubCredentials.secret, key: "basic", storeKey: wellKnown.hubCredentials.storeKey, property: "basic" },
+    credentials: { secret: wellKnown.hubQueryCredentials.secret, key: "basic", storeKey: wellKnown.hubQueryCredentials.storeKey, property: "basic" },
   };
 }
 

@@ -4,7 +4,7 @@
  * message says what is wrong and, after " — ", how to fix it.
  */
 import { z } from "zod";
-import { componentNames, components } from "./platform.ts";
+import { componentNames, components, wellKnown } from "./platform.ts";
 import { deliveryStrategies, tierNames } from "./tiers.ts";
 
 /** Own entries only: a name such as "constructor" must not find what every object inherits. */
@@ -93,8 +93,8 @@ export const serviceSchema = z
       .refine((n) => n !== "default-deny", { message: "is reserved (the default-deny network policy) — pick another name" })
       // ArgoCD's own objects live in generated/<account>/<env>/argocd/, beside the service folders.
       .refine((n) => n !== "argocd", { message: "is reserved (ArgoCD's own folder) — pick another name" })
-      // A canary's analysis reads the hub credentials from an ExternalSecret of that name beside the service's own.
-      .refine((n) => n !== "hub-credentials", { message: "is reserved (the hub credentials of canary analyses) — pick another name" }),
+      // A canary's analysis reads the hub's query credentials from an ExternalSecret of that name beside the service's own.
+      .refine((n) => n !== wellKnown.hubQueryCredentials.secret, { message: "is reserved (the hub credentials of canary analyses) — pick another name" }),
     kind: z.enum(["http", "worker", "job"]),
     description: z.string().min(1, "is empty — say in one line what the service does"),
     team: nameSchema(63),

@@ -14,6 +14,8 @@ import {
   HUB_CREDENTIALS_SECRET,
   HUB_HTPASSWD_KEY,
   HUB_HTPASSWD_SECRET,
+  HUB_QUERY_HTPASSWD_KEY,
+  HUB_QUERY_HTPASSWD_SECRET,
   type CompanionObject,
   type ComponentBase,
   type ReleaseContext,
@@ -25,6 +27,13 @@ const pdb = (ctx: ReleaseContext) => ({ enabled: ctx.replicas > 1, maxUnavailabl
 /** A spoke's credentials for the hub, from its own account's store. */
 const hubCredentials = (ctx: ReleaseContext) => externalSecret(ctx, HUB_CREDENTIALS_SECRET, HUB_CREDENTIALS_KEY, ["username", "password", "basic"]);
 const htpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_HTPASSWD_SECRET, HUB_HTPASSWD_KEY, ["auth"]);
+const queryHtpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_QUERY_HTPASSWD_SECRET, HUB_QUERY_HTPASSWD_KEY, ["auth"]);
+/**
+ * The Prometheus HTTP API paths the hub's metrics host serves, and to whom: spokes' Prometheus remote-writes with
+ * the shipping credentials, canary analyses (Argo Rollouts' Prometheus provider: instant queries) query with the
+ * query credentials. Nothing else of the API (admin, federation, the UI) is reachable from outside the hub.
+ */
+export const HUB_METRICS_PATHS = { write: "/api/v1/write", query: "/api/v1/query" } as const;
 
 /** In-cluster addresses inside the hub. */
 const hubServices = {
@@ -200,7 +209,13 @@ const kubePrometheusStack: ComponentBase = {
           htpasswd(ctx),
           externalSecret(ctx, "alertmanager-receivers", "platform/alertmanager-receivers", ["pager-url", "tickets-url"]),
           externalSecret(ctx, "grafana-admin", "platform/grafana-admin", ["username", "password"]),
-          hubIngress(ctx, "metrics", ctx.release.endpoints.metrics, hubServices.prometheus),
+          queryHtpasswd(ctx),
+          hubIngress(ctx, "metrics", ctx.release.endpoints.metrics, hubServices.prometheus, { paths: [{ path: HUB_METRICS_PATHS.write, pathType: "Exact" }] }),
+          hubIngress(ctx, "metrics-query", ctx.release.endpoints.metrics, hubServices.prometheus, {
+            paths: [{ path: HUB_METRICS_PATHS.query, pathType: "Exact" }],
+            authSecret: HUB_QUERY_HTPASSWD_SECRET,
+            certificateOf: "metrics",
+          }),
           hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager),
         ]
       : [hubCredentials(ctx)],
@@ -273,7 +288,7 @@ const openTelemetryCollector: ComponentBase = {
   },
   objects: (ctx) =>
     ctx.release.hub
-      ? [htpasswd(ctx), hubIngress(ctx, "otlp", ctx.release.endpoints.otlp, hubServices.collector, { "nginx.ingress.kubernetes.io/backend-protocol": "GRPC" })]
+      ? [htpasswd(ctx), hubIngress(ctx, "otlp", ctx.release.endpoints.otlp, hubServices.collector, { annotations: { "nginx.ingress.kubernetes.io/backend-protocol": "GRPC" } })]
       : [hubCredentials(ctx)],
 };
 

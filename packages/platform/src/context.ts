@@ -46,9 +46,12 @@ export interface ComponentBase {
 export const HUB_CREDENTIALS_KEY = wellKnown.hubCredentials.storeKey;
 /** The Secret each spoke component (and each service's canary analysis) reads those credentials from. */
 export const HUB_CREDENTIALS_SECRET = wellKnown.hubCredentials.secret;
-/** In the hub: htpasswd lines for the spokes, which the hub's ingresses check. */
+/** In the hub: htpasswd lines for the spokes' shipping credentials (`HUB_CREDENTIALS_KEY`), which the hub's ingresses check. */
 export const HUB_HTPASSWD_KEY = "platform/hub-htpasswd";
 export const HUB_HTPASSWD_SECRET = "hub-basic-auth";
+/** In the hub: htpasswd lines for the spokes' query credentials (model `wellKnown.hubQueryCredentials`), checked on the metrics query path only. */
+export const HUB_QUERY_HTPASSWD_KEY = "platform/hub-query-htpasswd";
+export const HUB_QUERY_HTPASSWD_SECRET = "hub-query-basic-auth";
 
 /** An ExternalSecret from the account's own store: how every credential the platform needs arrives. */
 export function externalSecret(ctx: ReleaseContext, name: string, key: string, properties: readonly string[]): CompanionObject {
@@ -67,27 +70,45 @@ export function externalSecret(ctx: ReleaseContext, name: string, key: string, p
   };
 }
 
+/** How a hub ingress admits: which paths of its host it serves, whose htpasswd it checks, and its certificate. */
+export interface HubIngressOptions {
+  /** The paths served, each `Exact` or `Prefix`; default everything (`/`, Prefix). */
+  readonly paths?: readonly { readonly path: string; readonly pathType: "Exact" | "Prefix" }[];
+  /** The htpasswd Secret checked; default the shipping credentials' (`HUB_HTPASSWD_SECRET`). */
+  readonly authSecret?: string;
+  /**
+   * The ingress whose certificate this one serves (its TLS Secret `<name>-tls`), for a second ingress of the same
+   * host: it asks cert-manager for none itself, since two ingresses asking for one Secret would both claim its
+   * Certificate. Default: this ingress asks for its own.
+   */
+  readonly certificateOf?: string;
+  /** More annotations (ingress-nginx's), default none. */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
 /**
  * A public host of the hub, with TLS from the account's issuer and basic auth against the spokes' htpasswd: the
- * only way a spoke reaches the hub.
+ * only way a spoke reaches the hub. ingress-nginx merges the ingresses of one host, each path under its own
+ * ingress's auth, and answers 404 for any path none of them serves.
  */
-export function hubIngress(ctx: ReleaseContext, name: string, host: string, backend: { service: string; port: number }, extra: Record<string, string> = {}): CompanionObject {
+export function hubIngress(ctx: ReleaseContext, name: string, host: string, backend: { service: string; port: number }, options: HubIngressOptions = {}): CompanionObject {
+  const paths = options.paths ?? [{ path: "/", pathType: "Prefix" }];
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",
     name,
     annotations: {
-      "cert-manager.io/cluster-issuer": ctx.account.ingress.clusterIssuer,
+      ...(options.certificateOf === undefined ? { "cert-manager.io/cluster-issuer": ctx.account.ingress.clusterIssuer } : {}),
       "nginx.ingress.kubernetes.io/auth-type": "basic",
-      "nginx.ingress.kubernetes.io/auth-secret": HUB_HTPASSWD_SECRET,
+      "nginx.ingress.kubernetes.io/auth-secret": options.authSecret ?? HUB_HTPASSWD_SECRET,
       "nginx.ingress.kubernetes.io/auth-realm": "platform hub",
-      ...extra,
+      ...options.annotations,
     },
     body: {
       spec: {
         ingressClassName: ctx.account.ingress.className,
-        tls: [{ hosts: [host], secretName: `${name}-tls` }],
-        rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: backend.service, port: { number: backend.port } } } }] } }],
+        tls: [{ hosts: [host], secretName: `${options.certificateOf ?? name}-tls` }],
+        rules: [{ host, http: { paths: paths.map(({ path, pathType }) => ({ path, pathType, backend: { service: { name: backend.service, port: { number: backend.port } } } })) } }],
       },
     },
   };

@@ -1,3 +1,14 @@
-export { componentBases, restoreObject } from "./components.ts";
-export { HUB_CREDENTIALS_KEY, HUB_CREDENTIALS_SECRET, HUB_HTPASSWD_KEY, HUB_HTPASSWD_SECRET, type CompanionObject, type ComponentBase, type ReleaseContext } from "./context.ts";
+export { componentBases, HUB_METRICS_PATHS, restoreObject } from "./components.ts";
+export {
+  HUB_CREDENTIALS_KEY,
+  HUB_CREDENTIALS_SECRET,
+  HUB_HTPASSWD_KEY,
+  HUB_HTPASSWD_SECRET,
+  HUB_QUERY_HTPASSWD_KEY,
+  HUB_QUERY_HTPASSWD_SECRET,
+  type CompanionObject,
+  type ComponentBase,
+  type HubIngressOptions,
+  type ReleaseContext,
+} from "./context.ts";
 export { PLATFORM_FOLDER_NAME, renderPlatform, type PlatformBuild, type PlatformObject } from "./render.ts";

@@ -42,7 +42,7 @@ describe("parity/allowed-differences", () => {
   it("lets the workload's objects follow its strategy (Deployment in dev and staging, Rollout and its analysis in prod), and nothing else", () => {
     const clean = cleanFixture();
     const prod = clean.objects.filter((o) => o.file.startsWith("prod/prod/api/")).map((o) => o.file.split("/").at(-1));
-    expect(prod).toEqual(expect.arrayContaining(["rollout.yaml", "analysistemplate.yaml", "externalsecret-hub-credentials.yaml"]));
+    expect(prod).toEqual(expect.arrayContaining(["rollout.yaml", "analysistemplate.yaml", "externalsecret-hub-query-credentials.yaml"]));
     expect(prod).not.toContain("deployment.yaml");
     const kinds = Object.fromEntries(parityTables(clean.estate).find((t) => t.service === "api")!.rows.filter((r) => r.field.startsWith("delivery.")).map((r) => [r.field, r.kind]));
     expect(kinds).toMatchObject({ "delivery.strategy": "tier", "delivery.analysis.metrics.account": "placement" });
@@ -50,7 +50,7 @@ describe("parity/allowed-differences", () => {
     const canaries = fixture({ services: (x) => (x.api!.environments.staging = { strategy: "canary" }) });
     expect(run(parityRule, canaries)).toEqual([]);
     const without = (file: string) => ({ ...canaries, objects: canaries.objects.filter((o) => o.file !== file) });
-    expect(run(parityRule, without("nonprod/staging/api/externalsecret-hub-credentials.yaml"))).toMatchObject([{ environment: "staging", message: expect.stringContaining("ExternalSecret/hub-credentials is missing in staging, though its resolved settings say otherwise") }]);
+    expect(run(parityRule, without("nonprod/staging/api/externalsecret-hub-query-credentials.yaml"))).toMatchObject([{ environment: "staging", message: expect.stringContaining("ExternalSecret/hub-query-credentials is missing in staging, though its resolved settings say otherwise") }]);
     expect(run(parityRule, without("prod/prod/api/analysistemplate.yaml"))).toMatchObject([{ environment: "prod", message: expect.stringContaining("AnalysisTemplate/api is missing in prod") }]);
     const both = withExtra(clean, { file: "nonprod/staging/api/rollout.yaml", object: { ...clean.objects.find((o) => o.file === "prod/prod/api/rollout.yaml")!.object, metadata: { name: "api", namespace: "staging-api" } } });
     expect(run(parityRule, both)).toMatchObject([{ environment: "staging", message: expect.stringContaining("Rollout/api is rendered in staging") }]);

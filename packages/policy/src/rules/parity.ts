@@ -6,7 +6,7 @@
  * and `--parity` prints the table of every difference, per service. The resolved model is compared field by
  * field; objects the base computes from it (alert rules, scrape configs) are compared as rendered.
  */
-import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
+import { wellKnown, type ResolvedDeployment, type ResolvedEstate } from "@gitops/model";
 import { formatObjPath, get, isObj, kindOf, nameOf, type Context, type ObjPath, type Unit } from "../context.ts";
 import type { Finding } from "../finding.ts";
 import { rule } from "../rule.ts";
@@ -152,8 +152,8 @@ const conditional: Readonly<Record<string, (d: ResolvedDeployment, name: string)
   Role: (d) => d.debug,
   RoleBinding: (d) => d.debug,
   Ingress: (d) => d.ingress !== undefined,
-  // The service's own secrets, and (canary or blue-green in a spoke) the hub credentials its analysis sends.
-  ExternalSecret: (d, name) => (name === "hub-credentials" ? progressive(d) && d.delivery.analysis.metrics.credentials !== undefined : d.secrets.length > 0),
+  // The service's own secrets, and (canary or blue-green in a spoke) the hub query credentials its analysis sends.
+  ExternalSecret: (d, name) => (name === wellKnown.hubQueryCredentials.secret ? progressive(d) && d.delivery.analysis.metrics.credentials !== undefined : d.secrets.length > 0),
   // The delivery strategy decides what runs the pods: a Deployment, or a Rollout with its AnalysisTemplate and,
   // for http services, the canary's or preview's Service.
   Deployment: (d) => !progressive(d),
