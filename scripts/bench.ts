@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { BIN, NODE_FLAGS } from "./lib/command.ts";
 import { makeEstate, REPO, serviceName } from "./lib/estate.ts";
 import { serviceFolders, writePeerService } from "./lib/kustomize-peer.ts";
+import { targetLines, type SizeFigures } from "./lib/targets.ts";
 
 const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, dir: { type: "string" }, sample: { type: "string" }, parallel: { type: "string" } } });
 const sizes = (values.sizes ?? "100,500,2000").split(",").map(Number);
@@ -195,6 +196,7 @@ const ok = (r: Run, what: string, s: number, codes = [0]) => {
   return r;
 };
 const rows: string[][] = [];
+const figures: SizeFigures[] = [];
 let last = "";
 const rssHow = GNU_TIME ? "/usr/bin/time -f %M" : PROC_HWM ? "VmHWM from /proc, read by the child as it exits" : "not measured";
 console.log(
@@ -243,6 +245,7 @@ for (const s of sizes) {
     const ch = median(checks.map((r) => r.seconds));
     const rssValues = full.map((r) => r.rssMb).filter((x): x is number => x !== undefined);
     const rss = rssValues.length ? Math.max(...rssValues).toFixed(0) : "n/a";
+    figures.push({ services: s, generate: g, noop: no, oneService: on, floor: fl, peer: k.total, ...(rssValues.length ? { rssMb: Math.max(...rssValues) } : {}) });
     rows.push([
       String(s), String(k.oursFolders), String(objects), g.toFixed(2), no.toFixed(2), on.toFixed(2),
       `${ch.toFixed(2)}${checks.some((r) => r.code) ? ` (exit ${checks[0]!.code})` : ""}`, fl.toFixed(2), k.total.toFixed(1), (k.total / g).toFixed(0), k.totalParallel.toFixed(1), (k.totalParallel / g).toFixed(0), k.oursTotal.toFixed(1), (g / fl).toFixed(1), rss,
@@ -260,4 +263,5 @@ console.log(
     `\`kubectl kustomize\` on every overlay of a random sample of services (≥ ${sampleSize} folders), scaled to every overlay (not a full run). ` +
     `ArgoCD render of generated/: \`kubectl kustomize\` on generate's own folders of the same sample, scaled to every app folder.`,
 );
+console.log(`\n${targetLines(figures).join("\n")}`);
 console.log(`\n${last}`);
