@@ -24,7 +24,7 @@ import {
 const size = (ctx: ReleaseContext) => ({ replicaCount: ctx.replicas, resources: ctx.resources });
 /** A disruption budget wherever the tier runs more than one replica, like services'. */
 const pdb = (ctx: ReleaseContext) => ({ enabled: ctx.replicas > 1, maxUnavailable: 1 });
-/** A spoke's credentials for the hub, from its own account's store. */
+/** A spoke's shipping credentials for the hub, from its own account's store. */
 const hubCredentials = (ctx: ReleaseContext) => externalSecret(ctx, HUB_CREDENTIALS_SECRET, HUB_CREDENTIALS_KEY, ["username", "password", "basic"]);
 const htpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_HTPASSWD_SECRET, HUB_HTPASSWD_KEY, ["auth"]);
 const queryHtpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_QUERY_HTPASSWD_SECRET, HUB_QUERY_HTPASSWD_KEY, ["auth"]);
@@ -33,7 +33,7 @@ const queryHtpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_QUERY_HTP
  * the shipping credentials, canary analyses (Argo Rollouts' Prometheus provider: instant queries) query with the
  * query credentials. Nothing else of the API (admin, federation, the UI) is reachable from outside the hub.
  */
-export const HUB_METRICS_PATHS = { write: "/api/v1/write", query: "/api/v1/query" } as const;
+const HUB_METRICS_PATHS = { write: "/api/v1/write", query: "/api/v1/query" } as const;
 
 /** In-cluster addresses inside the hub. */
 const hubServices = {

@@ -42,9 +42,9 @@ export interface ComponentBase {
   objects(ctx: ReleaseContext): CompanionObject[];
 }
 
-/** Where a spoke's credentials for the hub live in its own account's store (one path, the same in every account). */
+/** Where a spoke's shipping credentials for the hub live in its own account's store (one path, the same in every account). */
 export const HUB_CREDENTIALS_KEY = wellKnown.hubCredentials.storeKey;
-/** The Secret each spoke component (and each service's canary analysis) reads those credentials from. */
+/** The Secret each spoke component that ships to the hub reads those credentials from (never a service's: analyses query with model `wellKnown.hubQueryCredentials`). */
 export const HUB_CREDENTIALS_SECRET = wellKnown.hubCredentials.secret;
 /** In the hub: htpasswd lines for the spokes' shipping credentials (`HUB_CREDENTIALS_KEY`), which the hub's ingresses check. */
 export const HUB_HTPASSWD_KEY = "platform/hub-htpasswd";

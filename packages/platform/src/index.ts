@@ -1,4 +1,4 @@
-export { componentBases, HUB_METRICS_PATHS, restoreObject } from "./components.ts";
+export { componentBases, restoreObject } from "./components.ts";
 export {
   HUB_CREDENTIALS_KEY,
   HUB_CREDENTIALS_SECRET,
