@@ -153,7 +153,7 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     }
   });
 
-  it("lets a spoke's Prometheus only remote-write to the hub's metrics host, and its analyses only query it, each with credentials of their own", () => {
+  it("lets spokes only send to the hub (metrics, alerts, logs) with their shipping credentials, and their analyses only query its metrics, with credentials of their own", () => {
     const all = files(b());
     const scrapers = b().estate.platform.releases.filter((r) => r.component === wellKnown.scraper.component);
     expect(scrapers.length).toBe(b().estate.accounts.length);
@@ -167,6 +167,11 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
         ["/api/v1/query", "Exact", "hub-query-basic-auth"],
         ["/api/v1/write", "Exact", "hub-basic-auth"],
       ]);
+      // The hub's other hosts for spokes: alerts in and logs in, nothing read back (no silences, no log queries).
+      const servedAt = (h: string) =>
+        all.filter((f) => f.o.kind === "Ingress" && f.o.spec.rules.some((x: K8s) => x.host === h)).flatMap((f) => f.o.spec.rules.flatMap((x: K8s) => x.http.paths.map((p: K8s) => `${p.pathType} ${p.path}`)));
+      expect(servedAt(r.endpoints.alertmanager)).toEqual(["Exact /api/v2/alerts"]);
+      expect(servedAt(r.endpoints.logs)).toEqual(["Exact /loki/api/v1/push"]);
       // The two htpasswd Secrets come from different keys of the hub's own store.
       const htpasswd = (name: string) => all.find((f) => f.account === r.account && f.o.kind === "ExternalSecret" && f.o.metadata.name === name && f.o.metadata.namespace === metrics[0]!.o.metadata.namespace)?.o.spec.data[0].remoteRef.key;
       expect([htpasswd("hub-basic-auth"), htpasswd("hub-query-basic-auth")]).toEqual(["platform/hub-htpasswd", "platform/hub-query-htpasswd"]);
@@ -178,6 +183,13 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
       const writes = sources.flatMap((x: K8s) => x.helm?.valuesObject?.prometheus?.prometheusSpec?.remoteWrite ?? []);
       expect(writes, r.name).toEqual([expect.objectContaining({ url: `https://${r.endpoints.metrics}/api/v1/write` })]);
       expect(writes[0].basicAuth.password.name).toBe(wellKnown.hubCredentials.secret);
+      // Alerts go to the v2 API, logs to the push path: what the hub's hosts serve (above).
+      const alerting = sources.flatMap((x: K8s) => x.helm?.valuesObject?.prometheus?.prometheusSpec?.additionalAlertManagerConfigs ?? []);
+      expect(alerting.map((a: K8s) => [a.api_version, a.static_configs[0].targets[0]]), r.name).toEqual([["v2", `${r.endpoints.alertmanager}:443`]]);
+      const shipper = b().estate.platform.releases.find((x) => x.account === r.account && x.component === "fluent-bit")!;
+      const outputs = String(all.find((f) => f.o.kind === "Application" && f.o.metadata.name === shipper.name)!.o.spec.sources.find((x: K8s) => x.helm)!.helm.valuesObject.config.outputs);
+      expect(outputs).toContain(`Host ${r.endpoints.logs}`);
+      expect(outputs).toContain("Uri /loki/api/v1/push");
     }
     // Every analysis that queries a hub over its public host sends the query credentials, from the service's own
     // folder; no service's folder holds the shipping credentials.

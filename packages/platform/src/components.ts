@@ -34,6 +34,13 @@ const queryHtpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_QUERY_HTP
  * query credentials. Nothing else of the API (admin, federation, the UI) is reachable from outside the hub.
  */
 const HUB_METRICS_PATHS = { write: "/api/v1/write", query: "/api/v1/query" } as const;
+/**
+ * The one path each other hub host serves spokes, so that the shipping credentials write and never read: Prometheus
+ * posts alerts to Alertmanager's v2 API (no silences, no reading others' alerts), fluent-bit pushes to Loki (no
+ * querying another account's logs). The OTLP host serves the collector, which only receives.
+ */
+const HUB_ALERTS_PATH = "/api/v2/alerts";
+const HUB_LOGS_PUSH_PATH = "/loki/api/v1/push";
 
 /** In-cluster addresses inside the hub. */
 const hubServices = {
@@ -193,6 +200,8 @@ const kubePrometheusStack: ComponentBase = {
                 additionalAlertManagerConfigs: [
                   {
                     scheme: "https",
+                    // What the hub's alertmanager host serves (HUB_ALERTS_PATH), said rather than defaulted.
+                    api_version: "v2",
                     static_configs: [{ targets: [`${endpoints.alertmanager}:443`] }],
                     basic_auth: { username: ctx.account.name, password_file: `/etc/prometheus/secrets/${HUB_CREDENTIALS_SECRET}/password` },
                   },
@@ -216,7 +225,7 @@ const kubePrometheusStack: ComponentBase = {
             authSecret: HUB_QUERY_HTPASSWD_SECRET,
             certificateOf: "metrics",
           }),
-          hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager),
+          hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager, { paths: [{ path: HUB_ALERTS_PATH, pathType: "Exact" }] }),
         ]
       : [hubCredentials(ctx)],
 };
@@ -298,7 +307,7 @@ const fluentBit: ComponentBase = {
     const hub = ctx.release.hub;
     const output = hub
       ? ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${hubServices.lokiGateway.service}.${components.loki.namespace}.svc.cluster.local`, `    Port ${hubServices.lokiGateway.port}`]
-      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.release.endpoints.logs}`, "    Port 443", "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
+      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.release.endpoints.logs}`, "    Port 443", `    Uri ${HUB_LOGS_PUSH_PATH}`, "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
     return {
       fullnameOverride: "fluent-bit",
       resources: ctx.resources,
@@ -318,7 +327,7 @@ const fluentBit: ComponentBase = {
   objects: (ctx) => (ctx.release.hub ? [] : [hubCredentials(ctx)]),
 };
 
-/** The hub's log store: one tenant per account (`X-Scope-OrgID`), kept for the platform's log retention. */
+/** The hub's log store: every account's logs, told apart by the `account` label their shipper adds, kept for the platform's log retention. */
 const loki: ComponentBase = {
   values: (ctx) => ({
     fullnameOverride: "loki",
@@ -339,7 +348,7 @@ const loki: ComponentBase = {
     chunksCache: { enabled: false },
     resultsCache: { enabled: false },
   }),
-  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.release.endpoints.logs, hubServices.lokiGateway)],
+  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.release.endpoints.logs, hubServices.lokiGateway, { paths: [{ path: HUB_LOGS_PUSH_PATH, pathType: "Exact" }] })],
 };
 
 /** The hub's trace store. */
