@@ -206,6 +206,42 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     for (const f of inUnits) expect(JSON.stringify(f.o).includes(wellKnown.hubCredentials.storeKey), `${f.path} holds the hub's shipping credentials`).toBe(false);
   });
 
+  it("lists in the estate README the keys each account's store must hold for the platform, and counts each service's own", () => {
+    // From the objects themselves: every key an ExternalSecret reads, with who reads it (its folder's owner).
+    const readers = new Map<string, Set<string>>();
+    const properties = new Map<string, Set<string>>();
+    for (const f of files(b()).filter((x) => x.o.kind === "ExternalSecret")) {
+      const [account, place, name] = dirname(f.path).split("/");
+      const reader = dirname(f.path) === ARGO_FOLDER() || place === "platform" ? `platform:${name}` : `service:${name}`;
+      for (const x of f.o.spec.data as K8s[]) {
+        const id = `${account} ${x.remoteRef.key}`;
+        (readers.get(id) ?? readers.set(id, new Set()).get(id)!).add(reader);
+        (properties.get(id) ?? properties.set(id, new Set()).get(id)!).add(x.remoteRef.property ?? "(whole value)");
+      }
+    }
+    expect(readers.size).toBeGreaterThan(0);
+    // The platform's to provision: read by the platform or ArgoCD, or shared by services; the rest, one service's own.
+    const platformKeys = [...readers].filter(([, r]) => r.size > 1 || [...r].some((x) => x.startsWith("platform:"))).map(([id]) => id);
+    const own = new Map<string, number>();
+    for (const [id] of [...readers].filter(([i]) => !platformKeys.includes(i))) own.set(id.split(" ")[0]!, (own.get(id.split(" ")[0]!) ?? 0) + 1);
+    // Read back from the README: a bold account heading, then `| key | properties | read by |` rows and a count.
+    const section = b().files.get("README.md")!.split("## Secret store keys")[1]!.split("\n## ")[0]!;
+    const listed = new Map<string, string[]>();
+    const counted = new Map<string, number>();
+    let account = "";
+    for (const line of section.split("\n")) {
+      const heading = /^\*\*([a-z0-9-]+)\*\* \(/.exec(line);
+      if (heading) account = heading[1]!;
+      const row = /^\| `([^`]+)` \| (.+?) \| .+ \|$/.exec(line);
+      if (row) listed.set(`${account} ${row[1]}`, row[2]!.split(", ").map((p) => p.replaceAll("`", "")));
+      const count = /^Plus (\d+) keys? each read by one service only/.exec(line);
+      if (count) counted.set(account, Number(count[1]));
+    }
+    expect([...listed.keys()].sort()).toEqual(platformKeys.sort());
+    for (const [id, props] of listed) expect(props, id).toEqual([...properties.get(id)!].sort());
+    expect(counted).toEqual(own);
+  });
+
   it("labels every object with team, cost-center, environment and account", () => {
     for (const f of files(b())) {
       if (f.path.startsWith(ARGO_FOLDER()) && f.o.kind !== "Application") continue; // ArgoCD's own settings and projects

@@ -5,8 +5,23 @@ import { renderTemplate } from "./render.ts";
 const millicores = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
 const mebibytes = (q: string) => Number(q.slice(0, -2)) * ({ Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[q.slice(-2)] ?? 0);
 
-/** generated/README.md: accounts, waves, every service's version and replicas per environment, cost per team. */
-export function estateReadme(estate: ResolvedEstate): string {
+/** One secret-store key an ExternalSecret in an account reads, and what reads it (for the estate README's bootstrap list). */
+export interface StoreKeyRead {
+  readonly account: string;
+  readonly key: string;
+  /** The property read; undefined: the whole value. */
+  readonly property?: string;
+  /** Who reads it: `platform <component>`, `ArgoCD`, or a service. */
+  readonly reader: string;
+  /** Where a service reads it: an environment, or `preview`. Default: nowhere in particular (the platform, ArgoCD). */
+  readonly environment?: string;
+}
+
+/**
+ * generated/README.md: accounts, waves, every service's version and replicas per environment, cost per team, the
+ * shared platform, and every secret-store key each account's store must hold (`storeKeys`, default none listed).
+ */
+export function estateReadme(estate: ResolvedEstate, storeKeys: readonly StoreKeyRead[] = []): string {
   const envs = estate.environments;
   // Indexed once: a lookup per service and environment over every deployment grew with the square of the estate.
   const byCell = new Map(estate.deployments.map((d) => [`${d.service}\0${d.environment}`, d]));
@@ -73,9 +88,44 @@ export function estateReadme(estate: ResolvedEstate): string {
         readers: [...new Set(estate.deployments.filter((d) => d.origins[`config.${name}`]?.layer === "platform").map((d) => d.service))].sort().join(", ") || "nobody yet",
       })),
     },
+    stores: storesOf(estate, storeKeys),
     waivers: estate.services.flatMap((s) =>
       (s.waivers ?? []).map((w) => ({ service: s.name, rule: w.rule, environments: w.environments?.join(", ") ?? "all", expires: w.expires, reason: w.reason.replaceAll("|", "\\|") })),
     ),
+  });
+}
+
+/** Readers named in full in a key's row; more are counted. */
+const MAX_READERS = 6;
+
+/**
+ * Per account (in the estate's order), its store and the keys the platform team provisions there: those the
+ * platform or ArgoCD read, and those several services share (the hub's query credentials); each with its properties
+ * and readers. A service's own keys are only counted: its runbook lists them, and its team provisions them. Rows are
+ * joined here rather than in the template, which at S=2000 took several times as long for the same table.
+ */
+function storesOf(estate: ResolvedEstate, reads: readonly StoreKeyRead[]) {
+  const cell = (s: string) => s.replaceAll("|", "\\|");
+  const byAccount = new Map<string, Map<string, { properties: Set<string>; readers: Map<string, Set<string>> }>>();
+  for (const r of reads) {
+    const keys = byAccount.get(r.account) ?? byAccount.set(r.account, new Map()).get(r.account)!;
+    const k = keys.get(r.key) ?? keys.set(r.key, { properties: new Set(), readers: new Map() }).get(r.key)!;
+    k.properties.add(r.property ?? "(whole value)");
+    const where = k.readers.get(r.reader) ?? k.readers.set(r.reader, new Set()).get(r.reader)!;
+    if (r.environment !== undefined) where.add(r.environment);
+  }
+  return estate.accounts.flatMap((a) => {
+    const keys = byAccount.get(a.name);
+    if (!keys) return [];
+    const shared = (readers: Map<string, Set<string>>) => readers.size > 1 || [...readers.values()].some((envs) => envs.size === 0);
+    const listed = [...keys.keys()].filter((key) => shared(keys.get(key)!.readers)).sort();
+    const rows = listed.map((key) => {
+      const { properties, readers } = keys.get(key)!;
+      const who = [...readers.keys()].sort().map((r) => (readers.get(r)!.size > 0 ? `${r} (${[...readers.get(r)!].sort().join(", ")})` : r));
+      const named = who.length > MAX_READERS ? [...who.slice(0, MAX_READERS - 1), `and ${who.length - MAX_READERS + 1} more`] : who;
+      return `| \`${cell(key)}\` | ${[...properties].sort().map((p) => `\`${cell(p)}\``).join(", ")} | ${named.map(cell).join(", ")} |`;
+    });
+    return [{ account: a.name, store: `${a.secretStore.kind}/${a.secretStore.name}`, rows: rows.join("\n"), listed: listed.length, own: keys.size - listed.length }];
   });
 }
 

@@ -24,12 +24,13 @@ export interface Build {
 export type BuildResult = { ok: true; build: Build } | { ok: false; problems: Problem[] };
 
 export async function build(root: string): Promise<BuildResult> {
-  const [{ load }, { resolve }, { renderFiles, renderObjects, sortedByPath }, { codeowners, estateReadme }, { runbookFiles }] = await Promise.all([
+  const [{ load }, { resolve }, { renderFiles, renderObjects, sortedByPath }, { codeowners, estateReadme }, { runbookFiles }, { storeKeysOfObjects }] = await Promise.all([
     import("./load.ts"),
     import("@gitops/model"),
     import("./render.ts"),
     import("@gitops/docs"),
     import("./runbooks.ts"),
+    import("./store-keys.ts"),
   ]);
   const loaded = await load(root);
   if (!loaded.sources) return { ok: false, problems: loaded.problems };
@@ -40,7 +41,7 @@ export async function build(root: string): Promise<BuildResult> {
   const manifests = renderFiles(objects);
   // Documents beside the manifests: the estate README and one runbook per service (generated/runbooks/).
   const runbooks = runbookFiles(resolution.estate, objects);
-  const files = new Map([...manifests, ...runbooks]).set("README.md", estateReadme(resolution.estate));
+  const files = new Map([...manifests, ...runbooks]).set("README.md", estateReadme(resolution.estate, storeKeysOfObjects(resolution.estate, objects)));
   const rootFiles = new Map([[".github/CODEOWNERS", codeowners(resolution.estate)]]);
   return { ok: true, build: { estate: resolution.estate, objects, files: sortedByPath(files), rootFiles } };
 }

@@ -110,7 +110,7 @@ async function changed(
   lap("import load, model");
   // Rendering's modules load while the config does (its bundler runs beside this process); a run that turns out
   // invalid has only loaded them for nothing.
-  const rendering = Promise.all([import("./render.ts"), import("./serialize.ts"), import("@gitops/docs"), import("./runbooks.ts")]);
+  const rendering = Promise.all([import("./render.ts"), import("./serialize.ts"), import("@gitops/docs"), import("./runbooks.ts"), import("./store-keys.ts")]);
   rendering.catch(() => {}); // awaited below; an invalid config returns before that
   // Config files are evaluated again only when a file they read changed (and the code is the same).
   const { hashes } = scan;
@@ -140,7 +140,7 @@ async function changed(
   // Serialized now, before anything renders from the objects the estate shares with them.
   const config = configPart(new Map(Array.from(loaded.evaluated ?? [], ([file, e]) => [file, { ...e, parsed: resolution.parsed.get(file) }])));
   lap("resolve");
-  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }] = await rendering;
+  const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }, { storeKeysOf }] = await rendering;
 
   lap("import render, argocd, docs");
   // The render keys (renderer.ts `renderKey`). A run with new code (or no cache) can reuse nothing: it renders at
@@ -287,7 +287,7 @@ async function changed(
     lap("ArgoCD and platform objects, kustomizations");
     if (apart.length > 0) (await renderer.runbooks({ jobs: apart.map(runbookJob), applicationSets: applicationSetObjects }, writeTo)).forEach((f, i) => putRunbook(apart[i]!, f));
     lap(`runbooks apart (${apart.length} rendered)`);
-    putEstate("README.md", estateReadme(estate));
+    putEstate("README.md", estateReadme(estate, storeKeysOf(estate, argo)));
     const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
     const rootChanged = [...rootContent].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
 
