@@ -3,7 +3,8 @@
  * same sources through tsx. Both must write the same bytes and word problems alike, including a config file that
  * only loads on its own (the bundled CLI registers tsx for it).
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { estate, gitops, outputs, REPO } from "./support/estate.ts";
@@ -31,6 +32,33 @@ describe("the gitops command", () => {
     // A worker that cannot start leaves this thread to render alone, silently: the summary says it did start.
     expect(b.stdout).toMatch(/ on 2 threads;/);
     expect(outputs(threads)).toEqual(outputs(alone));
+  });
+
+  it("runs check with a 64 MB semi-space, in a child whose exit code and output are the command's", async () => {
+    // A preload in every node process of the run records the flags V8 was started with.
+    const dir = mkdtempSync(join(tmpdir(), "gitops-flags-"));
+    const spy = join(dir, "spy.cjs");
+    const log = join(dir, "flags.log");
+    writeFileSync(spy, `require("node:fs").appendFileSync(${JSON.stringify(log)}, process.execArgv.join(" ") + "\\n");\n`);
+    const env = { NODE_OPTIONS: `--require ${spy}` };
+    const flags = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+    const ok = estate("minimal");
+    // Other commands run once, with V8's default.
+    expect((await gitops(ok, ["generate"], env)).code).toBe(0);
+    expect(flags()).toHaveLength(1);
+    expect(flags()[0]).not.toContain("--max-semi-space-size");
+    writeFileSync(log, "");
+    const checked = await gitops(ok, ["check"], env);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(/^check: ok;/m);
+    // The launcher without the flag, then the check itself, started again with it.
+    expect(flags()).toHaveLength(2);
+    expect(flags()[0]).not.toContain("--max-semi-space-size");
+    expect(flags()[1]).toContain("--max-semi-space-size=64");
+    // A failing check fails the same way through the launcher: invalid config exits 2 and names the file.
+    const bad = await gitops(estate("minimal", "bad-throws-on-import"), ["check"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout + bad.stderr).toMatch(/services\/\S+\/service\.ts: \(file\): could not be loaded/);
   });
 
   it("words a config file that fails to load alike from its bundle and from source", async () => {

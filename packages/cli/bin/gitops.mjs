@@ -22,11 +22,27 @@
  * GITOPS_FROM_SOURCE=1 runs the sources through tsx instead, as does any failure to build the bundle (a syntax
  * error mid-edit: tsx then reports it where it is), which is said on stderr.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+
+/**
+ * `check` holds a whole build in memory (1.4 GB at S=2000) and spent a third of its time collecting garbage: what
+ * it keeps for a while outlives V8's default 16 MB semi-space, is promoted, and dies in the old generation, which
+ * only a full collection frees. With 64 MB it dies young: 29.7 s → 25.5–27.4 s at S=2000, peak RSS within 10 %.
+ * V8 takes the flag only at start, so `check` runs again in a child that has it (a process start, ~0.05 s); other
+ * commands keep the default (a full generate measured no gain and 200 MiB more, a one-service change a loss).
+ */
+const CHECK_HEAP = "--max-semi-space-size=64";
+if (process.argv[2] === "check" && !process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) {
+  const child = spawnSync(process.execPath, [...process.execArgv, CHECK_HEAP, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  if (child.error) throw child.error;
+  if (child.signal) process.kill(process.pid, child.signal);
+  process.exit(child.status ?? 1);
+}
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const CACHE = join(REPO, "node_modules/.cache/gitops-cli");
