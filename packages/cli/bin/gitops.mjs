@@ -32,7 +32,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 /**
  * `check` holds a whole build in memory (1.4 GB at S=2000) and spent a third of its time collecting garbage: what
  * it keeps for a while outlives V8's default 16 MB semi-space, is promoted, and dies in the old generation, which
- * only a full collection frees. With 64 MB it dies young: 29.7 s → 25.5–27.4 s at S=2000, peak RSS within 10 %.
+ * only a full collection frees. With 64 MB it dies young: 29.7 s → 24.9–27.4 s at S=2000, peak RSS within 10 %.
  * V8 takes the flag only at start, so `check` runs again in a child that has it (a process start, ~0.05 s); other
  * commands keep the default (a full generate measured no gain and 200 MiB more, a one-service change a loss).
  */
