@@ -157,21 +157,20 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     const all = files(b());
     const scrapers = b().estate.platform.releases.filter((r) => r.component === wellKnown.scraper.component);
     expect(scrapers.length).toBe(b().estate.accounts.length);
+    /** The Ingresses of a host, and each path they serve with the htpasswd Secret that guards it. */
+    const ingressesOf = (host: string) => all.filter((f) => f.o.kind === "Ingress" && f.o.spec.rules.some((x: K8s) => x.host === host));
+    const servedAt = (host: string) =>
+      ingressesOf(host)
+        .flatMap((f) => f.o.spec.rules.flatMap((x: K8s) => x.http.paths.map((p: K8s) => `${p.pathType} ${p.path} ${f.o.metadata.annotations["nginx.ingress.kubernetes.io/auth-secret"]}`)))
+        .sort();
     for (const r of scrapers.filter((x) => x.hub)) {
-      const host = r.endpoints.metrics;
-      const metrics = all.filter((f) => f.o.kind === "Ingress" && f.o.spec.rules.some((x: K8s) => x.host === host));
-      expect(metrics.every((f) => f.account === r.account), host).toBe(true);
-      // Each path of the host, with the htpasswd Secret that guards it: nothing else of Prometheus's API is exposed.
-      const guarded = metrics.flatMap((f) => f.o.spec.rules.flatMap((x: K8s) => x.http.paths.map((p: K8s) => [p.path, p.pathType, f.o.metadata.annotations["nginx.ingress.kubernetes.io/auth-secret"]])));
-      expect(guarded.sort(), host).toEqual([
-        ["/api/v1/query", "Exact", "hub-query-basic-auth"],
-        ["/api/v1/write", "Exact", "hub-basic-auth"],
-      ]);
-      // The hub's other hosts for spokes: alerts in and logs in, nothing read back (no silences, no log queries).
-      const servedAt = (h: string) =>
-        all.filter((f) => f.o.kind === "Ingress" && f.o.spec.rules.some((x: K8s) => x.host === h)).flatMap((f) => f.o.spec.rules.flatMap((x: K8s) => x.http.paths.map((p: K8s) => `${p.pathType} ${p.path}`)));
-      expect(servedAt(r.endpoints.alertmanager)).toEqual(["Exact /api/v2/alerts"]);
-      expect(servedAt(r.endpoints.logs)).toEqual(["Exact /loki/api/v1/push"]);
+      const metrics = ingressesOf(r.endpoints.metrics);
+      expect(metrics.every((f) => f.account === r.account), r.endpoints.metrics).toBe(true);
+      // Nothing else of Prometheus's API is exposed; alerts and logs come in, nothing is read back (no silences, no
+      // log queries).
+      expect(servedAt(r.endpoints.metrics)).toEqual(["Exact /api/v1/query hub-query-basic-auth", "Exact /api/v1/write hub-basic-auth"]);
+      expect(servedAt(r.endpoints.alertmanager)).toEqual(["Exact /api/v2/alerts hub-basic-auth"]);
+      expect(servedAt(r.endpoints.logs)).toEqual(["Exact /loki/api/v1/push hub-basic-auth"]);
       // The two htpasswd Secrets come from different keys of the hub's own store.
       const htpasswd = (name: string) => all.find((f) => f.account === r.account && f.o.kind === "ExternalSecret" && f.o.metadata.name === name && f.o.metadata.namespace === metrics[0]!.o.metadata.namespace)?.o.spec.data[0].remoteRef.key;
       expect([htpasswd("hub-basic-auth"), htpasswd("hub-query-basic-auth")]).toEqual(["platform/hub-htpasswd", "platform/hub-query-htpasswd"]);

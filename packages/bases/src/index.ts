@@ -40,7 +40,7 @@ export {
   type RunResult,
   type Sample,
 } from "./analysis.ts";
-export { BASE_ANNOTATION, CONFIG_HASH_ANNOTATION, NAME_LABEL, SYNC_WAVE, Workload, waves, type BaseKind } from "./workload.ts";
+export { BASE_ANNOTATION, CONFIG_HASH_ANNOTATION, NAME_LABEL, secretData, SYNC_WAVE, Workload, waves, type BaseKind } from "./workload.ts";
 
 /** The base for each workload kind. */
 export const bases: Record<WorkloadKind, new (scope: Construct, d: RenderableDeployment) => Workload> = {

@@ -37,6 +37,15 @@ type IObjectMeta = { name?: string; namespace?: string; labels?: Record<string, 
 type Body = { apiVersion: string; kind: string; metadata?: IObjectMeta } & Record<string, unknown>;
 
 /** Shared rendering for one resolved deployment, scoped to one cdk8s chart (the service's folder). */
+/**
+ * What a deployment's ExternalSecret reads from its account's store: one entry per secret, the variable it becomes
+ * and the store key (and property) it comes from. Empty: the deployment renders no ExternalSecret of its own. Also
+ * what the generator lists as the keys each store must hold (generator/src/store-keys.ts).
+ */
+export function secretData(d: RenderableDeployment) {
+  return d.secrets.map((s) => ({ secretKey: s.env, remoteRef: { key: s.key, ...(s.property ? { property: s.property } : {}) } }));
+}
+
 export abstract class Workload extends Chart {
   protected readonly d: RenderableDeployment;
   protected readonly base: string;
@@ -103,10 +112,7 @@ export abstract class Workload extends Chart {
           refreshInterval: "1h",
           secretStoreRef: { kind: d.secretStore.kind, name: d.secretStore.name },
           target: { name: this.secretName(), creationPolicy: "Owner", deletionPolicy: "Retain" },
-          data: d.secrets.map((s) => ({
-            secretKey: s.env,
-            remoteRef: { key: s.key, ...(s.property ? { property: s.property } : {}) },
-          })),
+          data: secretData(d),
         },
       });
     }

@@ -5,10 +5,10 @@
  * their resolved data, through the bases' own helpers. The two agree by construction, and renderer.test (the
  * incremental tree against the full build, byte for byte) holds them to it.
  */
-import { hubCredentialsSecret, progressive } from "@gitops/bases";
+import { hubCredentialsSecret, progressive, secretData } from "@gitops/bases";
 import { argocdFolder, previewDeployments } from "@gitops/argocd";
 import type { StoreKeyRead } from "@gitops/docs";
-import type { ResolvedDeployment, ResolvedEstate } from "@gitops/model";
+import type { ResolvedEstate } from "@gitops/model";
 import { PLATFORM_FOLDER_NAME } from "@gitops/platform";
 
 interface Placed {
@@ -38,13 +38,13 @@ export function storeKeysOfObjects(estate: ResolvedEstate, objects: readonly Pla
  */
 export function storeKeysOf(estate: ResolvedEstate, estateObjects: readonly Placed[]): StoreKeyRead[] {
   const out = storeKeysOfObjects(estate, estateObjects);
-  const read = (d: ResolvedDeployment, key: string, property: string | undefined) =>
-    out.push(property ? { account: d.account, key, property, reader: d.service, environment: d.environment } : { account: d.account, key, reader: d.service, environment: d.environment });
   for (const ds of [estate.deployments, previewDeployments(estate)])
     for (const d of ds) {
-      for (const s of d.secrets) read(d, s.key, s.property);
       const delivery = progressive(d);
-      if (delivery) for (const { remoteRef } of hubCredentialsSecret(d, delivery)?.spec.data ?? []) read(d, remoteRef.key, remoteRef.property);
+      // The ExternalSecrets' data exactly as the bases render it: the service's own, and its analysis's credentials.
+      const data = delivery ? [...secretData(d), ...(hubCredentialsSecret(d, delivery)?.spec.data ?? [])] : secretData(d);
+      for (const { remoteRef } of data)
+        out.push({ account: d.account, key: remoteRef.key, ...(remoteRef.property ? { property: remoteRef.property } : {}), reader: d.service, environment: d.environment });
     }
   return out;
 }

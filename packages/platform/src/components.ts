@@ -29,18 +29,14 @@ const hubCredentials = (ctx: ReleaseContext) => externalSecret(ctx, HUB_CREDENTI
 const htpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_HTPASSWD_SECRET, HUB_HTPASSWD_KEY, ["auth"]);
 const queryHtpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_QUERY_HTPASSWD_SECRET, HUB_QUERY_HTPASSWD_KEY, ["auth"]);
 /**
- * The Prometheus HTTP API paths the hub's metrics host serves, and to whom: spokes' Prometheus remote-writes with
- * the shipping credentials, canary analyses (Argo Rollouts' Prometheus provider: instant queries) query with the
- * query credentials. Nothing else of the API (admin, federation, the UI) is reachable from outside the hub.
+ * The one path of its API each hub host serves spokes, so that shipping credentials write and never read: Prometheus
+ * remote-writes (`write`) and canary analyses, with the query credentials, run instant queries (`query`: Argo
+ * Rollouts' Prometheus provider); Prometheus posts alerts to Alertmanager's v2 API (`alerts`: no silences, no reading
+ * others' alerts); fluent-bit pushes to Loki (`logsPush`: no querying another account's logs). Nothing else (admin,
+ * federation, the UIs) is reachable from outside the hub. The OTLP host serves the collector, which only receives.
  */
-const HUB_METRICS_PATHS = { write: "/api/v1/write", query: "/api/v1/query" } as const;
-/**
- * The one path each other hub host serves spokes, so that the shipping credentials write and never read: Prometheus
- * posts alerts to Alertmanager's v2 API (no silences, no reading others' alerts), fluent-bit pushes to Loki (no
- * querying another account's logs). The OTLP host serves the collector, which only receives.
- */
-const HUB_ALERTS_PATH = "/api/v2/alerts";
-const HUB_LOGS_PUSH_PATH = "/loki/api/v1/push";
+const HUB_PATHS = { write: "/api/v1/write", query: "/api/v1/query", alerts: "/api/v2/alerts", logsPush: "/loki/api/v1/push" } as const;
+const only = (path: string) => [{ path, pathType: "Exact" as const }];
 
 /** In-cluster addresses inside the hub. */
 const hubServices = {
@@ -200,7 +196,7 @@ const kubePrometheusStack: ComponentBase = {
                 additionalAlertManagerConfigs: [
                   {
                     scheme: "https",
-                    // What the hub's alertmanager host serves (HUB_ALERTS_PATH), said rather than defaulted.
+                    // What the hub's alertmanager host serves (HUB_PATHS.alerts), said rather than defaulted.
                     api_version: "v2",
                     static_configs: [{ targets: [`${endpoints.alertmanager}:443`] }],
                     basic_auth: { username: ctx.account.name, password_file: `/etc/prometheus/secrets/${HUB_CREDENTIALS_SECRET}/password` },
@@ -219,13 +215,13 @@ const kubePrometheusStack: ComponentBase = {
           externalSecret(ctx, "alertmanager-receivers", "platform/alertmanager-receivers", ["pager-url", "tickets-url"]),
           externalSecret(ctx, "grafana-admin", "platform/grafana-admin", ["username", "password"]),
           queryHtpasswd(ctx),
-          hubIngress(ctx, "metrics", ctx.release.endpoints.metrics, hubServices.prometheus, { paths: [{ path: HUB_METRICS_PATHS.write, pathType: "Exact" }] }),
+          hubIngress(ctx, "metrics", ctx.release.endpoints.metrics, hubServices.prometheus, { paths: only(HUB_PATHS.write) }),
           hubIngress(ctx, "metrics-query", ctx.release.endpoints.metrics, hubServices.prometheus, {
-            paths: [{ path: HUB_METRICS_PATHS.query, pathType: "Exact" }],
+            paths: only(HUB_PATHS.query),
             authSecret: HUB_QUERY_HTPASSWD_SECRET,
             certificateOf: "metrics",
           }),
-          hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager, { paths: [{ path: HUB_ALERTS_PATH, pathType: "Exact" }] }),
+          hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager, { paths: only(HUB_PATHS.alerts) }),
         ]
       : [hubCredentials(ctx)],
 };
@@ -307,7 +303,7 @@ const fluentBit: ComponentBase = {
     const hub = ctx.release.hub;
     const output = hub
       ? ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${hubServices.lokiGateway.service}.${components.loki.namespace}.svc.cluster.local`, `    Port ${hubServices.lokiGateway.port}`]
-      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.release.endpoints.logs}`, "    Port 443", `    Uri ${HUB_LOGS_PUSH_PATH}`, "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
+      : ["[OUTPUT]", "    Name loki", "    Match kube.*", `    Host ${ctx.release.endpoints.logs}`, "    Port 443", `    Uri ${HUB_PATHS.logsPush}`, "    tls On", "    tls.verify On", "    http_user ${HUB_USERNAME}", "    http_passwd ${HUB_PASSWORD}"];
     return {
       fullnameOverride: "fluent-bit",
       resources: ctx.resources,
@@ -348,7 +344,7 @@ const loki: ComponentBase = {
     chunksCache: { enabled: false },
     resultsCache: { enabled: false },
   }),
-  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.release.endpoints.logs, hubServices.lokiGateway, { paths: [{ path: HUB_LOGS_PUSH_PATH, pathType: "Exact" }] })],
+  objects: (ctx) => [htpasswd(ctx), hubIngress(ctx, "logs", ctx.release.endpoints.logs, hubServices.lokiGateway, { paths: only(HUB_PATHS.logsPush) })],
 };
 
 /** The hub's trace store. */
