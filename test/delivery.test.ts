@@ -143,7 +143,7 @@ describe("resolving a service's strategy", () => {
       analysis: {
         ...tiers.prod.delivery.strategies.canary.analysis,
         metrics: {
-          address: "https://metrics.common.example.dev",
+          address: "https://prod.metrics.common.example.dev",
           account: "prod",
           credentials: { secret: "hub-query-credentials", key: "basic", storeKey: "platform/hub-query-credentials", property: "basic" },
         },
@@ -151,7 +151,7 @@ describe("resolving a service's strategy", () => {
     });
     const shop = at(estate, "shop", "prod").delivery;
     expect(shop).toMatchObject({ strategy: "blueGreen", scaleDownDelaySeconds: tiers.prod.delivery.strategies.blueGreen.scaleDownDelaySeconds });
-    expect(at(estate, "shop", "staging").delivery).toMatchObject({ strategy: "canary", analysis: { count: 3, metrics: { account: "nonprod" } } });
+    expect(at(estate, "shop", "staging").delivery).toMatchObject({ strategy: "canary", analysis: { count: 3, metrics: { account: "nonprod", address: "https://nonprod.metrics.common.example.dev" } } });
     expect(at(estate, "api", "dev").delivery).toEqual({ strategy: "rolling" });
   });
 
@@ -169,7 +169,7 @@ describe("resolving a service's strategy", () => {
       "delivery.strategy": ["canary", "tier", TIERS_FILE],
       "delivery.steps": ["20% for 2m, 50% for 2m", "tier", TIERS_FILE],
       "delivery.analysis": ["5 measurements 1m apart over 2m, failureLimit 1", "tier", TIERS_FILE],
-      "delivery.metrics": ['https://metrics.common.example.dev (account="prod")', "platform", "environments/estate.ts"],
+      "delivery.metrics": ['https://prod.metrics.common.example.dev (account="prod")', "platform", "environments/estate.ts"],
     });
     expect(explain(estate, at(estate, "shop", "prod")).find((r) => r.field === "delivery.strategy")).toMatchObject({ value: "blueGreen", layer: "override", file: "services/shop/service.ts" });
   });
@@ -321,7 +321,8 @@ describe("what a Rollout keeps of the Deployment, and what follows it", () => {
       const metrics = template.spec.metrics as K8s[];
       expect(metrics.map((m) => m.name)).toEqual(["error-rate", "latency-p99"]);
       for (const m of metrics) {
-        expect(m.provider.prometheus.address).toBe("https://metrics.common.example.dev");
+        // Its own account's query host at the hub, where only its account's series are visible.
+        expect(m.provider.prometheus.address).toBe(`https://${d.account}.metrics.common.example.dev`);
         expect(m.provider.prometheus.headers).toEqual([{ key: "Authorization", value: "Basic {{args.hub-basic-auth}}" }]);
         // Each label selector, `{…}`, whose values may hold Argo Rollouts' `{{args.…}}`.
         for (const sel of m.provider.prometheus.query.match(/\{(?:[^{}]|\{\{[^{}]*\}\})*\}/g)) {

@@ -115,9 +115,11 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
         const owner = ownerOf(b(), host);
         // The estate's registry serves every account (it lives in common by the seeds; the fixture's is elsewhere).
         if (owner === undefined || owner === f.account || host === b().estate.registry) continue;
-        // Another account's host: only the hub's, and there only its endpoints, the registry and the secret manager.
+        // Another account's host: only the hub's, and there only its endpoints (of the query hosts, its own
+        // account's), the registry and the secret manager.
         expect(owner, `${f.path} (${f.account}) names ${host}, in ${owner}`).toBe(hub);
-        expect(hubHosts.has(host) || host === b().estate.registry || vaults.has(host), `${f.path} reaches ${host}, which the hub does not expose`).toBe(true);
+        const ownQueries = b().estate.platform.queryEndpoints[f.account] === host;
+        expect(hubHosts.has(host) || ownQueries || host === b().estate.registry || vaults.has(host), `${f.path} reaches ${host}, which the hub does not expose to ${f.account}`).toBe(true);
       }
     }
   });
@@ -131,12 +133,7 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
       const hosts = f.o.spec.rules.map((r: K8s) => r.host);
       const tlsHosts = f.o.spec.tls.flatMap((t: K8s) => t.hosts);
       for (const h of hosts) expect(tlsHosts, `${f.path}: ${h} has no TLS`).toContain(h);
-      // Its own certificate, or (a second Ingress of one host) the one an Ingress beside it asks for.
-      const issuing = f.o.metadata.annotations["cert-manager.io/cluster-issuer"]
-        ? f
-        : ingresses.find((x) => x !== f && x.o.metadata.namespace === f.o.metadata.namespace && x.o.metadata.annotations["cert-manager.io/cluster-issuer"] && JSON.stringify(x.o.spec.tls) === JSON.stringify(f.o.spec.tls));
-      expect(issuing, `${f.path}: no Ingress asks for its certificate`).toBeDefined();
-      expect(issuing!.o.metadata.annotations["cert-manager.io/cluster-issuer"], f.path).toBe(account.ingress.clusterIssuer);
+      expect(f.o.metadata.annotations["cert-manager.io/cluster-issuer"], f.path).toBe(account.ingress.clusterIssuer);
       expect(f.o.spec.ingressClassName, f.path).toBe(account.ingress.className);
       const issuers = all.filter((x) => x.o.kind === "ClusterIssuer" && x.account === f.account).map((x) => x.o.metadata.name);
       expect(issuers, `${f.account} has no issuer ${account.ingress.clusterIssuer}`).toContain(account.ingress.clusterIssuer);
@@ -153,7 +150,7 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     }
   });
 
-  it("lets spokes only send to the hub (metrics, alerts, logs) with their shipping credentials, and their analyses only query its metrics, with credentials of their own", () => {
+  it("lets spokes only send to the hub (metrics, alerts, logs) with their shipping credentials, and their analyses only query their own account's metrics, with credentials of their own", () => {
     const all = files(b());
     const scrapers = b().estate.platform.releases.filter((r) => r.component === wellKnown.scraper.component);
     expect(scrapers.length).toBe(b().estate.accounts.length);
@@ -168,12 +165,30 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
       expect(metrics.every((f) => f.account === r.account), r.endpoints.metrics).toBe(true);
       // Nothing else of Prometheus's API is exposed; alerts and logs come in, nothing is read back (no silences, no
       // log queries).
-      expect(servedAt(r.endpoints.metrics)).toEqual(["Exact /api/v1/query hub-query-basic-auth", "Exact /api/v1/write hub-basic-auth"]);
+      expect(servedAt(r.endpoints.metrics)).toEqual(["Exact /api/v1/write hub-basic-auth"]);
       expect(servedAt(r.endpoints.alertmanager)).toEqual(["Exact /api/v2/alerts hub-basic-auth"]);
       expect(servedAt(r.endpoints.logs)).toEqual(["Exact /loki/api/v1/push hub-basic-auth"]);
-      // The two htpasswd Secrets come from different keys of the hub's own store.
-      const htpasswd = (name: string) => all.find((f) => f.account === r.account && f.o.kind === "ExternalSecret" && f.o.metadata.name === name && f.o.metadata.namespace === metrics[0]!.o.metadata.namespace)?.o.spec.data[0].remoteRef.key;
-      expect([htpasswd("hub-basic-auth"), htpasswd("hub-query-basic-auth")]).toEqual(["platform/hub-htpasswd", "platform/hub-query-htpasswd"]);
+      const namespace = metrics[0]!.o.metadata.namespace;
+      const inHub = (kind: string, name: string) => all.find((f) => f.account === r.account && f.o.kind === kind && f.o.metadata.name === name && f.o.metadata.namespace === namespace)?.o;
+      const htpasswd = (name: string) => inHub("ExternalSecret", name)?.spec.data[0].remoteRef.key;
+      expect(htpasswd("hub-basic-auth")).toBe("platform/hub-htpasswd");
+      // Queries are fenced by account: each spoke has a host of its own, checked against its own htpasswd list (a
+      // key of the hub's store of its own), served by a proxy that enforces its account label on every selector.
+      const spokes = scrapers.filter((x) => !x.hub).map((x) => x.account);
+      expect(Object.keys(b().estate.platform.queryEndpoints).sort()).toEqual(spokes.sort());
+      for (const account of spokes) {
+        const host = b().estate.platform.queryEndpoints[account]!;
+        expect(servedAt(host), host).toEqual([`Exact /api/v1/query hub-query-basic-auth-${account}`]);
+        expect(htpasswd(`hub-query-basic-auth-${account}`)).toBe(`platform/hub-query-htpasswd-${account}`);
+        const backend = ingressesOf(host)[0]!.o.spec.rules[0].http.paths[0].backend.service;
+        const service = inHub("Service", backend.name)!;
+        expect(service.spec.ports.map((p: K8s) => p.port)).toContain(backend.port.number);
+        const proxies = all.filter((f) => f.o.kind === "Deployment" && f.o.metadata.namespace === namespace && Object.entries(service.spec.selector).every(([k, v]) => f.o.spec.template.metadata.labels[k] === v));
+        expect(proxies.length, `${backend.name} selects one Deployment`).toBe(1);
+        const args = proxies[0]!.o.spec.template.spec.containers[0].args;
+        expect(args).toEqual(expect.arrayContaining(["-label=account", `-label-value=${account}`, `-upstream=http://${wellKnown.scraper.service}.${namespace}.svc.cluster.local:${wellKnown.scraper.port}`]));
+      }
+      expect(new Set(spokes.map((a) => b().estate.platform.queryEndpoints[a])).size).toBe(spokes.length);
     }
     // A spoke's remote write sends the shipping credentials.
     for (const r of scrapers.filter((x) => !x.hub)) {
@@ -198,6 +213,9 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     if (scrapers.some((x) => !x.hub) && b().estate.deployments.some((d) => d.delivery?.strategy === "canary" && !scrapers.find((x) => x.account === d.account)!.hub))
       expect(remote.length).toBeGreaterThan(0);
     for (const f of remote) {
+      // At its own account's query host, never another's (nor the write host).
+      const [account] = f.path.split("/");
+      for (const m of f.o.spec.metrics) expect(m.provider.prometheus.address, f.path).toBe(`https://${b().estate.platform.queryEndpoints[account!]}`);
       expect(f.o.spec.args).toContainEqual({ name: "hub-basic-auth", valueFrom: { secretKeyRef: { name: wellKnown.hubQueryCredentials.secret, key: "basic" } } });
       const secret = inUnits.find((x) => dirname(x.path) === dirname(f.path) && x.o.kind === "ExternalSecret" && x.o.metadata.name === wellKnown.hubQueryCredentials.secret)!;
       expect(secret.o.spec.data).toEqual([{ secretKey: "basic", remoteRef: { key: wellKnown.hubQueryCredentials.storeKey, property: "basic" } }]);

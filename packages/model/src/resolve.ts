@@ -297,6 +297,7 @@ function resolvePlatform(
     }
   }
   releases.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : a.wave - b.wave || (a.component < b.component ? -1 : 1)));
+  const spokes = hub ? [...new Set(releases.filter((r) => !r.hub).map((r) => r.account))] : [];
   return {
     team: p.team ?? "platform",
     costCenter: p.costCenter ?? "platform",
@@ -304,23 +305,29 @@ function resolvePlatform(
     retention: { metrics: p.retention?.metrics ?? "30d", logs: p.retention?.logs ?? "30d", traces: p.retention?.traces ?? "30d" },
     backups: { bucket: p.backups?.bucket ?? "{account}-backups", region: p.backups?.region ?? "eu-west-1" },
     endpoints: hub ? endpointsOf(hub) : {},
+    queryEndpoints: Object.fromEntries(spokes.map((a) => [a, queryEndpointOf(a, hub!)])),
     config: Object.fromEntries(Object.entries(p.config ?? {}).map(([k, v]): [string, string] => [k, String(v)]).sort((x, y) => (x[0] < y[0] ? -1 : 1))),
     releases,
   };
 }
 
+/** A spoke's own metrics query host at the hub (an account name is one DNS label, so the host stays valid). */
+const queryEndpointOf = (account: string, hub: ResolvedAccount) => `${account}.metrics.${hub.domain}`;
+
 /**
- * Where a deployment's analyses read its metrics: a spoke queries the hub's Prometheus at the hub's public metrics
- * endpoint (basic auth, the account's series selected by their `account` external label); an account that is its
- * own hub queries its in-cluster Prometheus.
+ * Where a deployment's analyses read its metrics: a spoke queries the hub's Prometheus at its account's own query
+ * host (basic auth; the hub adds `account="<account>"` to every selector there, so a spoke reads its own series
+ * only, whatever it asks); an account that is its own hub queries its in-cluster Prometheus.
  */
 function metricsSourceOf(platform: ResolvedPlatform | undefined, account: string): MetricsSource | undefined {
   const release = platform?.releases.find((r) => r.account === account && r.component === wellKnown.scraper.component);
   if (!release) return undefined;
   if (release.hub)
     return { address: `http://${wellKnown.scraper.service}.${componentNamespace(wellKnown.scraper.component)}.svc.cluster.local:${wellKnown.scraper.port}` };
+  // Every account with a spoke release has a query host (resolvePlatform lists them together).
+  const host = platform!.queryEndpoints[account]!;
   return {
-    address: `https://${release.endpoints.metrics}`,
+    address: `https://${host}`,
     account,
     credentials: { secret: wellKnown.hubQueryCredentials.secret, key: "basic", storeKey: wellKnown.hubQueryCredentials.storeKey, property: "basic" },
   };

@@ -224,6 +224,11 @@ export interface ResolvedPlatform {
   readonly backups: { readonly bucket: string; readonly region: string };
   /** The shared hub's public hosts, the only way spokes reach it; empty without a shared hub. */
   readonly endpoints: Readonly<Partial<Record<HubEndpoint, string>>>;
+  /**
+   * Each spoke account's own metrics query host at the shared hub, `<account>.metrics.<hub domain>`: queries there
+   * see that account's series only (the hub enforces its `account` label). Empty without a shared hub.
+   */
+  readonly queryEndpoints: Readonly<Record<string, string>>;
   /** Shared settings declared once in common, by name (values as written, `{domain}` unfilled). */
   readonly config: Readonly<Record<string, string>>;
   /** Sorted by account, then wave, then component. */

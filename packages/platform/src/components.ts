@@ -14,8 +14,8 @@ import {
   HUB_CREDENTIALS_SECRET,
   HUB_HTPASSWD_KEY,
   HUB_HTPASSWD_SECRET,
-  HUB_QUERY_HTPASSWD_KEY,
-  HUB_QUERY_HTPASSWD_SECRET,
+  hubQueryHtpasswdKey,
+  hubQueryHtpasswdSecret,
   type CompanionObject,
   type ComponentBase,
   type ReleaseContext,
@@ -27,13 +27,13 @@ const pdb = (ctx: ReleaseContext) => ({ enabled: ctx.replicas > 1, maxUnavailabl
 /** A spoke's shipping credentials for the hub, from its own account's store. */
 const hubCredentials = (ctx: ReleaseContext) => externalSecret(ctx, HUB_CREDENTIALS_SECRET, HUB_CREDENTIALS_KEY, ["username", "password", "basic"]);
 const htpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_HTPASSWD_SECRET, HUB_HTPASSWD_KEY, ["auth"]);
-const queryHtpasswd = (ctx: ReleaseContext) => externalSecret(ctx, HUB_QUERY_HTPASSWD_SECRET, HUB_QUERY_HTPASSWD_KEY, ["auth"]);
 /**
  * The one path of its API each hub host serves spokes, so that shipping credentials write and never read: Prometheus
  * remote-writes (`write`) and canary analyses, with the query credentials, run instant queries (`query`: Argo
- * Rollouts' Prometheus provider); Prometheus posts alerts to Alertmanager's v2 API (`alerts`: no silences, no reading
- * others' alerts); fluent-bit pushes to Loki (`logsPush`: no querying another account's logs). Nothing else (admin,
- * federation, the UIs) is reachable from outside the hub. The OTLP host serves the collector, which only receives.
+ * Rollouts' Prometheus provider) at their account's own query host; Prometheus posts alerts to Alertmanager's v2 API
+ * (`alerts`: no silences, no reading others' alerts); fluent-bit pushes to Loki (`logsPush`: no querying another
+ * account's logs). Nothing else (admin, federation, the UIs) is reachable from outside the hub. The OTLP host serves
+ * the collector, which only receives.
  */
 const HUB_PATHS = { write: "/api/v1/write", query: "/api/v1/query", alerts: "/api/v2/alerts", logsPush: "/loki/api/v1/push" } as const;
 const only = (path: string) => [{ path, pathType: "Exact" as const }];
@@ -214,17 +214,77 @@ const kubePrometheusStack: ComponentBase = {
           htpasswd(ctx),
           externalSecret(ctx, "alertmanager-receivers", "platform/alertmanager-receivers", ["pager-url", "tickets-url"]),
           externalSecret(ctx, "grafana-admin", "platform/grafana-admin", ["username", "password"]),
-          queryHtpasswd(ctx),
           hubIngress(ctx, "metrics", ctx.release.endpoints.metrics, hubServices.prometheus, { paths: only(HUB_PATHS.write) }),
-          hubIngress(ctx, "metrics-query", ctx.release.endpoints.metrics, hubServices.prometheus, {
-            paths: only(HUB_PATHS.query),
-            authSecret: HUB_QUERY_HTPASSWD_SECRET,
-            certificateOf: "metrics",
-          }),
+          ...Object.entries(ctx.platform.queryEndpoints).flatMap(([account, host]) => accountQueries(ctx, account, host)),
           hubIngress(ctx, "alertmanager", ctx.release.endpoints.alertmanager, hubServices.alertmanager, { paths: only(HUB_PATHS.alerts) }),
         ]
       : [hubCredentials(ctx)],
 };
+
+/**
+ * prom-label-proxy (https://github.com/prometheus-community/prom-label-proxy): it parses each PromQL query and sets
+ * the label it enforces on every selector, whatever the query asked. Pinned like the charts.
+ */
+const LABEL_PROXY = { image: "quay.io/prometheuscommunity/prom-label-proxy:v0.16.0", port: 8080 } as const;
+
+/**
+ * One spoke account's metrics queries at the hub, fenced to its own series: its query host (`queryEndpoints`),
+ * checked against its own htpasswd list (so another account's credentials are refused there), served by a
+ * prom-label-proxy that puts `account="<account>"` on every selector before Prometheus sees the query. A nonprod
+ * analysis can then read nonprod's series only, and prod's only prod's, while both live in one Prometheus.
+ */
+function accountQueries(ctx: ReleaseContext, account: string, host: string): CompanionObject[] {
+  const name = `prom-label-proxy-${account}`;
+  const podLabels = { "app.kubernetes.io/name": "prom-label-proxy", "app.kubernetes.io/instance": name };
+  const upstream = `http://${local(ctx.release.namespace, hubServices.prometheus)}`;
+  return [
+    externalSecret(ctx, hubQueryHtpasswdSecret(account), hubQueryHtpasswdKey(account), ["auth"]),
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name,
+      body: {
+        spec: {
+          replicas: ctx.replicas,
+          selector: { matchLabels: podLabels },
+          template: {
+            metadata: { labels: { ...podLabels, ...ctx.labels } },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+              // Replicas on different nodes where there are several, so a node's loss leaves queries answered.
+              ...(ctx.replicas > 1
+                ? { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: podLabels } } }] } } }
+                : {}),
+              containers: [
+                {
+                  name: "prom-label-proxy",
+                  image: LABEL_PROXY.image,
+                  args: [`-insecure-listen-address=0.0.0.0:${LABEL_PROXY.port}`, `-upstream=${upstream}`, "-label=account", `-label-value=${account}`],
+                  ports: [{ name: "http", containerPort: LABEL_PROXY.port }],
+                  resources: ctx.resources,
+                  readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 10 },
+                  livenessProbe: { tcpSocket: { port: "http" }, periodSeconds: 20 },
+                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      name,
+      body: { spec: { selector: podLabels, ports: [{ name: "http", port: LABEL_PROXY.port, targetPort: "http" }] } },
+    },
+    ...(ctx.replicas > 1
+      ? [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", name, body: { spec: { maxUnavailable: 1, selector: { matchLabels: podLabels } } } }]
+      : []),
+    hubIngress(ctx, `metrics-${account}`, host, { service: name, port: LABEL_PROXY.port }, { paths: only(HUB_PATHS.query), authSecret: hubQueryHtpasswdSecret(account) }),
+  ];
+}
 
 const ingressNginx: ComponentBase = {
   values: (ctx) => ({

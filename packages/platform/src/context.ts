@@ -49,9 +49,12 @@ export const HUB_CREDENTIALS_SECRET = wellKnown.hubCredentials.secret;
 /** In the hub: htpasswd lines for the spokes' shipping credentials (`HUB_CREDENTIALS_KEY`), which the hub's ingresses check. */
 export const HUB_HTPASSWD_KEY = "platform/hub-htpasswd";
 export const HUB_HTPASSWD_SECRET = "hub-basic-auth";
-/** In the hub: htpasswd lines for the spokes' query credentials (model `wellKnown.hubQueryCredentials`), checked on the metrics query path only. */
-export const HUB_QUERY_HTPASSWD_KEY = "platform/hub-query-htpasswd";
-export const HUB_QUERY_HTPASSWD_SECRET = "hub-query-basic-auth";
+/**
+ * In the hub, one per spoke account: htpasswd lines for that account's query credentials (model
+ * `wellKnown.hubQueryCredentials`), checked on that account's own query host only.
+ */
+export const hubQueryHtpasswdKey = (account: string): string => `platform/hub-query-htpasswd-${account}`;
+export const hubQueryHtpasswdSecret = (account: string): string => `hub-query-basic-auth-${account}`;
 
 /** An ExternalSecret from the account's own store: how every credential the platform needs arrives. */
 export function externalSecret(ctx: ReleaseContext, name: string, key: string, properties: readonly string[]): CompanionObject {
@@ -70,18 +73,12 @@ export function externalSecret(ctx: ReleaseContext, name: string, key: string, p
   };
 }
 
-/** How a hub ingress admits: which paths of its host it serves, whose htpasswd it checks, and its certificate. */
+/** How a hub ingress admits: which paths of its host it serves, and whose htpasswd it checks. */
 export interface HubIngressOptions {
   /** The paths served, each `Exact` or `Prefix`; default everything (`/`, Prefix). */
   readonly paths?: readonly { readonly path: string; readonly pathType: "Exact" | "Prefix" }[];
   /** The htpasswd Secret checked; default the shipping credentials' (`HUB_HTPASSWD_SECRET`). */
   readonly authSecret?: string;
-  /**
-   * The ingress whose certificate this one serves (its TLS Secret `<name>-tls`), for a second ingress of the same
-   * host: it asks cert-manager for none itself, since two ingresses asking for one Secret would both claim its
-   * Certificate. Default: this ingress asks for its own.
-   */
-  readonly certificateOf?: string;
   /** More annotations (ingress-nginx's), default none. */
   readonly annotations?: Readonly<Record<string, string>>;
 }
@@ -98,7 +95,7 @@ export function hubIngress(ctx: ReleaseContext, name: string, host: string, back
     kind: "Ingress",
     name,
     annotations: {
-      ...(options.certificateOf === undefined ? { "cert-manager.io/cluster-issuer": ctx.account.ingress.clusterIssuer } : {}),
+      "cert-manager.io/cluster-issuer": ctx.account.ingress.clusterIssuer,
       "nginx.ingress.kubernetes.io/auth-type": "basic",
       "nginx.ingress.kubernetes.io/auth-secret": options.authSecret ?? HUB_HTPASSWD_SECRET,
       "nginx.ingress.kubernetes.io/auth-realm": "platform hub",
@@ -107,7 +104,7 @@ export function hubIngress(ctx: ReleaseContext, name: string, host: string, back
     body: {
       spec: {
         ingressClassName: ctx.account.ingress.className,
-        tls: [{ hosts: [host], secretName: `${options.certificateOf ?? name}-tls` }],
+        tls: [{ hosts: [host], secretName: `${name}-tls` }],
         rules: [{ host, http: { paths: paths.map(({ path, pathType }) => ({ path, pathType, backend: { service: { name: backend.service, port: { number: backend.port } } } })) } }],
       },
     },

@@ -88,6 +88,20 @@ describe("isolation of the platform (its folders and its Applications)", () => {
     ]);
   });
 
+  it("passes each account's analyses at its own query host, and fails one at another account's, where the hub shows only that account's series", () => {
+    const input = cleanFixture();
+    const analysis = input.objects.find((o) => o.file.startsWith("prod/prod/") && o.object.kind === "AnalysisTemplate")!;
+    const address = (o: Record<string, any>) => o.spec.metrics[0].provider.prometheus; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // Not vacuous: the fixture's prod analyses query the hub at prod's own host.
+    expect(address(analysis.object).address).toBe(`https://${input.estate.platform.queryEndpoints.prod}`);
+    expect(run(commonApiRule, input)).toEqual([]);
+    const nonprodHost = input.estate.platform.queryEndpoints.nonprod!;
+    const crossed = withObject(input, analysis.file, (o) => (address(o).address = `https://${nonprodHost}`));
+    expect(run(commonApiRule, crossed)).toMatchObject([
+      { rule: "isolation/common-api", environment: "prod", message: expect.stringContaining(`queries ${nonprodHost}, the hub's metrics host for account nonprod`), generated: { file: analysis.file, path: "spec.metrics[0].provider.prometheus.address" } },
+    ]);
+  });
+
   it("fails common's Vault named anywhere but a secret store's server", () => {
     const input = withObject(cleanFixture(), app("prod", "opentelemetry-collector"), (o) => (values(o).config.exporters["otlp/hub"].endpoint = "vault.common.example.dev:443"));
     expect(run(commonApiRule, input)).toMatchObject([{ rule: "isolation/common-api", message: expect.stringContaining("vault.common.example.dev") }]);

@@ -125,23 +125,6 @@ describe("security/ingress-tls", () => {
     expect(run(ingressTlsRule, foreign)).toMatchObject([{ file: "environments/estate.ts", path: "accounts.common.ingress.clusterIssuer", environment: null, generated: { file: hubIngress, path: 'metadata.annotations["cert-manager.io/cluster-issuer"]' } }]);
   });
 
-  it("passes a second Ingress of one host that serves the certificate an Ingress beside it asks for, and only then", () => {
-    const query = "common/platform/kube-prometheus-stack/ingress-metrics-query.yaml";
-    const write = "common/platform/kube-prometheus-stack/ingress-metrics.yaml";
-    const issuer = "cert-manager.io/cluster-issuer";
-    const objects = cleanFixture().objects;
-    expect(objects.find((o) => o.file === query)!.object).toMatchObject({ spec: { tls: [{ secretName: "metrics-tls" }] } });
-    expect(objects.find((o) => o.file === query)!.object.metadata).not.toHaveProperty(["annotations", issuer]);
-    expect(objects.find((o) => o.file === write)!.object).toMatchObject({ metadata: { annotations: { [issuer]: "letsencrypt" } }, spec: { tls: [{ secretName: "metrics-tls" }] } });
-    // A secret no Ingress asks for; the Ingress that asked no longer does; it asks for another host only.
-    const unasked = withObject(cleanFixture(), query, (o) => (o.spec.tls[0].secretName = "metrics-query-tls"));
-    expect(run(ingressTlsRule, unasked)).toMatchObject([{ generated: { file: query }, message: expect.stringContaining(`has no ${issuer} annotation`) }]);
-    const unannotated = withObject(cleanFixture(), write, (o) => delete o.metadata.annotations[issuer]);
-    expect(run(ingressTlsRule, unannotated).map((f) => f.generated?.file).sort()).toEqual([query, write].sort());
-    const otherHost = withObject(cleanFixture(), write, (o) => (o.spec.tls[0].hosts = ["elsewhere.example.dev"]));
-    expect(run(ingressTlsRule, otherHost).map((f) => f.generated?.file)).toContain(query);
-  });
-
   it("fails rules and backends that answer for any host", () => {
     const input = withObject(cleanFixture(), hubIngress, (o) => {
       delete o.spec.rules[0].host;

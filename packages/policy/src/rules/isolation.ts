@@ -75,11 +75,19 @@ export const commonApiRule = rule("isolation/common-api", "Prod and nonprod reac
   // releases name: workloads get secrets through the store.
   const vaultOf = (account: string) => hostOf(platform.releases.find((r) => r.account === account)?.vault ?? "");
   const storeServer = (o: PolicyObject, path: ObjPath) => (kindOf(o) === "ClusterSecretStore" || kindOf(o) === "SecretStore") && path.join(".") === "spec.provider.vault.server";
+  // Each spoke's own metrics query host, where the hub shows it its own series only: another's is not its to ask.
+  const queryHostOf = new Map(Object.entries(platform.queryEndpoints).map(([account, host]) => [host, account]));
   const out: Finding[] = [];
   for (const b of bound(ctx)) {
     if (b.account.name === own.common) continue;
     eachHostValue(b.o, (path, host) => {
       if (own.ownerOf(host) !== own.common || exposed.has(host) || (host === vaultOf(b.account.name) && storeServer(b.o, path))) return;
+      const queries = queryHostOf.get(host);
+      if (queries === b.account.name) return;
+      if (queries !== undefined) {
+        out.push(ctx.finding("isolation/common-api", ctx.sourceOf(b.o, path), `${b.who} queries ${host}, the hub's metrics host for account ${queries}, which shows ${queries}'s series only — query ${platform.queryEndpoints[b.account.name] ?? "your own account's host"} instead (a base fix: analyses take it from the resolved metrics source)`, { unit: b.unit, object: b.o, path }));
+        return;
+      }
       out.push(ctx.finding("isolation/common-api", ctx.sourceOf(b.o, path), `${b.who} references ${host} in account ${own.common}, which common does not expose (it exposes ${[...exposed].sort().join(", ")}) — reach common only through its registry, the hub's endpoints or a public host of a service in it`, { unit: b.unit, object: b.o, path }));
     });
   }

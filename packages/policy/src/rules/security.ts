@@ -218,8 +218,6 @@ export const ingressTlsRule = rule("security/ingress-tls", "Every Ingress host i
     const want = account?.ingress.clusterIssuer;
     const path: ObjPath = ["metadata", "annotations", ISSUER];
     const where = account ? { file: ctx.estate.file, path: `accounts.${account.name}.ingress.clusterIssuer` } : at(path);
-    // A second Ingress of one host (other paths under other auth) serves the certificate the first asks for.
-    if (!issuer && tls.length > 0 && tls.every((t) => issuedBeside(ctx, o, t))) continue;
     if (!issuer) report(path, `has no ${ISSUER} annotation, so no certificate is issued for its hosts — annotate it with ${want ? `the account's issuer ${want}` : "the account's ClusterIssuer"} (a base fix)`, u ? { file: u.service.file, path: "public" } : where);
     else if (want && issuer !== want) report(path, `asks cluster issuer ${issuer} for its certificate, not account ${account!.name}'s ${want}, which is the one its platform renders — use ${want}`, where);
   }
@@ -227,24 +225,5 @@ export const ingressTlsRule = rule("security/ingress-tls", "Every Ingress host i
 });
 
 const issuerOf = (o: PolicyObject) => str(asObj(asObj(o.object.metadata).annotations)[ISSUER]);
-
-/**
- * Whether another Ingress of `o`'s namespace asks cert-manager (an issuer annotation) for `tls`'s secret, for all
- * of its hosts: then `o` serves that certificate without asking for it (two asking for one secret would both claim
- * its Certificate). Whether that issuer is the right one is the other Ingress's finding.
- */
-function issuedBeside(ctx: Context, o: PolicyObject, tls: Record<string, unknown>): boolean {
-  const secret = str(tls.secretName);
-  const hosts = asArr(tls.hosts).filter((h): h is string => typeof h === "string");
-  if (!secret || hosts.length === 0) return false;
-  return ctx.objects.some(
-    (other) =>
-      other !== o &&
-      kindOf(other) === "Ingress" &&
-      namespaceOf(other) === namespaceOf(o) &&
-      issuerOf(other) !== undefined &&
-      asArr(asObj(other.object.spec).tls).some((t) => str(asObj(t).secretName) === secret && hosts.every((h) => asArr(asObj(t).hosts).includes(h))),
-  );
-}
 
 export const securityRules = [podSecurityRule, baselineRule, restrictedRule, readOnlyRootRule, noDebugRule, ingressTlsRule];
