@@ -63,7 +63,7 @@ describe("runbooks", () => {
     }
   });
 
-  it("lists every alert of the service's PrometheusRule with its severity and expression, and the hub's hosts", () => {
+  it("lists every alert of the service's PrometheusRule with its severity and expression, and where people reach the hub's tools", () => {
     const text = runbook(repo, "payments");
     const rule = repo.objects.find((o) => o.file === "prod/prod/payments/prometheusrule.yaml")!.object as Json;
     const alerts = rule.spec.groups.flatMap((g: Json) => g.rules);
@@ -71,7 +71,13 @@ describe("runbooks", () => {
     const prod = text.slice(text.indexOf("### prod"), text.indexOf("## Roll back"));
     for (const a of alerts) expect(prod).toContain(`| ${a.alert} | ${a.labels.severity} | ${a.for} |`);
     expect(prod).toContain(alerts[0].expr.replaceAll("|", "\\|"));
-    for (const host of Object.values(repo.estate.platform.endpoints).filter((h) => !h!.startsWith("otlp."))) expect(text).toContain(`https://${host}`);
+    // In the hub's cluster (its public hosts serve the accounts' shippers and analyses, not people): each tool's
+    // Service in its release's namespace.
+    const hub = repo.estate.accounts.find((a) => a.name === repo.estate.platform.hub)!;
+    const ns = (component: string) => repo.estate.platform.releases.find((r) => r.account === hub.name && r.component === component)!.namespace;
+    for (const [component, service] of [["kube-prometheus-stack", "kube-prometheus-stack-prometheus"], ["kube-prometheus-stack", "kube-prometheus-stack-alertmanager"], ["kube-prometheus-stack", "kube-prometheus-stack-grafana"], ["loki", "loki-gateway"]] as const)
+      expect(text).toContain(`kubectl --context ${hub.cluster.name} -n ${ns(component)} port-forward svc/${service} `);
+    for (const host of [...Object.values(repo.estate.platform.endpoints), ...Object.values(repo.estate.platform.queryEndpoints)]) expect(text).not.toContain(`https://${host}`);
     expect(text).toContain("[accounts](accounts.md)");
     expect(text).toContain("[public-api](public-api.md)");
   });

@@ -45,12 +45,17 @@ export interface RunbookContext {
     /** The deployment's folder relative to generated/. */
     readonly folder: string;
   }[];
+  /**
+   * The shared hub, where people look at metrics, alerts and logs. Its public hosts take only what spokes send (and
+   * each spoke's own metric queries), so people reach its tools inside its cluster.
+   */
   readonly hub: {
     readonly account?: string;
     readonly cluster?: string;
-    readonly endpoints: Readonly<Record<string, string>>;
-    /** Namespace of the hub's kube-prometheus-stack (Grafana, Alertmanager), when the hub runs one. */
+    /** Namespace of the hub's kube-prometheus-stack (Prometheus, Alertmanager, Grafana), when the hub runs one. */
     readonly monitoringNamespace?: string;
+    /** Namespace of the hub's Loki, when the hub runs one. */
+    readonly logsNamespace?: string;
   };
   /** Per account the service runs in: the platform components installed there. */
   readonly platformByAccount: Readonly<Record<string, readonly string[]>>;
@@ -86,7 +91,9 @@ export function runbookContexts(
   },
 ): RunbookContext[] {
   const hubAccount = estate.accounts.find((a) => a.name === estate.platform.hub);
-  const monitoring = estate.platform.releases.find((r) => r.account === estate.platform.hub && r.component === "kube-prometheus-stack");
+  const atHub = (component: string) => estate.platform.releases.find((r) => r.account === estate.platform.hub && r.component === component);
+  const monitoring = atHub("kube-prometheus-stack");
+  const logs = atHub("loki");
   const owners = ownersOf(codeowners(estate));
   const platformByAccount: Record<string, string[]> = {};
   for (const r of estate.platform.releases) (platformByAccount[r.account] ??= []).push(r.component);
@@ -125,8 +132,8 @@ export function runbookContexts(
       deployments,
       hub: {
         ...(hubAccount ? { account: hubAccount.name, cluster: hubAccount.cluster.name } : {}),
-        endpoints: { ...estate.platform.endpoints } as Record<string, string>,
         ...(monitoring ? { monitoringNamespace: monitoring.namespace } : {}),
+        ...(logs ? { logsNamespace: logs.namespace } : {}),
       },
       platformByAccount: Object.fromEntries(Object.entries(platformByAccount).filter(([a]) => deployments.some((d) => d.account.name === a))),
       estateObjects,
@@ -322,15 +329,16 @@ export function serviceRunbook(
     const names = [...new Set(envs.flatMap(pick))].sort();
     return names.map((name) => ({ name, environments: envs.filter((e) => pick(e).includes(name)).map((e) => e.name).join(", ") }));
   };
-  const endpoint = (key: string) => ctx.hub.endpoints[key];
+  // The charts' Services (their fullnameOverride, packages/platform), reached from a workstation in the hub's cluster.
+  const forward = (namespace: string | undefined, service: string, ports: string) =>
+    ctx.hub.cluster && namespace ? `kubectl --context ${ctx.hub.cluster} -n ${namespace} port-forward svc/${service} ${ports}` : null;
   const hub = {
     account: ctx.hub.account ?? null,
     cluster: ctx.hub.cluster ?? null,
-    prometheus: endpoint("metrics") ? `https://${endpoint("metrics")}` : null,
-    alertmanager: endpoint("alertmanager") ? `https://${endpoint("alertmanager")}` : null,
-    grafana: endpoint("grafana") ? `https://${endpoint("grafana")}` : null,
-    loki: endpoint("logs") ? `https://${endpoint("logs")}` : null,
-    monitoringNamespace: ctx.hub.monitoringNamespace ?? null,
+    prometheus: forward(ctx.hub.monitoringNamespace, "kube-prometheus-stack-prometheus", "9090"),
+    alertmanager: forward(ctx.hub.monitoringNamespace, "kube-prometheus-stack-alertmanager", "9093"),
+    grafana: forward(ctx.hub.monitoringNamespace, "kube-prometheus-stack-grafana", "3000:80"),
+    loki: forward(ctx.hub.logsNamespace, "loki-gateway", "3100:80"),
   };
   const configNames = [...new Set(envs.flatMap((e) => e.config.map((c) => c.name)))].sort();
   return renderTemplate("runbook.md", {
