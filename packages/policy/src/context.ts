@@ -1,8 +1,10 @@
 /**
  * What every rule sees: the resolved model and the rendered objects, joined into units (one service in one
- * environment with its objects), plus the helpers that turn a fault in an object back into the typed source
- * that caused it. Rules never parse YAML and never branch on an environment's name: they read the tier.
+ * environment with its objects, and each service's pull-request preview as the environment it copies), plus the
+ * helpers that turn a fault in an object back into the typed source that caused it. Rules never parse YAML and
+ * never branch on an environment's name: they read the tier.
  */
+import { PREVIEW_FOLDER, previewDeployments, previewEnvironment } from "@gitops/argocd";
 import type {
   ResolvedAccount,
   ResolvedDeployment,
@@ -40,6 +42,12 @@ export interface Unit {
   /** Folder under generated/, e.g. `prod/prod/payments`. */
   readonly folder: string;
   readonly objects: readonly PolicyObject[];
+  /**
+   * A pull-request preview (`<account>/preview/<service>`, packages/argocd/src/preview.ts): ArgoCD deploys it into
+   * the cluster for labelled pull requests, so every rule checks it as the environment it copies (`env`, whose
+   * findings and waivers it shares), except parity, which compares environments.
+   */
+  readonly preview: boolean;
 }
 
 export type Json = unknown;
@@ -214,19 +222,22 @@ export class Context {
     const folderObjects = new Map<string, PolicyObject[]>();
     for (const o of input.objects) {
       const folder = o.file.slice(0, o.file.lastIndexOf("/"));
-      folderObjects.set(folder, [...(folderObjects.get(folder) ?? []), o]);
+      const list = folderObjects.get(folder);
+      if (list) list.push(o);
+      else folderObjects.set(folder, [o]);
     }
     const units: Unit[] = [];
-    for (const d of input.estate.deployments) {
-      const env = input.estate.environments.find((e) => e.name === d.environment);
+    const add = (d: ResolvedDeployment, env: ResolvedEnvironment | undefined, folder: string, preview: boolean) => {
       const service = input.estate.services.find((s) => s.name === d.service);
       const account = input.estate.accounts.find((a) => a.name === d.account);
-      if (!env || !service || !account) continue;
-      const folder = `${d.account}/${d.environment}/${d.service}`;
-      const unit: Unit = { d, env, tier: env.tier, service, account, folder, objects: folderObjects.get(folder) ?? [] };
+      if (!env || !service || !account) return;
+      const unit: Unit = { d, env, tier: env.tier, service, account, folder, objects: folderObjects.get(folder) ?? [], preview };
       units.push(unit);
       this.byFolder.set(folder, unit);
-    }
+    };
+    for (const d of input.estate.deployments) add(d, input.estate.environments.find((e) => e.name === d.environment), `${d.account}/${d.environment}/${d.service}`, false);
+    const previewed = previewEnvironment(input.estate);
+    for (const d of previewed ? previewDeployments(input.estate) : []) add(d, previewed, `${d.account}/${PREVIEW_FOLDER}/${d.service}`, true);
     this.units = units;
   }
 
@@ -286,7 +297,7 @@ export class Context {
     if (!o) return { file: u.service.file, path: field };
     switch (o.layer) {
       case "override":
-        return { file: o.file, path: `environments.${u.d.environment}.${field}` };
+        return { file: o.file, path: `environments.${u.env.name}.${field}` };
       case "service":
         return { file: o.file, path: field };
       case "tier":
@@ -384,7 +395,7 @@ export class Context {
     const { message, fix } = split(text);
     const unit = where.unit ?? (where.object ? this.unitOf(where.object) : undefined);
     const environment =
-      where.environment !== undefined ? where.environment : (unit?.d.environment ?? (where.object ? (this.environmentOf(where.object.file)?.name ?? null) : null));
+      where.environment !== undefined ? where.environment : (unit?.env.name ?? (where.object ? (this.environmentOf(where.object.file)?.name ?? null) : null));
     return {
       rule,
       file: at.file,

@@ -3,6 +3,7 @@
  * the rule, what is wrong and how to fix it, plus where it shows in generated/. The CLI prints them as
  * `file: path: rule: message — fix`.
  */
+import { PREVIEW_FOLDER } from "@gitops/argocd";
 
 export interface Finding {
   /** Rule id, e.g. `tier/replicas`. */
@@ -58,6 +59,18 @@ export function dedupeFindings(findings: readonly Finding[]): Finding[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * A preview renders its environment's data, so what is wrong there is mostly what is wrong in the environment: the
+ * same rule at the same typed source and object path. Those repeats are dropped (one fix mends both); a fault only
+ * a preview shows is kept, at the preview's file.
+ */
+export function withoutPreviewRepeats(findings: readonly Finding[]): Finding[] {
+  const inPreview = (f: Finding) => f.generated !== undefined && f.generated.file.split("/")[1] === PREVIEW_FOLDER;
+  const key = (f: Finding) => JSON.stringify([f.rule, f.file, f.path, f.environment, f.generated?.path ?? null]);
+  const elsewhere = new Set(findings.filter((f) => !inPreview(f)).map(key));
+  return findings.filter((f) => !inPreview(f) || !elsewhere.has(key(f)));
 }
 
 /** Splits "what is wrong — how to fix it" the way the model's `problem()` does. */

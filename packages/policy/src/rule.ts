@@ -1,5 +1,5 @@
 import type { Context } from "./context.ts";
-import type { Finding } from "./finding.ts";
+import { withoutPreviewRepeats, type Finding } from "./finding.ts";
 
 /** One named rule: a stable id, one line saying what it guarantees, and a check over the context. */
 export interface Rule {
@@ -11,4 +11,5 @@ export interface Rule {
   check(ctx: Context): Finding[];
 }
 
-export const rule = (id: string, summary: string, check: (ctx: Context) => Finding[], waivable = true): Rule => ({ id, summary, waivable, check });
+/** A rule from its check; a preview's findings that repeat its environment's are dropped (`withoutPreviewRepeats`). */
+export const rule = (id: string, summary: string, check: (ctx: Context) => Finding[], waivable = true): Rule => ({ id, summary, waivable, check: (ctx) => withoutPreviewRepeats(check(ctx)) });

@@ -229,7 +229,8 @@ const shown = (v: unknown) => {
 export const parityRule = rule("parity/allowed-differences", "A service's environments differ only in size, version, URLs, secret references and log level (plus what the tier and placement decide).", (ctx: Context) => {
   const out: Finding[] = [];
   const units = new Map<string, Unit[]>();
-  for (const u of ctx.units) units.set(u.d.service, [...(units.get(u.d.service) ?? []), u]);
+  // Environments against each other; a preview is its environment's copy, not another environment.
+  for (const u of ctx.units) if (!u.preview) units.set(u.d.service, [...(units.get(u.d.service) ?? []), u]);
   for (const table of parityTables(ctx.estate)) {
     const us = units.get(table.service) ?? [];
     if (us.length < 2) continue;

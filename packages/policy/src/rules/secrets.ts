@@ -124,7 +124,7 @@ export const noValuesRule = rule("secrets/no-values", "No generated file holds a
     for (const hit of scanText(text)) {
       if (found.get(file)?.has(hit.match)) continue;
       const at = u ? { file: u.service.file, path: "" } : { file: o?.sources[0] ?? ctx.estate.file, path: "" };
-      out.push(ctx.finding("secrets/no-values", at, `generated/${file} holds ${hit.name} (${redact(hit.match)}) — ${fix}`, { unit: u, environment: u?.d.environment ?? ctx.environmentOf(file)?.name ?? null }));
+      out.push(ctx.finding("secrets/no-values", at, `generated/${file} holds ${hit.name} (${redact(hit.match)}) — ${fix}`, { unit: u, environment: u?.env.name ?? ctx.environmentOf(file)?.name ?? null }));
     }
   }
   for (const u of ctx.units)

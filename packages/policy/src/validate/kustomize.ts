@@ -94,7 +94,7 @@ export async function kustomizeFindings(ctx: Context, options: KustomizeOptions 
       const objects = byFolder.get(folder) ?? [];
       const unit = ctx.units.find((u) => u.folder === folder);
       const source = unit ? { file: unit.service.file, path: "" } : { file: objects[0]?.sources[0] ?? ctx.estate.file, path: "" };
-      const where = { unit, environment: unit?.d.environment ?? ctx.environmentOf(folder)?.name ?? null };
+      const where = { unit, environment: unit?.env.name ?? ctx.environmentOf(folder)?.name ?? null };
       if (!result.ok) {
         if (result.missing) return [ctx.finding(KUSTOMIZE_RULE, { file: ctx.estate.file, path: "" }, `${kubectl} is not on PATH, so no folder could be rendered — install kubectl (kustomize v5.5 is built in), or run check without --kustomize`, { environment: null })];
         out.push(ctx.finding(KUSTOMIZE_RULE, source, `kubectl kustomize generated/${folder} failed: ${result.error} — fix the folder's kustomization or objects (a generator fix)`, where));
