@@ -243,7 +243,17 @@ export class Context {
 
   /** The unit an object was rendered for; undefined for estate-level objects such as ArgoCD's. */
   unitOf(o: PolicyObject): Unit | undefined {
-    return this.byFolder.get(o.file.slice(0, o.file.lastIndexOf("/")));
+    return this.unitOfFile(o.file);
+  }
+
+  /** The unit whose folder holds a generated file (its kustomization too); undefined outside any unit's folder. */
+  unitOfFile(file: string): Unit | undefined {
+    return this.unitIn(file.slice(0, file.lastIndexOf("/")));
+  }
+
+  /** The unit rendered into a folder (relative to generated/), if any. */
+  unitIn(folder: string): Unit | undefined {
+    return this.byFolder.get(folder);
   }
 
   /**

@@ -129,6 +129,17 @@ const NS_LABEL = "kubernetes.io/metadata.name";
 export const networkPolicyRule = rule("isolation/network-policy", "Every namespace denies by default; policies open only to named namespaces of the same account, never to all namespaces or private ranges.", (ctx: Context) => {
   const out: Finding[] = [];
   const byNamespace = new Map(ctx.units.map((u) => [u.d.namespace, u]));
+  // The namespaces a unit's policies may name, per account: made once (per unit it was quadratic in the estate).
+  const knownOf = new Map<string, Set<string>>();
+  const known = (u: Unit) => {
+    let set = knownOf.get(u.d.account);
+    if (!set) {
+      // The account's own platform namespaces (its collector, its Prometheus) are peers too; another account's never are.
+      const platform = ctx.estate.platform.releases.filter((r) => r.account === u.d.account).map((r) => r.namespace);
+      knownOf.set(u.d.account, (set = new Set(["kube-system", u.account.ingress.namespace, ...platform, ...ctx.units.filter((x) => x.d.account === u.d.account).map((x) => x.d.namespace)])));
+    }
+    return set;
+  };
   for (const u of ctx.units) {
     const policies = u.objects.filter((o) => kindOf(o) === "NetworkPolicy");
     const denyAll = policies.some((p) => {
@@ -138,9 +149,6 @@ export const networkPolicyRule = rule("isolation/network-policy", "Every namespa
     });
     if (!denyAll)
       out.push(ctx.finding("isolation/network-policy", { file: u.service.file, path: "" }, `namespace ${u.d.namespace} has no default-deny NetworkPolicy (podSelector {}, policyTypes Ingress and Egress, no rules) — render one (a base fix)`, { unit: u }));
-    // The account's own platform namespaces (its collector, its Prometheus) are peers too; another account's never are.
-    const platform = ctx.estate.platform.releases.filter((r) => r.account === u.d.account).map((r) => r.namespace);
-    const known = new Set(["kube-system", u.account.ingress.namespace, ...platform, ...ctx.units.filter((x) => x.d.account === u.d.account).map((x) => x.d.namespace)]);
     for (const p of policies) {
       const spec = asObj(p.object.spec);
       for (const [direction, peersKey] of [["ingress", "from"], ["egress", "to"]] as const) {
@@ -169,7 +177,7 @@ export const networkPolicyRule = rule("isolation/network-policy", "Every namespa
                 return;
               }
               for (const ns of names) {
-                if (known.has(ns)) continue;
+                if (known(u).has(ns)) continue;
                 const other = byNamespace.get(ns);
                 report([...path, "namespaceSelector"], other ? `opens ${direction} to namespace ${ns} of account ${other.d.account} — accounts never talk to each other; remove the dependency` : `opens ${direction} to namespace ${ns}, which is not a namespace of account ${u.d.account} — open only to the account's own namespaces`, ns);
               }

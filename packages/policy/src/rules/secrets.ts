@@ -120,7 +120,7 @@ export const noValuesRule = rule("secrets/no-values", "No generated file holds a
   const byFile = new Map(ctx.objects.map((o) => [o.file, o]));
   for (const [file, text] of ctx.files) {
     const o = byFile.get(file);
-    const u = o ? ctx.unitOf(o) : ctx.units.find((x) => file.startsWith(`${x.folder}/`));
+    const u = ctx.unitOfFile(file);
     for (const hit of scanText(text)) {
       if (found.get(file)?.has(hit.match)) continue;
       const at = u ? { file: u.service.file, path: "" } : { file: o?.sources[0] ?? ctx.estate.file, path: "" };

@@ -92,7 +92,7 @@ export async function kustomizeFindings(ctx: Context, options: KustomizeOptions 
     for (const [i, folder] of sorted.entries()) {
       const result = results[i]!;
       const objects = byFolder.get(folder) ?? [];
-      const unit = ctx.units.find((u) => u.folder === folder);
+      const unit = ctx.unitIn(folder);
       const source = unit ? { file: unit.service.file, path: "" } : { file: objects[0]?.sources[0] ?? ctx.estate.file, path: "" };
       const where = { unit, environment: unit?.env.name ?? ctx.environmentOf(folder)?.name ?? null };
       if (!result.ok) {
