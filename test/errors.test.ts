@@ -205,7 +205,7 @@ describe("error wording", () => {
   it("environment naming an unknown account", async () => {
     expect(await problems("bad-unknown-account")).toMatchInlineSnapshot(`
       [
-        "environments/staging.ts: account: names account "nonprd", which environments/estate.ts does not define — use one of nonprod, prod",
+        "environments/staging.ts: account: names account "nonprd", which environments/estate.ts does not define — did you mean nonprod? (one of: nonprod, prod)",
       ]
     `);
   });
@@ -284,7 +284,7 @@ describe("invalid input across several files", () => {
     expect(check.code).toBe(2);
     expect(check.stdout).toBe(run.stdout);
     expect(run.stdout).toMatchInlineSnapshot(`
-      "environments/staging.ts: account: names account "nonprd", which environments/estate.ts does not define — use one of nonprod, prod
+      "environments/staging.ts: account: names account "nonprd", which environments/estate.ts does not define — did you mean nonprod? (one of: nonprod, prod)
       services/api/service.ts: environments.prod.port: may not differ between environments — set it once at the service level; an environment may override only version, replicas, resources, autoscaling, urls, secrets, logLevel, strategy
       services/job/service.ts: (file): could not be loaded: SCHEDULE is not set — fix the file so that it runs (pnpm typecheck shows type errors)
       services/worker/service.ts: dependsOn[1]: names "billing", which is not a service — use one of api, job, worker

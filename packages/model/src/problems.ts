@@ -98,14 +98,17 @@ export function problem(file: string, path: readonly PropertyKey[], text: string
  * Turns zod's issues into problems; the schemas' own messages carry the fix, the rest get one here. Parse with
  * `reportInput: true` so that wrong values can be quoted back (`not the string "8080"`).
  */
-export function fromZod(file: string, error: z.ZodError): Problem[] {
+export function fromZod(file: string, error: z.ZodError, schema?: z.ZodType): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
     const input = "input" in issue ? issue.input : undefined;
     switch (issue.code) {
-      case "unrecognized_keys":
-        return issue.keys.map((key) =>
-          problem(file, [...issue.path, key], `is not a known field — remove it or fix its spelling`),
-        );
+      case "unrecognized_keys": {
+        const known = schema ? keysAt(schema, issue.path) : [];
+        return issue.keys.map((key) => {
+          const near = closest(key, known);
+          return problem(file, [...issue.path, key], `is not a known field — ${near !== undefined ? `did you mean ${near}? Rename it, or remove it` : "remove it or fix its spelling"}`);
+        });
+      }
       case "invalid_type": {
         // zod 4 leaves `input` off issues unless asked; its message still says what it received.
         const received = /received (\w+)/.exec(issue.message)?.[1];
@@ -173,4 +176,70 @@ function describe(value: unknown): string {
   if (typeof value === "bigint") return `the bigint ${String(value).slice(0, 30)}n`;
   if (typeof value === "string") return `the string ${quote(value)}`;
   return `the ${typeof value} ${String(value)}`;
+}
+
+/**
+ * The fix for a name that is none of `candidates`: the closest one when the name looks like its typo, and the
+ * candidates (the ten nearest when there are more: an estate of thousands of services is not one line).
+ */
+export function oneOf(name: string, candidates: Iterable<string>): string {
+  const all = [...new Set(candidates)].sort();
+  const near = closest(name, all);
+  const listed =
+    all.length <= 10
+      ? all.join(", ")
+      : `${all.map((c) => [distance(name, c), c] as const).sort((a, b) => a[0] - b[0] || cmp(a[1], b[1])).slice(0, 10).map(([, c]) => c).join(", ")}, … (${all.length} in all)`;
+  return near !== undefined ? `did you mean ${near}? (${all.length <= 10 ? "one of" : "nearest"}: ${listed})` : `use one of ${listed}`;
+}
+
+/** The candidate a name most likely misspells: within a third of its length in edits (at least one), ties by order. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    if (c === name) continue;
+    const d = distance(name.toLowerCase(), c.toLowerCase());
+    if (d <= limit && (best === undefined || d < best.d || (d === best.d && c < best.c))) best = { c, d };
+  }
+  return best?.c;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment). */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8) return Math.abs(a.length - b.length);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The keys the object schema at `path` accepts, through optional, default, record, array and pipe; none elsewhere. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  type Def = { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
+  const defOf = (s: unknown) => (s as { _zod?: { def?: Def } } | undefined)?._zod?.def;
+  const unwrap = (s: unknown): unknown => {
+    for (let d = defOf(s); d; d = defOf(s)) {
+      if (d.innerType !== undefined && ["optional", "nullable", "default", "prefault", "readonly", "nonoptional", "catch"].includes(d.type)) s = d.innerType;
+      else if (d.type === "pipe") s = d.in;
+      else break;
+    }
+    return s;
+  };
+  let s = unwrap(schema);
+  for (const key of path) {
+    const d = defOf(s);
+    if (d?.type === "object" && typeof key === "string") s = d.shape?.[key];
+    else if (d?.type === "record") s = d.valueType;
+    else if (d?.type === "array") s = d.element;
+    else return [];
+    s = unwrap(s);
+  }
+  const d = defOf(s);
+  return d?.type === "object" ? Object.keys(d.shape ?? {}) : [];
 }

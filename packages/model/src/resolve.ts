@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { plain } from "./plain.ts";
-import { fromZod, problem, sortProblems, type Problem } from "./problems.ts";
+import { fromZod, oneOf, problem, sortProblems, type Problem } from "./problems.ts";
 import { components, componentNames, hubEndpoints, wellKnown, type ComponentName, type HubEndpoint } from "./platform.ts";
 import type {
   Origin,
@@ -79,7 +79,7 @@ export function resolve(sources: Sources): Resolution {
     }
     const result = schema.safeParse(data.value, { reportInput: true });
     if (result.success) return parsed.set(src.file, result.data), result.data;
-    problems.push(...fromZod(src.file, result.error).map(overrideHint));
+    problems.push(...fromZod(src.file, result.error, schema).map(overrideHint));
     return undefined;
   };
 
@@ -229,7 +229,7 @@ function resolveEnvironments(
   for (const { src, env } of sorted) {
     const account = accounts.get(env.account);
     if (!account) {
-      problems.push(problem(src.file, ["account"], `names account "${env.account}", which ${estateFile} does not define — use one of ${[...accounts.keys()].sort().join(", ")}`));
+      problems.push(problem(src.file, ["account"], `names account "${env.account}", which ${estateFile} does not define — ${oneOf(env.account, accounts.keys())}`));
       continue;
     }
     out.set(env.name, {
@@ -261,7 +261,7 @@ function resolvePlatform(
 ): ResolvedPlatform | undefined {
   const p = estate.platform ?? {};
   if (p.hub !== undefined && !accounts.has(p.hub)) {
-    problems.push(problem(file, ["platform", "hub"], `is "${p.hub}", which is not an account — use one of ${[...accounts.keys()].sort().join(", ")}`));
+    problems.push(problem(file, ["platform", "hub"], `is "${p.hub}", which is not an account — ${oneOf(p.hub, accounts.keys())}`));
     return undefined;
   }
   // A hub receives every account's telemetry. One that runs services would make prod ship into nonprod (or the
@@ -427,7 +427,7 @@ function resolveDeployments(
       const target = byService.get(dep);
       if (!target) {
         if (!known.services.has(dep))
-          problems.push(problem(src.file, ["dependsOn", i], `names "${dep}", which is not a service — use one of ${[...known.services].sort().join(", ")}`));
+          problems.push(problem(src.file, ["dependsOn", i], `names "${dep}", which is not a service — ${oneOf(dep, known.services)}`));
         continue;
       }
       if (target.svc.kind !== "http") {
@@ -630,6 +630,6 @@ function resolveDeployments(
   for (const { src, svc } of parsed)
     for (const env of Object.keys(svc.environments))
       if (!known.environments.has(env))
-        problems.push(problem(src.file, ["environments", env], `is not an environment — use one of ${[...known.environments].sort().join(", ")}, or add environments/${env}.ts`));
+        problems.push(problem(src.file, ["environments", env], `is not an environment — ${oneOf(env, known.environments)}, or add environments/${env}.ts`));
   return out;
 }

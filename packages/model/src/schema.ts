@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { componentNames, components, wellKnown } from "./platform.ts";
+import { oneOf } from "./problems.ts";
 import { deliveryStrategies, tierNames } from "./tiers.ts";
 
 /** Own entries only: a name such as "constructor" must not find what every object inherits. */
@@ -208,7 +209,7 @@ export const serviceSchema = z
     }
     for (const [i, w] of (s.waivers ?? []).entries())
       for (const [j, env] of (w.environments ?? []).entries())
-        if (!Object.hasOwn(s.environments, env)) fault(["waivers", i, "environments", j], `"${env}" is not one of the service's environments — use one of ${Object.keys(s.environments).join(", ")}`);
+        if (!Object.hasOwn(s.environments, env)) fault(["waivers", i, "environments", j], `"${env}" is not one of the service's environments — ${oneOf(env, Object.keys(s.environments))}`);
   });
 
 export const environmentSchema = z.strictObject({
