@@ -38,7 +38,10 @@ describe("gitops explain", () => {
   it("refuses unknown services and environments the service does not run in", async () => {
     const root = estate();
     expect(await cli(root, "explain", "nope", "--env", "dev")).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining("No service \"nope\"") });
-    expect(await cli(root, "explain", "search-experiment", "--env", "prod")).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining("runs in: dev") });
+    expect(await cli(root, "explain", "search-experiment", "--env", "prod")).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('not deployed in "prod" — use one of dev') });
+    // A likely typo is named.
+    expect(await cli(root, "explain", "paymnts", "--env", "prd")).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('No service "paymnts" — did you mean payments?') });
+    expect(await cli(root, "explain", "payments", "--env", "prd")).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('not deployed in "prd" — did you mean prod?') });
   });
 });
 

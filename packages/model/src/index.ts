@@ -1,5 +1,5 @@
 export { defineEnvironment, defineEstate, defineService } from "./define.ts";
-export { errorText, formatProblem, sortProblems, problem, type Problem } from "./problems.ts";
+export { errorText, formatProblem, oneOf, sortProblems, problem, type Problem } from "./problems.ts";
 export { plain } from "./plain.ts";
 export { explain, TIERS_FILE, type ExplainRow } from "./explain.ts";
 export { expectedName, resolve, type Resolution, type SourceFile, type Sources } from "./resolve.ts";

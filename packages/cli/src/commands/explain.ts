@@ -1,5 +1,5 @@
 import { build } from "@gitops/generator";
-import { explain, formatProblem } from "@gitops/model";
+import { explain, formatProblem, oneOf } from "@gitops/model";
 import type { Command } from "../command.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 
@@ -16,16 +16,17 @@ export const explainCommand: Command = {
     if (!result.ok) throw new ExitError(result.problems.map(formatProblem).join("\n"), EXIT.invalid);
     const { estate } = result.build;
     const svc = estate.services.find((s) => s.name === service);
-    if (!svc) throw new ExitError(`No service "${service}". Services: ${estate.services.map((s) => s.name).join(", ")}`, EXIT.usage);
+    if (!svc) throw new ExitError(`No service "${service}" — ${oneOf(service, estate.services.map((s) => s.name))}`, EXIT.usage);
     const d = estate.deployments.find((x) => x.service === service && x.environment === envName);
-    if (!d) throw new ExitError(`${service} is not deployed in "${envName}". It runs in: ${svc.environments.join(", ")}`, EXIT.usage);
+    if (!d) throw new ExitError(`${service} is not deployed in "${envName}" — ${oneOf(envName, svc.environments)}`, EXIT.usage);
     const rows = explain(estate, d);
     if (values.json) {
       out(JSON.stringify({ service, environment: envName, rows }, null, 2));
       return EXIT.ok;
     }
     out(`${service} in ${envName} (${d.account}), namespace ${d.namespace}\n`);
-    const width = (k: "field" | "value") => Math.min(48, Math.max(...rows.map((r) => r[k].length)));
+    // Columns as wide as their longest cell, up to 64 (a longer value runs past its column).
+    const width = (k: "field" | "value") => Math.min(64, Math.max(...rows.map((r) => r[k].length)));
     const [fw, vw] = [width("field"), width("value")];
     out(`${"FIELD".padEnd(fw)}  ${"VALUE".padEnd(vw)}  ${"LAYER".padEnd(11)}  SOURCE`);
     for (const r of rows)

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build, compareTrees, generate, OUTPUT_DIR, readTree } from "@gitops/generator";
-import { formatProblem, type ResolvedEstate } from "@gitops/model";
+import { formatProblem, oneOf, type ResolvedEstate } from "@gitops/model";
 import type { Command } from "../command.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
 import { groupChanges } from "./diff.ts";
@@ -62,7 +62,7 @@ export const promoteCommand: Command = {
       throw new ExitError(`${to} (wave ${envs.get(to)!.wave}) is not after ${from} (wave ${envs.get(from)!.wave}) — versions move forward through the waves; to roll back, revert the promotion commit, or use --force --reason`, EXIT.usage);
     if (service) {
       const svc = estate.services.find((s) => s.name === service);
-      if (!svc) throw new ExitError(`No service "${service}". Services: ${estate.services.map((s) => s.name).join(", ")}`, EXIT.usage);
+      if (!svc) throw new ExitError(`No service "${service}" — ${oneOf(service, estate.services.map((s) => s.name))}`, EXIT.usage);
       for (const e of [from, to]) if (!svc.environments.includes(e)) throw new ExitError(`${service} does not run in ${e}; it runs in ${svc.environments.join(", ")}`, EXIT.usage);
     }
     const { promotions, unchanged } = plan(estate, from, to, service ? [service] : estate.services.map((s) => s.name));

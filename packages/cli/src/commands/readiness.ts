@@ -10,7 +10,7 @@
 import { ACCOUNT_LABEL, COMPONENT_LABEL } from "@gitops/argocd";
 import { LOG_SHIPPER, SERVICE_LABEL } from "@gitops/docs";
 import { applicationsOf, build, diffTrees, folderOf, isEmptyDiff, OUTPUT_DIR, readTree, runbookPath } from "@gitops/generator";
-import { formatProblem, type ResolvedEstate } from "@gitops/model";
+import { formatProblem, oneOf, type ResolvedEstate } from "@gitops/model";
 import { join } from "node:path";
 import type { Command } from "../command.ts";
 import { EXIT, ExitError } from "../exit-codes.ts";
@@ -426,7 +426,7 @@ export const readinessCommand: Command = {
     if (!result.ok) throw new ExitError(result.problems.map(formatProblem).join("\n"), EXIT.invalid);
     const { estate, objects, files } = result.build;
     if (service !== undefined && !estate.services.some((s) => s.name === service))
-      throw new ExitError(`No service "${service}". Services: ${estate.services.map((s) => s.name).join(", ")}`, EXIT.usage);
+      throw new ExitError(`No service "${service}" — ${oneOf(service, estate.services.map((s) => s.name))}`, EXIT.usage);
     const report = readiness({ estate, objects, files }, service);
     // What is checked is what `generate` writes; say so when the committed tree differs from it.
     const stale = !isEmptyDiff(diffTrees(readTree(join(root, OUTPUT_DIR)), files));
