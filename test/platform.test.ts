@@ -223,6 +223,33 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     for (const f of inUnits) expect(JSON.stringify(f.o).includes(wellKnown.hubCredentials.storeKey), `${f.path} holds the hub's shipping credentials`).toBe(false);
   });
 
+  it("keeps every account's metrics, and the hub's silences, on volumes that outlast a restart, with a size limit below the volume", () => {
+    const all = files(b());
+    /** Kubernetes quantities (Gi) and Prometheus sizes (GB), in bytes. */
+    const bytes = (q: string) => {
+      const m = /^(\d+)(Gi|Mi|GB|MB)$/.exec(q)!;
+      return Number(m[1]) * { Gi: 2 ** 30, Mi: 2 ** 20, GB: 1e9, MB: 1e6 }[m[2] as "Gi" | "Mi" | "GB" | "MB"];
+    };
+    const claimed = (storage: K8s) => storage.volumeClaimTemplate.spec.resources.requests.storage as string;
+    const scrapers = b().estate.platform.releases.filter((r) => r.component === wellKnown.scraper.component);
+    expect(scrapers.some((r) => r.hub)).toBe(true);
+    const sizes = new Map<boolean, number[]>();
+    for (const r of scrapers) {
+      const app = all.find((f) => f.o.kind === "Application" && f.o.metadata.name === r.name)!;
+      const values = app.o.spec.sources.find((x: K8s) => x.helm).helm.valuesObject;
+      const spec = values.prometheus.prometheusSpec;
+      expect(spec.storageSpec.volumeClaimTemplate.spec.accessModes, r.name).toEqual(["ReadWriteOnce"]);
+      expect(bytes(spec.retentionSize), r.name).toBeLessThan(bytes(claimed(spec.storageSpec)));
+      sizes.set(r.hub, [...(sizes.get(r.hub) ?? []), bytes(claimed(spec.storageSpec))]);
+      if (r.hub) {
+        expect(spec.retention).toBe(b().estate.platform.retention.metrics);
+        expect(bytes(claimed(values.alertmanager.alertmanagerSpec.storage))).toBeGreaterThan(0);
+      }
+    }
+    // The hub keeps every account's series for the platform's retention: more room than any spoke's day of its own.
+    if (sizes.has(false)) expect(Math.min(...sizes.get(true)!)).toBeGreaterThan(Math.max(...sizes.get(false)!));
+  });
+
   it("lists in the estate README the keys each account's store must hold for the platform, and counts each service's own", () => {
     // From the objects themselves: every key an ExternalSecret reads, with who reads it (its folder's owner).
     const readers = new Map<string, Set<string>>();

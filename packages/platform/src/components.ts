@@ -129,6 +129,15 @@ const externalSecrets: ComponentBase = {
 };
 
 /**
+ * Prometheus's volume per replica, and the size limit below it (`retentionSize`, decimal units as Prometheus takes
+ * them): the hub keeps every account's series for the platform's retention, a spoke a day of its own.
+ */
+const METRICS_VOLUME = { hub: { size: "100Gi", retentionSize: "90GB" }, spoke: { size: "20Gi", retentionSize: "18GB" } } as const;
+const ALERTMANAGER_VOLUME = "1Gi";
+/** A volume claim template as the Prometheus operator's `storageSpec`/`storage` take it: one volume per replica. */
+const volumeClaim = (size: string) => ({ volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } } });
+
+/**
  * Prometheus in every cluster: it scrapes the PodMonitors (the services') and ServiceMonitors (the charts') and
  * evaluates the PrometheusRules of its own account, keeps a day locally, remote-writes everything to the hub and
  * sends alerts to the hub's Alertmanager.
@@ -155,7 +164,8 @@ const kubePrometheusStack: ComponentBase = {
       alertmanager: hub
         ? {
             enabled: true,
-            alertmanagerSpec: { replicas: ctx.replicas, resources: ctx.resources, secrets: ["alertmanager-receivers"] },
+            // Silences and the notification log on a volume: a restart neither forgets a silence nor pages again.
+            alertmanagerSpec: { replicas: ctx.replicas, resources: ctx.resources, secrets: ["alertmanager-receivers"], storage: volumeClaim(ALERTMANAGER_VOLUME) },
             config: {
               route: {
                 receiver: "null",
@@ -179,6 +189,10 @@ const kubePrometheusStack: ComponentBase = {
           replicas: ctx.replicas,
           resources: ctx.resources,
           retention: spoke ? "24h" : retention.metrics,
+          // On a volume, so the hub's retention (and a spoke's day of data, with the write-ahead log of what the hub
+          // has not received yet) outlives a restart; the size limit deletes the oldest blocks before the disk fills.
+          retentionSize: (spoke ? METRICS_VOLUME.spoke : METRICS_VOLUME.hub).retentionSize,
+          storageSpec: volumeClaim((spoke ? METRICS_VOLUME.spoke : METRICS_VOLUME.hub).size),
           externalLabels: { account: ctx.account.name },
           // Pick up every ServiceMonitor, PodMonitor and PrometheusRule in the cluster, not only the chart's own.
           serviceMonitorSelectorNilUsesHelmValues: false,
