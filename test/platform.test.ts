@@ -250,6 +250,22 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     if (sizes.has(false)) expect(Math.min(...sizes.get(true)!)).toBeGreaterThan(Math.max(...sizes.get(false)!));
   });
 
+  it("gives the hub's Grafana the hub's logs and traces beside its metrics, at the Services the platform runs them under", () => {
+    const all = files(b());
+    const hub = b().estate.platform.releases.find((r) => r.hub && r.component === wellKnown.scraper.component)!;
+    const valuesOf = (component: string) => {
+      const release = b().estate.platform.releases.find((r) => r.account === hub.account && r.component === component)!;
+      return { release, values: all.find((f) => f.o.kind === "Application" && f.o.metadata.name === release.name)!.o.spec.sources.find((x: K8s) => x.helm).helm.valuesObject };
+    };
+    const sources = valuesOf(wellKnown.scraper.component).values.grafana.additionalDataSources as K8s[];
+    const loki = valuesOf("loki");
+    const tempo = valuesOf("tempo");
+    expect(sources.map((x) => [x.type, x.url])).toEqual([
+      ["loki", `http://loki-gateway.${loki.release.namespace}.svc.cluster.local:80`],
+      ["tempo", `http://${tempo.values.fullnameOverride}.${tempo.release.namespace}.svc.cluster.local:${tempo.values.tempo.server.http_listen_port}`],
+    ]);
+  });
+
   it("lists in the estate README the keys each account's store must hold for the platform, and counts each service's own", () => {
     // From the objects themselves: every key an ExternalSecret reads, with who reads it (its folder's owner).
     const readers = new Map<string, Set<string>>();

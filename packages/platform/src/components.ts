@@ -44,6 +44,8 @@ const hubServices = {
   alertmanager: { service: "kube-prometheus-stack-alertmanager", port: 9093 },
   lokiGateway: { service: "loki-gateway", port: 80 },
   tempo: { service: "tempo", port: 4317 },
+  /** Tempo's HTTP API (the chart's `tempo.server.http_listen_port`), which Grafana queries. */
+  tempoQuery: { service: "tempo", port: 3100 },
   collector: { service: wellKnown.collector.service, port: wellKnown.collector.grpcPort },
 } as const;
 const local = (ns: string, s: { service: string; port: number }) => `${s.service}.${ns}.svc.cluster.local:${s.port}`;
@@ -159,7 +161,17 @@ const kubePrometheusStack: ComponentBase = {
       kubeProxy: { enabled: false },
       coreDns: { enabled: false },
       grafana: hub
-        ? { enabled: true, replicas: ctx.replicas, resources: ctx.resources, admin: { existingSecret: "grafana-admin", userKey: "username", passwordKey: "password" } }
+        ? {
+            enabled: true,
+            replicas: ctx.replicas,
+            resources: ctx.resources,
+            admin: { existingSecret: "grafana-admin", userKey: "username", passwordKey: "password" },
+            // Beside the chart's own Prometheus data source: the hub's logs and traces, so one Grafana shows all three.
+            additionalDataSources: [
+              { name: "Loki", type: "loki", uid: "loki", access: "proxy", url: `http://${local(components.loki.namespace, hubServices.lokiGateway)}` },
+              { name: "Tempo", type: "tempo", uid: "tempo", access: "proxy", url: `http://${local(components.tempo.namespace, hubServices.tempoQuery)}` },
+            ],
+          }
         : { enabled: false },
       alertmanager: hub
         ? {
@@ -425,7 +437,12 @@ const loki: ComponentBase = {
 const tempo: ComponentBase = {
   values: (ctx) => ({
     fullnameOverride: "tempo",
-    tempo: { retention: hours(ctx.platform.retention.traces), resources: ctx.resources, receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${hubServices.tempo.port}` } } } } },
+    tempo: {
+      retention: hours(ctx.platform.retention.traces),
+      resources: ctx.resources,
+      server: { http_listen_port: hubServices.tempoQuery.port },
+      receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${hubServices.tempo.port}` } } } },
+    },
     persistence: { enabled: true, size: "50Gi" },
   }),
   objects: () => [],
