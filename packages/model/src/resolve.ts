@@ -63,6 +63,17 @@ export function expectedName(file: string): string {
 }
 
 /** A record's own entry: never something inherited, such as `constructor` from Object.prototype. */
+/** A copy of plain data without the keys zod found unknown (each issue: the object's path and its keys). */
+function withoutKeys(value: unknown, issues: readonly { readonly path: readonly PropertyKey[]; readonly keys: readonly string[] }[]): unknown {
+  const copy = structuredClone(value);
+  for (const issue of issues) {
+    let at: unknown = copy;
+    for (const k of issue.path) at = (at as Record<PropertyKey, unknown> | undefined)?.[k];
+    if (at && typeof at === "object") for (const key of issue.keys) delete (at as Record<string, unknown>)[key];
+  }
+  return copy;
+}
+
 const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
   record && Object.hasOwn(record, key) ? record[key] : undefined;
 
@@ -80,7 +91,11 @@ export function resolve(sources: Sources): Resolution {
     const result = schema.safeParse(data.value, { reportInput: true });
     if (result.success) return parsed.set(src.file, result.data), result.data;
     problems.push(...fromZod(src.file, result.error, schema).map(overrideHint));
-    return undefined;
+    // Unknown fields alone (typos, mostly): the rest of the file is still resolved, without them, so its other
+    // problems come in the same run. It is never cached: the run fails on the unknown fields anyway.
+    if (!result.error.issues.every((i) => i.code === "unrecognized_keys")) return undefined;
+    const again = schema.safeParse(withoutKeys(data.value, result.error.issues as z.core.$ZodIssueUnrecognizedKeys[]));
+    return again.success ? again.data : undefined;
   };
 
   // An estate file that could not be loaded is already reported; every other file is still checked.

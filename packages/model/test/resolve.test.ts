@@ -311,3 +311,20 @@ describe("parsed values (what a later resolve of the same value may reuse)", () 
     expect(!result.ok && result.problems.map(formatProblem)).toEqual(['services/web/service.ts: name: is "api" but its folder is services/web — make them match']);
   });
 });
+
+describe("resolve: every problem of a file in one run", () => {
+  it("still resolves a file whose only schema problems are unknown fields, so its other problems come too", () => {
+    const result = resolve({ estate: ESTATE, environments: ENVIRONMENTS, services: [service("api", { replica: 2, dependsOn: ["apy"], environments: { ...everywhere, prod: { replicas: 1, loglevel: "debug" } } })] });
+    expect(result.ok).toBe(false);
+    const lines = sortProblems(result.ok ? [] : result.problems).map(formatProblem);
+    expect(lines).toEqual([
+      expect.stringMatching(/^services\/api\/service\.ts: dependsOn\[0\]: names "apy", which is not a service/),
+      "services/api/service.ts: environments.prod.loglevel: is not a known field — did you mean logLevel? Rename it, or remove it",
+      expect.stringMatching(/^services\/api\/service\.ts: environments\.prod\.replicas: is 1, outside the prod tier's/),
+      "services/api/service.ts: replica: is not a known field — remove it or fix its spelling",
+    ]);
+    // Any other schema problem still stops the file there: what it would resolve to is unknown.
+    const missing = resolve({ estate: ESTATE, environments: ENVIRONMENTS, services: [service("api", { replica: 2, version: 3, dependsOn: ["apy"], environments: everywhere })] });
+    expect(missing.ok ? [] : missing.problems.map((p) => p.path).sort()).toEqual(["replica", "version"]);
+  });
+});
