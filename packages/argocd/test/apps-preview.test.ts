@@ -77,6 +77,6 @@ describe("gitops apps --pr", () => {
     const text = await gitops(root, ["apps", "--pr", "42"]);
     expect(text.stdout).toMatch(/^pr-42-payments\s.*\syes$/m);
     expect(text.stdout).toMatch(/^pr-42-accounts\s.*\sno$/m);
-    expect(text.stdout.trim().split("\n").at(-1)).toMatch(/ 1 of them differ from [0-9a-f]{12}: what this pull request changes\.$/);
+    expect(text.stdout.trim().split("\n").at(-1)).toMatch(/ 1 of them differs from [0-9a-f]{12}: what this pull request changes\.$/);
   });
 });

@@ -194,7 +194,8 @@ async function previewsRun(root: string, values: Record<string, string | boolean
     ]);
     table(out, head, rows);
     const branchOf = previews[0]?.annotations[BRANCH_ANNOTATION];
-    const differ = base ? ` ${previews.filter((a) => changed(a)).length} of them differ from ${baseRef!.slice(0, 12)}: what this pull request changes.` : "";
+    const changedCount = previews.filter((a) => changed(a)).length;
+    const differ = base ? ` ${changedCount} of them ${changedCount === 1 ? "differs" : "differ"} from ${baseRef!.slice(0, 12)}: what this pull request changes.` : "";
     out(`\n${previews.length} preview application${previews.length === 1 ? "" : "s"}${branchOf ? ` for ${branchOf}` : ""}, each syncing on its own; they and everything they deployed are deleted when the pull request closes or loses ${previewLabels.length === 1 ? "the label" : "a label"}.${differ}`);
   }
   return reportFindings(out, findings);
