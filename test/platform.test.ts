@@ -266,6 +266,22 @@ describe.each(["repo", "minimal"])("the common account in the %s estate", (name)
     ]);
   });
 
+  it("lists in the estate README every public host DNS must resolve, under the account whose ingress controller serves it", () => {
+    const served = new Set<string>();
+    for (const f of files(b()).filter((x) => x.o.kind === "Ingress")) for (const r of f.o.spec.rules as K8s[]) served.add(`${f.account} ${r.host}`);
+    expect(served.size).toBeGreaterThan(0);
+    const section = b().files.get("README.md")!.split("## DNS")[1]!.split("\n## ")[0]!;
+    const listed = new Set<string>();
+    let account = "";
+    for (const line of section.split("\n")) {
+      const heading = /^\*\*([a-z0-9-]+)\*\* \(/.exec(line);
+      if (heading) account = heading[1]!;
+      const row = /^\| `([^`]+)` \| .+ \|$/.exec(line);
+      if (row) listed.add(`${account} ${row[1]}`);
+    }
+    expect([...listed].sort()).toEqual([...served].sort());
+  });
+
   it("lists in the estate README the keys each account's store must hold for the platform, and counts each service's own", () => {
     // From the objects themselves: every key an ExternalSecret reads, with who reads it (its folder's owner).
     const readers = new Map<string, Set<string>>();

@@ -19,7 +19,8 @@ export interface StoreKeyRead {
 
 /**
  * generated/README.md: accounts, waves, every service's version and replicas per environment, cost per team, the
- * shared platform, and every secret-store key each account's store must hold (`storeKeys`, default none listed).
+ * shared platform, every secret-store key each account's store must hold (`storeKeys`, default none listed), and
+ * every public host DNS must resolve, per account.
  */
 export function estateReadme(estate: ResolvedEstate, storeKeys: readonly StoreKeyRead[] = []): string {
   const envs = estate.environments;
@@ -89,9 +90,33 @@ export function estateReadme(estate: ResolvedEstate, storeKeys: readonly StoreKe
       })),
     },
     stores: storesOf(estate, storeKeys),
+    dns: dnsOf(estate),
     waivers: estate.services.flatMap((s) =>
       (s.waivers ?? []).map((w) => ({ service: s.name, rule: w.rule, environments: w.environments?.join(", ") ?? "all", expires: w.expires, reason: w.reason.replaceAll("|", "\\|") })),
     ),
+  });
+}
+
+/**
+ * Per account (in the estate's order), every public host that must resolve to its ingress controller: its services'
+ * hosts per environment and, in the hub, the hub's endpoints and each spoke's own query host. cert-manager's HTTP-01
+ * challenge needs each of them to resolve before the host gets its certificate. Rows joined here, like the keys.
+ */
+function dnsOf(estate: ResolvedEstate) {
+  const HUB_SERVES: Record<string, string> = { otlp: "OTLP from the accounts", metrics: "remote write from the accounts", alertmanager: "alerts from the accounts", logs: "log pushes from the accounts" };
+  const hostsOf = new Map<string, Map<string, string>>();
+  const add = (account: string, host: string, what: string) => (hostsOf.get(account) ?? hostsOf.set(account, new Map()).get(account)!).set(host, what);
+  for (const d of estate.deployments) if (d.ingress) add(d.account, d.ingress.host, `${d.service} (${d.environment})`);
+  // Every account that keeps telemetry (the shared hub, or each account without one) serves the hub's endpoints.
+  for (const r of estate.platform.releases)
+    if (r.hub) for (const [endpoint, host] of Object.entries(r.endpoints)) add(r.account, host, HUB_SERVES[endpoint] ?? `the hub's ${endpoint} endpoint`);
+  const hub = estate.platform.hub;
+  if (hub) for (const [account, host] of Object.entries(estate.platform.queryEndpoints)) add(hub, host, `${account}'s metrics queries`);
+  return estate.accounts.flatMap((a) => {
+    const hosts = hostsOf.get(a.name);
+    if (!hosts) return [];
+    const rows = [...hosts.keys()].sort().map((host) => `| \`${host}\` | ${hosts.get(host)!} |`);
+    return [{ account: a.name, cluster: a.cluster.name, controller: `${a.ingress.namespace}/${a.ingress.className}`, rows: rows.join("\n") }];
   });
 }
 
