@@ -21,6 +21,7 @@ export { APPLICATION_HEALTH_LUA, COMPONENT_LABEL, platformProjectName, type Plat
 export {
   BRANCH_ANNOTATION,
   githubRepository,
+  isPreviewFolder,
   MAX_PULL_REQUEST_DIGITS,
   PLACEHOLDER_PULL_REQUEST,
   PREVIEW_APPLICATIONSET_NAME,

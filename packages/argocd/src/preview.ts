@@ -20,6 +20,11 @@ import { ACCOUNT_LABEL, ENVIRONMENT_LABEL, RESOURCES_FINALIZER, RETRY, applicati
 
 /** The folder under `generated/<account>/` that holds the preview folders; no environment may take the name. */
 export const PREVIEW_FOLDER = "preview";
+/** Whether a folder of generated/ is a pull-request preview's, `<account>/preview/<service>`. */
+export const isPreviewFolder = (folder: string): boolean => {
+  const parts = folder.split("/");
+  return parts.length === 3 && parts[1] === PREVIEW_FOLDER;
+};
 /** The pull-request label that opts a pull request in: a maintainer's decision to run its head in the cluster. */
 export const PREVIEW_LABEL = "preview";
 /** The tier whose environment is previewed (and whose sync options, sizes and permissions previews get). */

@@ -36,7 +36,6 @@ export type BaseKind = "http-service" | "worker" | "scheduled-job";
 type IObjectMeta = { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 type Body = { apiVersion: string; kind: string; metadata?: IObjectMeta } & Record<string, unknown>;
 
-/** Shared rendering for one resolved deployment, scoped to one cdk8s chart (the service's folder). */
 /**
  * What a deployment's ExternalSecret reads from its account's store: one entry per secret, the variable it becomes
  * and the store key (and property) it comes from. Empty: the deployment renders no ExternalSecret of its own. Also
@@ -46,6 +45,7 @@ export function secretData(d: RenderableDeployment) {
   return d.secrets.map((s) => ({ secretKey: s.env, remoteRef: { key: s.key, ...(s.property ? { property: s.property } : {}) } }));
 }
 
+/** Shared rendering for one resolved deployment, scoped to one cdk8s chart (the service's folder). */
 export abstract class Workload extends Chart {
   protected readonly d: RenderableDeployment;
   protected readonly base: string;

@@ -97,13 +97,15 @@ export function estateReadme(estate: ResolvedEstate, storeKeys: readonly StoreKe
   });
 }
 
+/** What each of the hub's endpoints takes, for the DNS table. */
+const HUB_SERVES: Readonly<Record<string, string>> = { otlp: "OTLP from the accounts", metrics: "remote write from the accounts", alertmanager: "alerts from the accounts", logs: "log pushes from the accounts" };
+
 /**
  * Per account (in the estate's order), every public host that must resolve to its ingress controller: its services'
  * hosts per environment and, in the hub, the hub's endpoints and each spoke's own query host. cert-manager's HTTP-01
  * challenge needs each of them to resolve before the host gets its certificate. Rows joined here, like the keys.
  */
 function dnsOf(estate: ResolvedEstate) {
-  const HUB_SERVES: Record<string, string> = { otlp: "OTLP from the accounts", metrics: "remote write from the accounts", alertmanager: "alerts from the accounts", logs: "log pushes from the accounts" };
   const hostsOf = new Map<string, Map<string, string>>();
   const add = (account: string, host: string, what: string) => (hostsOf.get(account) ?? hostsOf.set(account, new Map()).get(account)!).set(host, what);
   for (const d of estate.deployments) if (d.ingress) add(d.account, d.ingress.host, `${d.service} (${d.environment})`);

@@ -5,7 +5,7 @@
  */
 import { ApiObject, App, ImplicitTokenResolver, LazyResolver, NumberStringUnionResolver } from "cdk8s";
 import { bases } from "@gitops/bases";
-import { argocdEstateObjects, argocdObjects, folderKinds, PREVIEW_FOLDER, previewDeployments, previewReplacements, type FolderKinds } from "@gitops/argocd";
+import { argocdEstateObjects, argocdObjects, folderKinds, isPreviewFolder, previewDeployments, previewReplacements, type FolderKinds } from "@gitops/argocd";
 import { renderPlatform } from "@gitops/platform";
 import { renderable, type RenderableDeployment, type ResolvedDeployment, type ResolvedEstate } from "@gitops/model";
 import { toYaml } from "./serialize.ts";
@@ -153,14 +153,6 @@ export function renderObjects(estate: ResolvedEstate): RenderedObject[] {
 
 export { previewDeployments };
 
-/**
- * A pull-request preview's folder, `<account>/preview/<service>` (packages/argocd/src/preview.ts): its
- * kustomization also carries the replacements that turn the committed pull request 0 into the one ArgoCD deploys.
- */
-export const isPreviewFolder = (folder: string): boolean => {
-  const parts = folder.split("/");
-  return parts.length === 3 && parts[1] === PREVIEW_FOLDER;
-};
 
 /** The estate's objects that no workload decides: the platform's builds, and ArgoCD's objects but the projects. */
 export interface EstateLevel {
@@ -224,6 +216,7 @@ export function kustomizations(objects: readonly { readonly file: string; readon
   const out = new Map<string, string>();
   for (const [folder, { resources, sources, objects: withContent }] of folders) {
     let replacements: Record<string, unknown>[] = [];
+    // A preview's kustomization also carries the replacements that turn the committed pull request 0 into N.
     if (isPreviewFolder(folder)) {
       if (withContent.length !== resources.length) throw new Error(`${folder}: a preview folder's kustomization needs its objects' content`);
       replacements = previewReplacements(withContent);

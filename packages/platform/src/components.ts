@@ -203,8 +203,8 @@ const kubePrometheusStack: ComponentBase = {
           retention: spoke ? "24h" : retention.metrics,
           // On a volume, so the hub's retention (and a spoke's day of data, with the write-ahead log of what the hub
           // has not received yet) outlives a restart; the size limit deletes the oldest blocks before the disk fills.
-          retentionSize: (spoke ? METRICS_VOLUME.spoke : METRICS_VOLUME.hub).retentionSize,
-          storageSpec: volumeClaim((spoke ? METRICS_VOLUME.spoke : METRICS_VOLUME.hub).size),
+          retentionSize: METRICS_VOLUME[spoke ? "spoke" : "hub"].retentionSize,
+          storageSpec: volumeClaim(METRICS_VOLUME[spoke ? "spoke" : "hub"].size),
           externalLabels: { account: ctx.account.name },
           // Pick up every ServiceMonitor, PodMonitor and PrometheusRule in the cluster, not only the chart's own.
           serviceMonitorSelectorNilUsesHelmValues: false,

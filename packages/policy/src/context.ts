@@ -4,7 +4,7 @@
  * helpers that turn a fault in an object back into the typed source that caused it. Rules never parse YAML and
  * never branch on an environment's name: they read the tier.
  */
-import { PREVIEW_FOLDER, previewDeployments, previewEnvironment } from "@gitops/argocd";
+import { previewDeployments, previewEnvironment } from "@gitops/argocd";
 import type {
   ResolvedAccount,
   ResolvedDeployment,
@@ -227,17 +227,19 @@ export class Context {
       else folderObjects.set(folder, [o]);
     }
     const units: Unit[] = [];
-    const add = (d: ResolvedDeployment, env: ResolvedEnvironment | undefined, folder: string, preview: boolean) => {
+    // A preview deployment's environment is the preview folder's name, so both kinds of folder are named alike.
+    const add = (d: ResolvedDeployment, env: ResolvedEnvironment | undefined, preview: boolean) => {
       const service = input.estate.services.find((s) => s.name === d.service);
       const account = input.estate.accounts.find((a) => a.name === d.account);
       if (!env || !service || !account) return;
+      const folder = `${d.account}/${d.environment}/${d.service}`;
       const unit: Unit = { d, env, tier: env.tier, service, account, folder, objects: folderObjects.get(folder) ?? [], preview };
       units.push(unit);
       this.byFolder.set(folder, unit);
     };
-    for (const d of input.estate.deployments) add(d, input.estate.environments.find((e) => e.name === d.environment), `${d.account}/${d.environment}/${d.service}`, false);
+    for (const d of input.estate.deployments) add(d, input.estate.environments.find((e) => e.name === d.environment), false);
     const previewed = previewEnvironment(input.estate);
-    for (const d of previewed ? previewDeployments(input.estate) : []) add(d, previewed, `${d.account}/${PREVIEW_FOLDER}/${d.service}`, true);
+    for (const d of previewed ? previewDeployments(input.estate) : []) add(d, previewed, true);
     this.units = units;
   }
 

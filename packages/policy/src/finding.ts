@@ -3,7 +3,7 @@
  * the rule, what is wrong and how to fix it, plus where it shows in generated/. The CLI prints them as
  * `file: path: rule: message — fix`.
  */
-import { PREVIEW_FOLDER } from "@gitops/argocd";
+import { isPreviewFolder } from "@gitops/argocd";
 
 export interface Finding {
   /** Rule id, e.g. `tier/replicas`. */
@@ -67,7 +67,7 @@ export function dedupeFindings(findings: readonly Finding[]): Finding[] {
  * a preview shows is kept, at the preview's file.
  */
 export function withoutPreviewRepeats(findings: readonly Finding[]): Finding[] {
-  const inPreview = (f: Finding) => f.generated !== undefined && f.generated.file.split("/")[1] === PREVIEW_FOLDER;
+  const inPreview = (f: Finding) => f.generated !== undefined && isPreviewFolder(f.generated.file.slice(0, f.generated.file.lastIndexOf("/")));
   const key = (f: Finding) => JSON.stringify([f.rule, f.file, f.path, f.environment, f.generated?.path ?? null]);
   const elsewhere = new Set(findings.filter((f) => !inPreview(f)).map(key));
   return findings.filter((f) => !inPreview(f) || !elsewhere.has(key(f)));

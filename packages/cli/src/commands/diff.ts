@@ -1,4 +1,4 @@
-import { PREVIEW_FOLDER } from "@gitops/argocd";
+import { isPreviewFolder } from "@gitops/argocd";
 import { renderTemplate } from "@gitops/docs";
 import { build, compareTrees, type ObjectChange } from "@gitops/generator";
 import { formatProblem, type ResolvedEstate } from "@gitops/model";
@@ -44,7 +44,7 @@ export const diffCommand: Command = {
     // Preview folders (generated/<account>/preview/) are applied only to labelled pull requests, at their own head,
     // never because this change merges: they are left out here, and counted at the end.
     const all = compareTrees(committedTree(root, base), head.build.files);
-    const isPreview = (c: ObjectChange) => c.folder.split("/")[1] === PREVIEW_FOLDER;
+    const isPreview = (c: ObjectChange) => isPreviewFolder(c.folder);
     const changes = all.filter((c) => !isPreview(c));
     const previewed = new Set(all.filter(isPreview).map((c) => c.folder)).size;
     const groups = groupChanges(changes, head.build.estate);
