@@ -209,8 +209,11 @@ export function readState(root: string): State | undefined {
   }
 }
 
-/** The parts a changing run needs; undefined parts could not be read whole (they are then rebuilt). */
-export function readParts(root: string, head: StateHead): { tree?: string; deployments?: Entries; config?: Map<string, Evaluated> } {
+/**
+ * The parts a changing run needs (`which`, default all); undefined parts could not be read whole (they are then
+ * rebuilt). Loading the config needs only its own: the others are read while esbuild bundles what changed.
+ */
+export function readParts(root: string, head: StateHead, which: readonly ("tree" | "deployments" | "config")[] = ["tree", "deployments", "config"]): { tree?: string; deployments?: Entries; config?: Map<string, Evaluated> } {
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();
@@ -219,16 +222,16 @@ export function readParts(root: string, head: StateHead): { tree?: string; deplo
     }
   };
   return {
-    tree: attempt(() => readPart(root, head.tree).toString("utf8")),
-    deployments: attempt(() => new Entries(readPart(root, head.deployments).toString("utf8"))),
-    config: attempt(() =>
+    ...(which.includes("tree") ? { tree: attempt(() => readPart(root, head.tree).toString("utf8")) } : {}),
+    ...(which.includes("deployments") ? { deployments: attempt(() => new Entries(readPart(root, head.deployments).toString("utf8"))) } : {}),
+    ...(which.includes("config") ? { config: attempt(() =>
       new Map(
         (deserialize(readPart(root, head.config)) as [string, Evaluated["inputs"], unknown, unknown][]).map(([file, inputs, value, parsed]) => {
           if (typeof file !== "string" || !Array.isArray(inputs)) throw new Error("malformed config part");
           return [file, { inputs, value, ...(parsed !== undefined ? { parsed } : {}) }];
         }),
       ),
-    ),
+    ) } : {}),
   };
 }
 

@@ -101,7 +101,7 @@ async function changed(
   outputSnapshotting: Promise<string>,
 ): Promise<GenerateResult> {
   const extraBefore = previous?.head.extraInputs ?? [];
-  const parts = previous ? readParts(root, previous.head) : {};
+  const { config: reusable } = previous ? readParts(root, previous.head, ["config"]) : {};
   const racyFrom = previous?.writtenAtNs ?? 0n;
   lap("cache parts read");
 
@@ -123,7 +123,10 @@ async function changed(
       }
     return hashes.get(path);
   };
-  const loaded = await load(root, { hashOf, regular: scan.regular, ...(previous?.head.code === code && parts.config ? { reuse: parts.config } : {}) });
+  const loading = load(root, { hashOf, regular: scan.regular, ...(previous?.head.code === code && reusable ? { reuse: reusable } : {}) });
+  // The other parts are read while esbuild bundles the changed config beside this process.
+  const parts = previous ? readParts(root, previous.head, ["tree", "deployments"]) : {};
+  const loaded = await loading;
   lap("load config (bundle + evaluate)");
   // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
   // modules while this thread resolves the estate (started earlier, they would slow the config's bundling down).
