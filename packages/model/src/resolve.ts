@@ -362,8 +362,9 @@ function resolveDelivery(
   scraped: boolean,
   from: <T>(field: string, override: T | undefined, service: T | undefined, tier: T) => T,
   problems: Problem[],
-  estateFile: string,
   origins: Record<string, Origin>,
+  ofEnv: FileOrigins,
+  ofEstate: FileOrigins,
 ): ResolvedDelivery | undefined {
   const d = env.tier.delivery;
   const strategy = from("delivery.strategy", o.strategy, svc.strategy, d.default);
@@ -390,8 +391,8 @@ function resolveDelivery(
   }
   const source = metricsSourceOf(platform, env.account);
   if (!source) return undefined;
-  origins["delivery.analysis"] = originsOf(env.file).tier;
-  origins["delivery.metrics"] = originsOf(estateFile).platform;
+  origins["delivery.analysis"] = ofEnv.tier;
+  origins["delivery.metrics"] = ofEstate.platform;
   const { canary, blueGreen } = d.strategies;
   if (strategy === "canary" && canary) return { strategy, steps: canary.steps, analysis: { ...canary.analysis, metrics: source } };
   if (strategy === "blueGreen" && blueGreen) return { strategy, scaleDownDelaySeconds: blueGreen.scaleDownDelaySeconds, analysis: { ...blueGreen.analysis, metrics: source } };
@@ -416,18 +417,23 @@ function below(a: Resources, floor: Resources): string[] {
   return out;
 }
 
+/** A file's Origins, one per layer. */
+type FileOrigins = Readonly<Record<Layer, Origin>>;
+
 /**
- * The Origins of a file, one per layer, shared by every field and deployment they explain (read, never written):
- * 8,000 deployments name ~30 origins each, and allocating each anew was a tenth of resolving.
+ * Each file's Origins, made once per resolution and shared by every field and deployment they explain (read, never
+ * written): 8,000 deployments name ~30 origins each, and allocating each anew was a third of resolving them.
  */
-const originsByFile = new Map<string, Readonly<Record<Layer, Origin>>>();
-function originsOf(file: string): Readonly<Record<Layer, Origin>> {
-  let o = originsByFile.get(file);
-  if (!o) {
-    const layers: Layer[] = ["tier", "account", "platform", "environment", "service", "override", "derived"];
-    originsByFile.set(file, (o = Object.freeze(Object.fromEntries(layers.map((layer) => [layer, Object.freeze({ layer, file })])) as Record<Layer, Origin>)));
-  }
-  return o;
+function originsByFile(): (file: string) => FileOrigins {
+  const made = new Map<string, FileOrigins>();
+  return (file) => {
+    let o = made.get(file);
+    if (!o) {
+      const at = (layer: Layer): Origin => Object.freeze({ layer, file });
+      made.set(file, (o = Object.freeze({ tier: at("tier"), account: at("account"), platform: at("platform"), environment: at("environment"), service: at("service"), override: at("override"), derived: at("derived") })));
+    }
+    return o;
+  };
 }
 
 const screaming = (name: string) => name.toUpperCase().replace(/-/g, "_");
@@ -476,10 +482,11 @@ function resolveDeployments(
 
   const hosts = new Map<string, string>();
   const out: ResolvedDeployment[] = [];
+  const originsOf = originsByFile();
+  const ofEstate = originsOf(estateFile);
   for (const env of envs.values()) {
     const account = accounts.get(env.account)!;
     const ofEnv = originsOf(env.file);
-    const ofEstate = originsOf(estateFile);
     for (const { src, svc } of [...byService.values()].sort((a, b) => byName(a.svc, b.svc))) {
       const o = own(svc.environments, env.name);
       if (!o) continue;
@@ -604,7 +611,7 @@ function resolveDeployments(
       const backup = state && t.backup ? { schedule: t.backup.schedule, ttl: t.backup.ttl } : undefined;
       if (backup) origins.backup = ofEnv.tier;
       const metrics = port !== undefined && svc.metrics !== false ? { port, path: (svc.metrics || undefined)?.path ?? "/metrics" } : undefined;
-      const delivery = svc.kind === "job" ? undefined : resolveDelivery(src.file, svc, o, env, platform, metrics !== undefined, from, problems, estateFile, origins);
+      const delivery = svc.kind === "job" ? undefined : resolveDelivery(src.file, svc, o, env, platform, metrics !== undefined, from, problems, origins, ofEnv, ofEstate);
       const namespace = namespaceOf(env.name, svc.name);
       out.push({
         service: svc.name,
