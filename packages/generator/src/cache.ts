@@ -98,10 +98,12 @@ export interface State {
 const stateFile = (root: string) => join(root, CACHE_DIR, "state.json");
 
 /** Manifests are tab-separated lines `path\thash\tstat`: quick to write and parse for 60,000 files. */
+export const manifestLine = (path: string, hash: string, stat: string): string => `${path}\t${hash}\t${stat}`;
+
 function formatManifest(files: ReadonlyMap<string, FileEntry>): string {
   const lines = new Array<string>(files.size + 1);
   let i = 0;
-  for (const [path, e] of files) lines[i++] = `${path}\t${e.hash}\t${e.stat}`;
+  for (const [path, e] of files) lines[i++] = manifestLine(path, e.hash, e.stat);
   lines[i] = "";
   return lines.join("\n");
 }
@@ -236,9 +238,9 @@ export function readParts(root: string, head: StateHead, which: readonly ("tree"
 }
 
 /**
- * generated/'s manifest for the state: the tree itself, or (a run that patched a few files) the manifest text as
- * patched, with the latest mtime/ctime in it (an upper bound will do: a run is a no-op only when it is older than
- * the state).
+ * generated/'s manifest for the state: the tree itself, or the manifest text (as patched by a run that patched a few
+ * files, or put together from the renderers' blocks, tree.ts `recordOfBlocks`), with the latest mtime/ctime in it
+ * (an upper bound will do: a run is a no-op only when it is older than the state).
  */
 export type TreeRecord = ReadonlyMap<string, FileEntry> | { readonly text: string; readonly latestNs: bigint };
 
@@ -266,7 +268,8 @@ export function writeState(
     extraInputs: readonly string[];
     summary: StateHead["summary"];
     rootFiles: Record<string, string>;
-    snapshot: string;
+    /** The hash of generated/'s snapshot as written (snapshot.ts): what a no-op run compares its own with. */
+    snapshotHash: string;
     estate: StateHead["estate"];
     tree: TreeRecord;
     deployments: ReadonlyMap<string, DeploymentEntry | string>;
@@ -303,7 +306,7 @@ export function writeState(
     extraInputs: [...state.extraInputs],
     summary: state.summary,
     rootFiles: state.rootFiles,
-    snapshot: { hash: hashText(state.snapshot), latestNs: String(latest) },
+    snapshot: { hash: state.snapshotHash, latestNs: String(latest) },
     estate: state.estate,
     tree,
     deployments,

@@ -21,7 +21,7 @@ import { codeFingerprint, configPart, Entries, extraInputsOf, hashText, parseMan
 import { latestOf, snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
-import { foldersOf, OUTPUT_DIR, patchInPlace, recover, scanTree, stageAndSwap, stagingDir, untouchedTree, type HeldWriter, type ScannedTree, type TargetFile, type TreeDiff } from "./tree.ts";
+import { foldersOf, OUTPUT_DIR, patchInPlace, recordOfBlocks, recover, scanTree, snapshotOf, stageAndSwap, stagingDir, untouchedTree, type HeldWriter, type ScannedTree, type TargetFile, type TreeBlock, type TreeDiff } from "./tree.ts";
 
 /**
  * With GITOPS_TIMING=1, each phase's wall time goes to stderr (what the README's "where the time goes" quotes);
@@ -254,9 +254,14 @@ async function changed(
   if (prewarmed && wanted === 0) await (await prewarmed).close();
   // A tree built from nothing (no generated/) is written by the renderers as they go.
   const writeTo = !clean && current().files.size === 0 ? stagingDir(root) : undefined;
+  // Such a tree is recorded from the renderers' blocks (tree.ts `recordOfBlocks`): every deployment's, and one for
+  // each file the blocks leave out (`loose`: runbooks, the estate's files), else (any deployment without) formatted whole.
+  let blocks: TreeBlock[] | undefined = writeTo !== undefined ? [] : undefined;
+  const loose: string[] = [];
   try {
     const putRunbook = ({ ctx, key }: (typeof stale)[number], [path, hash, size, stat]: RenderedFile) => {
       put(path, stat !== undefined ? { hash, size, stat } : { hash, size, held: true });
+      loose.push(path);
       deployments.set(key ?? runbookKey(ctx), { files: [[path, hash, size]], objects: 0, kinds: [] });
     };
     const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects }, warm ? undefined : code);
@@ -268,7 +273,10 @@ async function changed(
       const key = k.key ?? fresh.key!;
       renderKeys.set(k.job.deployment, key);
       fresh.files.forEach(([path, hash, size], i) => put(path, fresh.stats ? { hash, size, stat: fresh.stats[i]! } : { hash, size, held: true }));
-      deployments.set(key, { files: fresh.files, objects: fresh.objects, kinds: fresh.kinds });
+      if (fresh.block) blocks?.push(fresh.block);
+      else blocks = undefined;
+      // The line its thread made of it, when keyed there.
+      deployments.set(key, fresh.line !== undefined && fresh.key === key ? fresh.line : { files: fresh.files, objects: fresh.objects, kinds: fresh.kinds });
       workloads.push(...fresh.kinds);
       objectCount += fresh.objects;
     }
@@ -280,6 +288,7 @@ async function changed(
       const hash = hashText(content);
       put(path, { hash, size: Buffer.byteLength(content), content });
       estateFiles.push([path, hash]);
+      loose.push(path);
     };
     for (const o of argo) {
       putEstate(o.file, toYaml(o.object, o.sources));
@@ -303,10 +312,11 @@ async function changed(
       : undefined;
     let diff: TreeDiff;
     let tree: TreeRecord;
-    let treeSnapshot: string;
+    let snapshotHash: string;
     if (patched) {
       lap("diff, tree patched");
-      ({ diff, tree, snapshot: treeSnapshot } = patched);
+      ({ diff, tree } = patched);
+      snapshotHash = hashText(patched.snapshot);
     } else {
       if (carrying)
         for (const key of carried) {
@@ -317,10 +327,16 @@ async function changed(
         }
       const sorted = sortedByPath(target);
       diff = diffAgainst(current(), sorted);
-      tree = current().files;
-      treeSnapshot = outputSnapshot;
       lap("README, tree sorted, diff");
-      if (diff.added.length + diff.changed.length + diff.removed.length > 0) ({ tree, snapshot: treeSnapshot } = await stageAndSwap(root, sorted, current(), diff, (dir, paths) => renderer.write(dir, paths)));
+      if (diff.added.length + diff.changed.length + diff.removed.length > 0) {
+        const written = await stageAndSwap(root, sorted, current(), diff, (dir, paths) => renderer.write(dir, paths));
+        const record = blocks && recordOfBlocks(blocks, loose, written, BigInt(renders.latestNs ?? 0));
+        tree = record?.tree ?? written;
+        snapshotHash = record?.snapshotHash ?? hashText(snapshotOf(written));
+      } else {
+        tree = current().files;
+        snapshotHash = hashText(outputSnapshot);
+      }
       lap("tree staged and swapped");
     }
     const treeChanged = diff.added.length + diff.changed.length + diff.removed.length > 0;
@@ -344,7 +360,7 @@ async function changed(
       extraInputs: extra ?? [],
       summary: { environments: summary.environments, services: summary.services, objects: summary.objects },
       rootFiles: Object.fromEntries([...rootContent].map(([path, content]) => [path, hashText(content)])),
-      snapshot: treeSnapshot,
+      snapshotHash,
       estate: estateFiles.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
       tree,
       deployments,

@@ -14,9 +14,10 @@ import { Worker } from "node:worker_threads";
 import type { RunbookApplication, RunbookContext, RunbookObject } from "@gitops/docs";
 import { renderable, type RenderableDeployment } from "@gitops/model";
 import { folderKinds, type EmittedObject, type FolderKinds } from "@gitops/argocd";
-import { hashText, type DeploymentEntry } from "./cache.ts";
+import { Entries, hashText, type DeploymentEntry } from "./cache.ts";
 import { workersProblem } from "./workers.ts";
 import { statText } from "./snapshot.ts";
+import { treeBlock, type TreeBlock } from "./tree.ts";
 import { bundledWorker, tsxApi } from "./tsx.ts";
 
 /** One deployment to render, into its own folder with its kustomization (a preview's reads its objects' content). */
@@ -32,6 +33,10 @@ export interface RenderedEntry extends DeploymentEntry {
   readonly stats?: readonly string[];
   /** With `keyWith`: the deployment's render key (`renderKey`), taken where it was rendered. */
   readonly key?: string;
+  /** With `writeTo`: the files' lines in the tree's manifest and snapshot (none for a path no line can hold). */
+  readonly block?: TreeBlock;
+  /** With `keyWith`: the entry's line in the cache (`Entries.format`), made where it was rendered. */
+  readonly line?: string;
 }
 
 /** Rendered objects' kinds as a cache entry keeps them (cache.ts `Entries`): argocd's `folderKinds`, each folder's distinct and sorted. */
@@ -70,6 +75,8 @@ export interface RunbookBatch {
 export interface Rendered {
   readonly entries: RenderedEntry[];
   readonly runbooks: RenderedFile[];
+  /** With `writeTo`: the latest mtime or ctime (ns, decimal) of the files its renderers wrote so far this run. */
+  readonly latestNs?: string;
 }
 
 /**
@@ -104,6 +111,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
   const [{ kustomizations, renderDeployment, folderOf }, { toYaml }, { applicationsOf, renderRunbook }] = await Promise.all([import("./render.ts"), import("./serialize.ts"), import("./runbooks.ts")]);
   const contents = new Map<string, string>();
   const made = new Set<string>();
+  let latest = 0n;
   /** Writes `content` to `dir/path`, its folder made when needed: the stat text. */
   const writeOne = (dir: string, path: string, content: string) => {
     // `path` is one the generator made (relative, no `.` or `..` parts): joined as text, not normalized per file.
@@ -111,7 +119,10 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     const parent = full.slice(0, full.lastIndexOf("/"));
     if (!made.has(parent)) mkdirSync(parent, { recursive: true }), made.add(parent);
     writeFileSync(full, content);
-    return statText(lstatSync(full, { bigint: true }));
+    const st = lstatSync(full, { bigint: true });
+    if (st.mtimeNs > latest) latest = st.mtimeNs;
+    if (st.ctimeNs > latest) latest = st.ctimeNs;
+    return statText(st);
   };
   const keep = (path: string, content: string, writeTo: string | undefined): RenderedFile => {
     const file = [path, hashText(content), Buffer.byteLength(content)] as const;
@@ -124,12 +135,16 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     objects?.set(folderOf(deployment), all);
     const files = all.map((o) => keep(o.file, toYaml(o.object, o.sources), writeTo));
     for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
+    const entry: DeploymentEntry = { files: files.map(([p, h, n]) => [p, h, n] as const), objects: all.length, kinds: entryKinds(all) };
+    // Lines, in the cache and in the tree's record, for paths a line can hold (the cache refuses the others).
+    const lined = files.every(([path]) => !/[\t\n]/.test(path));
+    const block = writeTo !== undefined && lined ? treeBlock(files.map(([p, h, , stat]) => [p, h, stat!])) : undefined;
+    const key = keyWith !== undefined ? renderKey(keyWith, deployment) : undefined;
     return {
-      files: files.map(([p, h, n]) => [p, h, n] as const),
-      objects: all.length,
-      kinds: entryKinds(all),
+      ...entry,
       ...(writeTo !== undefined ? { stats: files.map((f) => f[3]!) } : {}),
-      ...(keyWith !== undefined ? { key: renderKey(keyWith, deployment) } : {}),
+      ...(block ? { block } : {}),
+      ...(key !== undefined ? { key, ...(lined ? { line: Entries.format(key, entry) } : {}) } : {}),
     };
   };
   /** One runbook from the objects at hand (`objects`, by folder), rendering any of its deployments not among them. */
@@ -175,7 +190,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       return entry;
     });
     books.forEach((_, i) => written[i] === undefined && write(i));
-    return { entries, runbooks: written };
+    return { entries, runbooks: written, ...(writeTo !== undefined ? { latestNs: String(latest) } : {}) };
   };
   const write = (dir: string, paths: readonly string[]) => {
     const stats = new Map<string, string>();
@@ -276,6 +291,7 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
       const chunk = () => Math.min(most, Math.ceil((services.length - taken) / (lanes.length * 4)));
       const entries = new Array<RenderedEntry>(jobs.length);
       const runbooks = new Array<RenderedFile>(batch?.jobs.length ?? 0);
+      let latest = 0n;
       let taken = 0;
       await Promise.all(
         lanes.map(async (m) => {
@@ -291,6 +307,7 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
             });
             done.runbooks.forEach((f, k) => (runbooks[books[k]!] = f));
             own(m, done.runbooks, writeTo);
+            if (done.latestNs !== undefined && BigInt(done.latestNs) > latest) latest = BigInt(done.latestNs);
             // This thread's chunk resolved without the event loop running: let the workers' replies in.
             if (m === 0) await new Promise(setImmediate);
           }
@@ -298,7 +315,7 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
       );
       const missing = batch?.jobs.filter((_, i) => runbooks[i] === undefined) ?? [];
       if (missing.length > 0) throw new Error(`internal: the runbooks of ${missing.map((j) => j.ctx.service.name).join(", ")} were given without deployments to render`);
-      return { entries, runbooks };
+      return { entries, runbooks, ...(writeTo !== undefined ? { latestNs: String(latest) } : {}) };
     },
     async runbooks(batch, writeTo) {
       // No thread holds a runbook's objects (each renders them again), so the runbooks are dealt out in turn.
