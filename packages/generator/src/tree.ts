@@ -6,7 +6,6 @@
  */
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createHash } from "node:crypto";
 import { hashText, manifestLine, type FileEntry } from "./cache.ts";
 import { latestNs, parseSnapshot, snapshotSync, statText } from "./snapshot.ts";
 
@@ -190,12 +189,9 @@ export interface TreeBlock {
 export function treeBlock(files: readonly (readonly [string, string, string])[]): TreeBlock | undefined {
   if (files.length === 0 || files.some(([path]) => /[\t\n]/.test(path))) return undefined;
   const sorted = [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  let manifest = "";
-  let snapshot = "";
-  for (const [path, hash, stat] of sorted) {
-    manifest += `${manifestLine(path, hash, stat)}\n`;
-    snapshot += `${snapshotLine(path, stat)}\n`;
-  }
+  // Joined, not appended: a flat string, which the final join copies as it is (a rope it must walk first).
+  const manifest = [...sorted.map(([path, hash, stat]) => manifestLine(path, hash, stat)), ""].join("\n");
+  const snapshot = [...sorted.map(([path, , stat]) => snapshotLine(path, stat)), ""].join("\n");
   return { first: sorted[0]![0], last: sorted.at(-1)![0], files: sorted.length, manifest, snapshot };
 }
 
@@ -219,9 +215,7 @@ export function recordOfBlocks(blocks: readonly TreeBlock[], loose: readonly str
   if (all.reduce((n, b) => n + b.files, 0) !== tree.size) return undefined;
   all.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   for (let i = 1; i < all.length; i++) if (!(all[i - 1]!.last < all[i]!.first)) return undefined;
-  const snapshot = createHash("sha1");
-  for (const b of all) snapshot.update(b.snapshot);
-  return { tree: { text: all.map((b) => b.manifest).join(""), latestNs: latest }, snapshotHash: snapshot.digest("base64url") };
+  return { tree: { text: all.map((b) => b.manifest).join(""), latestNs: latest }, snapshotHash: hashText(all.map((b) => b.snapshot).join("")) };
 }
 
 /** Renderers write the files they hold (renderer.ts): under `dir`, whose parent folders exist; path → stat text. */
