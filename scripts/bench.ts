@@ -99,7 +99,8 @@ function kustomizeOnce(dir: string): Promise<{ output: string; seconds: number }
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("exit", (c) => (c === 0 ? done({ output: Buffer.concat(out).toString("utf8"), seconds: (performance.now() - started) / 1000 }) : fail(new Error(`kubectl kustomize ${dir} exited ${c}: ${Buffer.concat(err).toString("utf8").slice(0, 500)}`))));
+    // "close", not "exit": a child can exit before its output is all read, and the comparison below would see it cut short.
+    child.on("close", (c) => (c === 0 ? done({ output: Buffer.concat(out).toString("utf8"), seconds: (performance.now() - started) / 1000 }) : fail(new Error(`kubectl kustomize ${dir} exited ${c}: ${Buffer.concat(err).toString("utf8").slice(0, 500)}`))));
   });
 }
 
