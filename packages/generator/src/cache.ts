@@ -97,6 +97,9 @@ export interface State {
 
 const stateFile = (root: string) => join(root, CACHE_DIR, "state.json");
 
+/** Whether a path fits in a line of the cache's tab-separated texts (no tab, no newline). */
+export const fitsLine = (path: string): boolean => !/[\t\n]/.test(path);
+
 /** Manifests are tab-separated lines `path\thash\tstat`: quick to write and parse for 60,000 files. */
 export const manifestLine = (path: string, hash: string, stat: string): string => `${path}\t${hash}\t${stat}`;
 
@@ -288,13 +291,13 @@ export function writeState(
   const lines: string[] = [];
   for (const [key, entry] of state.deployments) {
     if (typeof entry === "string") lines.push(entry);
-    else if (entry.files.some(([path]) => /[\t\n]/.test(path))) return; // not representable; the next run starts cold
+    else if (!entry.files.every(([path]) => fitsLine(path))) return; // not representable; the next run starts cold
     else lines.push(Entries.format(key, entry));
   }
   lines.push("");
   const record = state.tree;
   const patched = "text" in record;
-  if (!patched) for (const path of record.keys()) if (/[\t\n]/.test(path)) return;
+  if (!patched) for (const path of record.keys()) if (!fitsLine(path)) return;
   const latest = patched ? record.latestNs : latestOf(Array.from(record.values(), (e) => e.stat));
   const tree = part(`tree-${id}.tsv`, patched ? record.text : formatManifest(record));
   const deployments = part(`deployments-${id}.tsv`, lines.join("\n"));

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import type { RenderableDeployment } from "@gitops/model";
 import type { FolderKinds } from "@gitops/argocd";
-import { codeFingerprint, configPart, Entries, extraInputsOf, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type State, type StateHead, type TreeRecord } from "./cache.ts";
+import { codeFingerprint, configPart, Entries, extraInputsOf, fitsLine, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type State, type StateHead, type TreeRecord } from "./cache.ts";
 import { latestOf, snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
@@ -330,7 +330,7 @@ async function changed(
       lap("README, tree sorted, diff");
       if (diff.added.length + diff.changed.length + diff.removed.length > 0) {
         const written = await stageAndSwap(root, sorted, current(), diff, (dir, paths) => renderer.write(dir, paths));
-        const record = blocks && recordOfBlocks(blocks, loose, written, BigInt(renders.latestNs ?? 0));
+        const record = blocks && recordOfBlocks(blocks, loose, written, renders.latestNs ?? 0n);
         tree = record?.tree ?? written;
         snapshotHash = record?.snapshotHash ?? hashText(snapshotOf(written));
       } else {
@@ -398,7 +398,7 @@ async function patchCarried(
   const changed: string[] = [];
   let unchanged = last.carriedFiles;
   for (const [path, t] of target) {
-    if (/[\t\n]/.test(path)) return undefined;
+    if (!fitsLine(path)) return undefined;
     const before = gone.get(path);
     if (before === undefined) {
       if (manifest.has(path)) return undefined; // a carried entry holds it

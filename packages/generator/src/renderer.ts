@@ -14,7 +14,7 @@ import { Worker } from "node:worker_threads";
 import type { RunbookApplication, RunbookContext, RunbookObject } from "@gitops/docs";
 import { renderable, type RenderableDeployment } from "@gitops/model";
 import { folderKinds, type EmittedObject, type FolderKinds } from "@gitops/argocd";
-import { Entries, hashText, type DeploymentEntry } from "./cache.ts";
+import { Entries, fitsLine, hashText, type DeploymentEntry } from "./cache.ts";
 import { workersProblem } from "./workers.ts";
 import { statText } from "./snapshot.ts";
 import { treeBlock, type TreeBlock } from "./tree.ts";
@@ -75,8 +75,8 @@ export interface RunbookBatch {
 export interface Rendered {
   readonly entries: RenderedEntry[];
   readonly runbooks: RenderedFile[];
-  /** With `writeTo`: the latest mtime or ctime (ns, decimal) of the files its renderers wrote so far this run. */
-  readonly latestNs?: string;
+  /** With `writeTo`: the latest mtime or ctime (ns) of the files its renderers wrote so far this run. */
+  readonly latestNs?: bigint;
 }
 
 /**
@@ -137,7 +137,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
     for (const [path, content] of kustomizations(all)) files.push(keep(path, content, writeTo));
     const entry: DeploymentEntry = { files: files.map(([p, h, n]) => [p, h, n] as const), objects: all.length, kinds: entryKinds(all) };
     // Lines, in the cache and in the tree's record, for paths a line can hold (the cache refuses the others).
-    const lined = files.every(([path]) => !/[\t\n]/.test(path));
+    const lined = files.every(([path]) => fitsLine(path));
     const block = writeTo !== undefined && lined ? treeBlock(files.map(([p, h, , stat]) => [p, h, stat!])) : undefined;
     const key = keyWith !== undefined ? renderKey(keyWith, deployment) : undefined;
     return {
@@ -190,7 +190,7 @@ export async function localRenderer(): Promise<Renderer & { serve(message: Wire)
       return entry;
     });
     books.forEach((_, i) => written[i] === undefined && write(i));
-    return { entries, runbooks: written, ...(writeTo !== undefined ? { latestNs: String(latest) } : {}) };
+    return { entries, runbooks: written, ...(writeTo !== undefined ? { latestNs: latest } : {}) };
   };
   const write = (dir: string, paths: readonly string[]) => {
     const stats = new Map<string, string>();
@@ -307,7 +307,7 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
             });
             done.runbooks.forEach((f, k) => (runbooks[books[k]!] = f));
             own(m, done.runbooks, writeTo);
-            if (done.latestNs !== undefined && BigInt(done.latestNs) > latest) latest = BigInt(done.latestNs);
+            if (done.latestNs !== undefined && done.latestNs > latest) latest = done.latestNs;
             // This thread's chunk resolved without the event loop running: let the workers' replies in.
             if (m === 0) await new Promise(setImmediate);
           }
@@ -315,7 +315,7 @@ export async function openRenderer(workers: number, entry = bundledWorker ?? new
       );
       const missing = batch?.jobs.filter((_, i) => runbooks[i] === undefined) ?? [];
       if (missing.length > 0) throw new Error(`internal: the runbooks of ${missing.map((j) => j.ctx.service.name).join(", ")} were given without deployments to render`);
-      return { entries, runbooks, ...(writeTo !== undefined ? { latestNs: String(latest) } : {}) };
+      return { entries, runbooks, ...(writeTo !== undefined ? { latestNs: latest } : {}) };
     },
     async runbooks(batch, writeTo) {
       // No thread holds a runbook's objects (each renders them again), so the runbooks are dealt out in turn.

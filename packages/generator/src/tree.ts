@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { hashText, manifestLine, type FileEntry } from "./cache.ts";
+import { fitsLine, hashText, manifestLine, type FileEntry } from "./cache.ts";
 import { latestNs, parseSnapshot, snapshotSync, statText } from "./snapshot.ts";
 
 export const OUTPUT_DIR = "generated";
@@ -187,7 +187,7 @@ export interface TreeBlock {
 
 /** The block of some written files ([path, hash, stat]), or undefined when a path holds a tab or a newline (no line can). */
 export function treeBlock(files: readonly (readonly [string, string, string])[]): TreeBlock | undefined {
-  if (files.length === 0 || files.some(([path]) => /[\t\n]/.test(path))) return undefined;
+  if (files.length === 0 || !files.every(([path]) => fitsLine(path))) return undefined;
   const sorted = [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   // Joined, not appended: a flat string, which the final join copies as it is (a rope it must walk first).
   const manifest = [...sorted.map(([path, hash, stat]) => manifestLine(path, hash, stat)), ""].join("\n");

@@ -55,7 +55,7 @@ describe("recordOfBlocks", () => {
     const spans = (p: string) => p.startsWith("nonprod/dev/svc/") || p.startsWith("nonprod/dev/svc-x/");
     const spanning = treeBlock([...tree].filter(([p]) => spans(p)).map(([p, e]) => [p, e.hash, e.stat] as const))!;
     expect(recordOfBlocks([...blocks.filter((x) => !spans(x.first)), spanning], loose, tree, 0n)).toBeUndefined();
-    // The same block split in two is fine.
+    // The control: the same files as one block per folder are recorded.
     expect(recordOfBlocks(blocks, loose, tree, 0n)).toBeDefined();
   });
 });
