@@ -15,6 +15,9 @@
  *   fingerprint: the files its base rendered (path, content hash, size) and its objects' kinds by folder (what
  *   ArgoCD's projects read), so an edit to one service renders only that service's deployments, and the other
  *   entries are carried over as they are (incremental.ts);
+ * - per service, a digest of what its deployments are resolved from (model's `serviceInputs`, the estate level and
+ *   the code) with its deployments' render keys, so an unchanged service's deployments are not serialized again to
+ *   be keyed;
  * - the files of generated/ no entry holds (ArgoCD's, the platform's, the README), with their hashes;
  *
  * A missing, stale or unreadable cache only costs time: any entry that cannot be verified is recomputed, and
@@ -30,7 +33,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, st
 import { join, relative, resolve } from "node:path";
 
 export const CACHE_DIR = ".generated.cache";
-const FORMAT = "gitops-generate-cache 10";
+const FORMAT = "gitops-generate-cache 11";
 
 /** The repository the generator's code lives in (packages/generator/src → ../../..). */
 const CODE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -77,6 +80,8 @@ export interface StateHead {
   readonly deployments: Part;
   /** Config files → their values as evaluated, with the hashes of the files each read (load.ts `Evaluated`), as v8 serializes them. */
   readonly config: Part;
+  /** Services' input digests → their deployments' render keys (`Memo`), one line each: `digest \t key key …`. */
+  readonly memo: Part;
 }
 
 /**
@@ -218,7 +223,11 @@ export function readState(root: string): State | undefined {
  * The parts a changing run needs (`which`, default all); undefined parts could not be read whole (they are then
  * rebuilt). Loading the config needs only its own: the others are read while esbuild bundles what changed.
  */
-export function readParts(root: string, head: StateHead, which: readonly ("tree" | "deployments" | "config")[] = ["tree", "deployments", "config"]): { tree?: string; deployments?: Entries; config?: Map<string, Evaluated> } {
+export function readParts(
+  root: string,
+  head: StateHead,
+  which: readonly ("tree" | "deployments" | "config" | "memo")[] = ["tree", "deployments", "config", "memo"],
+): { tree?: string; deployments?: Entries; config?: Map<string, Evaluated>; memo?: Memo } {
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();
@@ -237,7 +246,31 @@ export function readParts(root: string, head: StateHead, which: readonly ("tree"
         }),
       ),
     ) } : {}),
+    ...(which.includes("memo") ? { memo: attempt(() => parseMemo(readPart(root, head.memo).toString("utf8"))) } : {}),
   };
+}
+
+/**
+ * Render keys by what decided them: a service's input digest (incremental.ts `inputDigests`) → the render keys of its
+ * deployments and previews, in the order the run lists them. The same digest resolves to the same deployments
+ * (model `serviceInputs`), so their keys are taken from here instead of serializing 8,000 deployments again.
+ */
+export type Memo = ReadonlyMap<string, readonly string[]>;
+
+function parseMemo(text: string): Memo {
+  const out = new Map<string, readonly string[]>();
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const tab = line.indexOf("\t");
+    if (tab <= 0) throw new Error("malformed memo line");
+    out.set(line.slice(0, tab), line.slice(tab + 1).split(" "));
+  }
+  return out;
+}
+
+function formatMemo(memo: Memo): string {
+  const lines = Array.from(memo, ([digest, keys]) => `${digest}\t${keys.join(" ")}\n`).sort();
+  return lines.join("");
 }
 
 /**
@@ -278,6 +311,7 @@ export function writeState(
     deployments: ReadonlyMap<string, DeploymentEntry | string>;
     /** The config part (`configPart`). */
     config: Buffer;
+    memo: Memo;
   },
 ): void {
   const dir = join(root, CACHE_DIR);
@@ -302,6 +336,7 @@ export function writeState(
   const tree = part(`tree-${id}.tsv`, patched ? record.text : formatManifest(record));
   const deployments = part(`deployments-${id}.tsv`, lines.join("\n"));
   const config = part(`config-${id}.v8`, state.config);
+  const memo = part(`memo-${id}.tsv`, formatMemo(state.memo));
   const head: StateHead = {
     format: FORMAT,
     code: state.code,
@@ -314,10 +349,11 @@ export function writeState(
     tree,
     deployments,
     config,
+    memo,
   };
   writeFileSync(`${stateFile(root)}.tmp`, JSON.stringify(head));
   renameSync(`${stateFile(root)}.tmp`, stateFile(root));
-  const keep = new Set(["state.json", tree.file, deployments.file, config.file]);
+  const keep = new Set(["state.json", tree.file, deployments.file, config.file, memo.file]);
   for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 

@@ -15,9 +15,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { RenderableDeployment } from "@gitops/model";
+import type { RenderableDeployment, ResolvedEstate } from "@gitops/model";
 import type { FolderKinds } from "@gitops/argocd";
-import { codeFingerprint, configPart, Entries, extraInputsOf, fitsLine, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type State, type StateHead, type TreeRecord } from "./cache.ts";
+import { codeFingerprint, configPart, Entries, extraInputsOf, fitsLine, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type Memo, type State, type StateHead, type TreeRecord } from "./cache.ts";
 import { latestOf, snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
@@ -125,7 +125,7 @@ async function changed(
   };
   const loading = load(root, { hashOf, regular: scan.regular, ...(previous?.head.code === code && reusable ? { reuse: reusable } : {}) });
   // The other parts are read while esbuild bundles the changed config beside this process.
-  const parts = previous ? readParts(root, previous.head, ["tree", "deployments"]) : {};
+  const parts = previous ? readParts(root, previous.head, ["tree", "deployments", "memo"]) : {};
   const loaded = await loading;
   lap("load config (bundle + evaluate)");
   // A run that renders everything (no cache, or new code) starts its render workers now, so that they load their
@@ -156,7 +156,19 @@ async function changed(
   const all = [...estate.deployments.map((d) => ({ deployment: d, preview: false })), ...previewDeployments(estate).map((d) => ({ deployment: d, preview: true }))];
   /** Each deployment's render key: what its runbook's key stands on instead of serializing the deployment again. */
   const renderKeys = new Map<RenderableDeployment, string>();
-  const keys = warm ? all.map(({ deployment }) => renderKeys.set(deployment, renderKey(code, deployment)).get(deployment)!) : undefined;
+  // A service whose inputs are those of the last run has the same deployments: their keys come from the memo.
+  const byService = new Map<string, number[]>();
+  all.forEach(({ deployment }, i) => (byService.get(deployment.service) ?? byService.set(deployment.service, []).get(deployment.service)!).push(i));
+  const digests = inputDigests(code, estate, resolution.serviceInputs);
+  const keys = warm ? new Array<string>(all.length) : undefined;
+  if (keys)
+    for (const [service, at] of byService) {
+      const memoed = parts.memo?.get(digests.get(service)!);
+      at.forEach((i, j) => {
+        const { deployment } = all[i]!;
+        renderKeys.set(deployment, (keys[i] = memoed?.length === at.length ? memoed[j]! : renderKey(code, deployment)));
+      });
+    }
 
   // Runbooks, keyed like deployments on the code and everything a runbook reads but its deployments' objects (which
   // the code and the deployments decide): an unchanged service's runbook is neither rendered nor rewritten. What a
@@ -365,12 +377,26 @@ async function changed(
       tree,
       deployments,
       config,
+      memo: new Map(Array.from(byService, ([service, at]) => [digests.get(service)!, at.map((i) => renderKeys.get(all[i]!.deployment)!)])),
     });
     lap("state written");
     return { kind: "ok", summary };
   } finally {
     await renderer.close();
   }
+}
+
+/**
+ * Each service's input digest: the code, the estate level (the resolved estate without its services and deployments:
+ * environments, accounts, platform, registry, the estate file's settings) and what its own deployments are resolved
+ * from besides (model `serviceInputs`). Equal digests, equal deployments, previews included (they are made from a
+ * service's deployments and the estate level alone): the memo's keys (cache.ts `Memo`) stand on them.
+ */
+function inputDigests(code: string, estate: ResolvedEstate, serviceInputs: ReadonlyMap<string, string>): Map<string, string> {
+  const level = hashText(`${code}\0${JSON.stringify({ ...estate, services: undefined, deployments: undefined })}`);
+  const out = new Map<string, string>();
+  for (const [service, inputs] of serviceInputs) out.set(service, hashText(`${level}\0${inputs}`));
+  return out;
 }
 
 /** The cache contradicts itself (its entries and its manifest disagree): the run is done again without it. */

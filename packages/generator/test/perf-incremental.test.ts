@@ -153,6 +153,30 @@ describe("incremental generate", () => {
     }
   });
 
+  it("renders a service again when what it reads of a neighbour changes, though its own file did not", async () => {
+    // An unchanged service's render keys come from the memo (cache.ts `Memo`) while its inputs are the same: its
+    // inputs must cover what it reads of the services it calls and of those that call it.
+    const root = estate();
+    await run(root);
+    const steps: [string, string | RegExp, string, string][] = [
+      // worker and job call api: its port is in their network policies' egress.
+      ["services/api/service.ts", "port: 8080,", "port: 8081,", "nonprod/dev/worker/"],
+      // worker's readiness checks api's readiness path (HEALTH_DEPENDENCIES).
+      ["services/api/service.ts", "port: 8081,", 'port: 8081, health: { readiness: "/up" },', "nonprod/dev/worker/"],
+      // api lets in its callers: worker no longer calls it.
+      ["services/worker/service.ts", 'dependsOn: ["api"],', "", "nonprod/dev/api/"],
+      // An environment changes every deployment in it.
+      ["environments/staging.ts", 'tier: "staging"', 'tier: "staging", domain: "staging.example.org"', "nonprod/staging/api/"],
+    ];
+    for (const [file, from, to, touched] of steps) {
+      edit(root, file, from, to);
+      const summary = await run(root);
+      await expectExact(root);
+      expect(summary.diff.changed.some((p) => p.startsWith(touched)), `${file}: ${to} changes ${touched}`).toBe(true);
+      expectRecorded(root);
+    }
+  });
+
   it("adds and removes services and environments", async () => {
     const root = estate();
     await run(root);

@@ -48,8 +48,14 @@ export interface Sources {
 }
 
 export type Resolution =
-  /** `parsed`: each file's value as its schema parsed it, by file (what a later resolve of the same value may be given). */
-  | { ok: true; estate: ResolvedEstate; parsed: ReadonlyMap<string, unknown> }
+  /**
+   * `parsed`: each file's value as its schema parsed it, by file (what a later resolve of the same value may be given).
+   * `serviceInputs`: per service, as JSON, everything its deployments are resolved from besides the estate level (the
+   * resolved estate without its services and deployments): its file, its parsed value, and what it reads of the
+   * services it depends on and of those that depend on it. The same text over the same estate level resolves to the
+   * same deployments (the generator memoizes their render keys on it).
+   */
+  | { ok: true; estate: ResolvedEstate; parsed: ReadonlyMap<string, unknown>; serviceInputs: ReadonlyMap<string, string> }
   | { ok: false; problems: Problem[] };
 
 type Estate = z.output<typeof estateSchema>;
@@ -132,7 +138,8 @@ export function resolve(sources: Sources): Resolution {
     services.flatMap(({ svc }) => Object.keys(svc.environments).flatMap((e) => (envs.has(e) ? [envs.get(e)!.account] : []))),
   );
   const platform = resolvePlatform(estate, envs, accounts, argocdEnvironment, serviceAccounts, sources.estate.file, problems);
-  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known, platform);
+  const serviceInputs = new Map<string, string>();
+  const deployments = resolveDeployments(services, envs, accounts, estate, sources.estate.file, problems, known, platform, serviceInputs);
 
   const argocdEnv = estate.argocdEnvironment;
   if (argocdEnv !== undefined && !known.environments.has(argocdEnv))
@@ -177,6 +184,7 @@ export function resolve(sources: Sources): Resolution {
       platform: platform!,
     },
     parsed,
+    serviceInputs,
   };
 }
 
@@ -439,6 +447,19 @@ function originsByFile(): (file: string) => FileOrigins {
 const screaming = (name: string) => name.toUpperCase().replace(/-/g, "_");
 const namespaceOf = (env: string, service: string) => `${env}-${service}`;
 
+/** What a service's deployments read of a service it depends on. */
+interface Target {
+  readonly kind: Service["kind"];
+  readonly port: number;
+  readonly readiness: string;
+}
+
+/**
+ * Every deployment of every service, environment by environment. A service's deployments read only the estate level
+ * (environments, accounts, the estate file, the platform), its own file and parsed value, and its `neighbours`:
+ * `inputs` gets the JSON of the last three per service, on which the generator memoizes render keys. Anything more
+ * a deployment needs of another service goes into `neighbours`, never read from `byService` in the loop.
+ */
 function resolveDeployments(
   parsed: readonly { src: SourceFile; svc: Service }[],
   envs: ReadonlyMap<string, ResolvedEnvironment>,
@@ -448,6 +469,7 @@ function resolveDeployments(
   problems: Problem[],
   known: { environments: ReadonlySet<string>; services: ReadonlySet<string> },
   platform: ResolvedPlatform | undefined,
+  inputs: Map<string, string>,
 ): ResolvedDeployment[] {
   const byService = new Map<string, { src: SourceFile; svc: Service }>();
   for (const entry of parsed) {
@@ -480,6 +502,24 @@ function resolveDeployments(
     }
   }
 
+  // What each service's deployments read of other services, and nothing else of them (`inputs` records it): each
+  // dependency's kind, port and readiness path (null: no such service), and per environment who calls it.
+  const neighbours = new Map<string, { targets: Map<string, Target | null>; dependents: Map<string, Peer[]> }>();
+  for (const { src, svc } of byService.values()) {
+    const targets = new Map<string, Target | null>();
+    for (const dep of svc.dependsOn ?? []) {
+      const t = byService.get(dep)?.svc;
+      targets.set(dep, t ? { kind: t.kind, port: t.port ?? 8080, readiness: t.health?.readiness ?? "/ready" } : null);
+    }
+    const callers = new Map<string, Peer[]>();
+    for (const env of envs.keys()) {
+      const list = dependents.get(`${env}/${svc.name}`);
+      if (list) callers.set(env, list.sort((a, b) => (a.service < b.service ? -1 : 1)));
+    }
+    neighbours.set(svc.name, { targets, dependents: callers });
+    inputs.set(svc.name, JSON.stringify([src.file, svc, [...targets], [...callers]]));
+  }
+
   const hosts = new Map<string, string>();
   const out: ResolvedDeployment[] = [];
   const originsOf = originsByFile();
@@ -490,6 +530,7 @@ function resolveDeployments(
     for (const { src, svc } of [...byService.values()].sort((a, b) => byName(a.svc, b.svc))) {
       const o = own(svc.environments, env.name);
       if (!o) continue;
+      const { targets, dependents: callers } = neighbours.get(svc.name)!;
       const at = (...path: (string | number)[]) => ["environments", env.name, ...path];
       const origins: Record<string, Origin> = {};
       const ofService = originsOf(src.file);
@@ -533,13 +574,13 @@ function resolveDeployments(
       for (const [k, v] of Object.entries(svc.urls ?? {})) config[k] = fill(from(`urls.${k}`, own(o.urls, k), v, v));
       const readyDeps: string[] = [];
       for (const dep of svc.dependsOn ?? []) {
-        const target = byService.get(dep);
+        const target = targets.get(dep);
         const key = `${screaming(dep)}_URL`;
-        if (target?.svc.kind !== "http") continue;
+        if (target?.kind !== "http") continue;
         if (own(config, key) !== undefined || own(svc.secrets, key)) problems.push(problem(src.file, ["dependsOn"], `sets ${key}, which config, urls or secrets also set — remove one of them`));
         config[key] = `http://${dep}.${namespaceOf(env.name, dep)}.svc.cluster.local`;
         origins[`config.${key}`] = ofService.derived;
-        readyDeps.push(`${config[key]}${target.svc.health?.readiness ?? "/ready"}`);
+        readyDeps.push(`${config[key]}${target.readiness}`);
       }
       // Readiness that reflects dependencies: the workload's own readiness endpoint checks these (the dependencies'
       // readiness through their Services), so a RollingSync step advances only when what it calls is healthy too.
@@ -645,8 +686,8 @@ function resolveDeployments(
         config: sortedByKey(config),
         secrets,
         secretStore: account.secretStore,
-        dependsOn: (svc.dependsOn ?? []).filter((d) => byService.get(d)?.svc.kind === "http").map((d) => ({ service: d, namespace: namespaceOf(env.name, d), port: byService.get(d)?.svc.port ?? 8080 })),
-        dependents: (dependents.get(`${env.name}/${svc.name}`) ?? []).sort((a, b) => (a.service < b.service ? -1 : 1)),
+        dependsOn: (svc.dependsOn ?? []).flatMap((d) => (targets.get(d)?.kind === "http" ? [{ service: d, namespace: namespaceOf(env.name, d), port: targets.get(d)!.port }] : [])),
+        dependents: callers.get(env.name) ?? [],
         ...(ingress ? { ingress } : {}),
         labels: { account: env.account, "cost-center": svc.costCenter, environment: env.name, team: svc.team },
         minReadySeconds: t.health.minReadySeconds,

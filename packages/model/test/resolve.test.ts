@@ -328,3 +328,38 @@ describe("resolve: every problem of a file in one run", () => {
     expect(missing.ok ? [] : missing.problems.map((p) => p.path).sort()).toEqual(["replica", "version"]);
   });
 });
+
+describe("resolve: serviceInputs, what each service's deployments are resolved from", () => {
+  const inputsOf = (services: SourceFile[]) => {
+    const result = resolve({ estate: ESTATE, environments: ENVIRONMENTS, services });
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join("\n"));
+    return result.serviceInputs;
+  };
+  const base = [
+    service("api", { port: 8080, environments: everywhere }),
+    service("web", { dependsOn: ["api"], environments: everywhere }),
+    service("other", { environments: everywhere }),
+  ];
+  const before = inputsOf(base);
+  const after = (name: string, body: Record<string, unknown>) => inputsOf(base.map((s) => (s.file === `services/${name}/service.ts` ? service(name, body) : s)));
+
+  it("has one text per service, which its own file decides", () => {
+    expect([...before.keys()].sort()).toEqual(["api", "other", "web"]);
+    const changed = after("other", { version: "2.0.0", environments: everywhere });
+    expect(changed.get("other")).not.toBe(before.get("other"));
+    // No one calls other and it calls no one: nobody else's inputs change.
+    expect(changed.get("api")).toBe(before.get("api"));
+    expect(changed.get("web")).toBe(before.get("web"));
+  });
+
+  it("changes for a caller when its dependency's port or readiness path changes, and for the callee when its callers do", () => {
+    for (const body of [{ port: 8081 }, { health: { readiness: "/up" } }]) {
+      const changed = after("api", { port: 8080, environments: everywhere, ...body });
+      expect(changed.get("web"), JSON.stringify(body)).not.toBe(before.get("web"));
+      expect(changed.get("other")).toBe(before.get("other"));
+    }
+    const noCaller = after("web", { environments: everywhere });
+    expect(noCaller.get("api")).not.toBe(before.get("api"));
+    expect(noCaller.get("other")).toBe(before.get("other"));
+  });
+});
