@@ -139,10 +139,11 @@ async function changed(
     return { kind: "invalid", problems };
   }
   const estate = resolution.estate;
+  lap("resolve");
   // Each file's parsed value is cached with its value: a later run of the same code reuses both (a third of resolving).
   // Serialized now, before anything renders from the objects the estate shares with them.
   const config = configPart(new Map(Array.from(loaded.evaluated ?? [], ([file, e]) => [file, { ...e, parsed: resolution.parsed.get(file) }])));
-  lap("resolve");
+  lap("config part serialized");
   const [{ kustomizations, estateLevel, estateObjects, folderOf, previewDeployments, sortedByPath }, { toYaml }, { codeowners, estateReadme }, { runbookInputs, runbookPath }, { storeKeysOf }] = await rendering;
 
   lap("import render, argocd, docs");
