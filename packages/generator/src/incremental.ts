@@ -123,7 +123,7 @@ async function changed(
       }
     return hashes.get(path);
   };
-  const loading = load(root, { hashOf, regular: scan.regular, ...(previous?.head.code === code && reusable ? { reuse: reusable } : {}) });
+  const loading = load(root, { hashOf, regular: scan.regular, listed: scan.regular, ...(previous?.head.code === code && reusable ? { reuse: reusable } : {}) });
   // The other parts are read while esbuild bundles the changed config beside this process.
   const parts = previous ? readParts(root, previous.head, ["tree", "deployments", "memo"]) : {};
   const loaded = await loading;
