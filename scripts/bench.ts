@@ -6,7 +6,7 @@
  * no-op regenerate, a one-service change, `check`, the kustomize peer (the same estate as a kustomize repository,
  * a base and overlays per service, each overlay rendered by `kubectl kustomize` as ArgoCD's repo-server does: a
  * random sample, checked to render exactly generate's objects, scaled to all) and the floor (the same bytes
- * written with plain fs). Figures are medians of --runs; nothing here is asserted: the numbers go in the README.
+ * written with plain fs). Figures are medians of --runs (more for the quick ones, see below); nothing here is asserted: the numbers go in the README.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -201,7 +201,7 @@ const figures: SizeFigures[] = [];
 let last = "";
 const rssHow = GNU_TIME ? "/usr/bin/time -f %M" : PROC_HWM ? "VmHWM from /proc, read by the child as it exits" : "not measured";
 console.log(
-  `gitops bench: sizes ${sizes.join(", ")}; ${runs} run(s) each, medians (at most 2 runs at S ≥ 2000, but at least 3 full generates); ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ` +
+  `gitops bench: sizes ${sizes.join(", ")}; ${runs} run(s) each, medians (at most 2 runs at S ≥ 2000, but at least 3 full generates and floors, and 5 no-op and one-service runs); ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ` +
     `Node ${process.version}; temp folder ${base} (${fsType(base)}); peak RSS via ${rssHow}\n`,
 );
 for (const s of sizes) {
@@ -219,11 +219,14 @@ for (const s of sizes) {
       full.push(ok(cli(root, "generate"), "generate", s));
     }
     console.log(`  full generate   ${full.map((r) => r.seconds.toFixed(2)).join(", ")} s · ${full[0]!.output.trim().split("\n").at(GNU_TIME || PROC_HWM ? -2 : -1)}`);
-    const noop = Array.from({ length: n }, () => ok(cli(root, "generate"), "no-op generate", s));
+    // The quick runs at least 5 times each, and the floor 3: a second or two each, on hosts whose speed swings by a
+    // third within minutes, where the median of two is just their mean.
+    const quick = Math.max(runs, 5);
+    const noop = Array.from({ length: quick }, () => ok(cli(root, "generate"), "no-op generate", s));
     console.log(`  no-op           ${noop.map((r) => r.seconds.toFixed(2)).join(", ")} s`);
     const one: Run[] = [];
     const file = join(root, "services", serviceName(1), "service.ts");
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < quick; i++) {
       writeFileSync(file, readFileSync(file, "utf8").replace(/version: "1\.1\.\d+"/, `version: "1.1.${10 + i}"`));
       one.push(ok(cli(root, "generate"), "one-service generate", s));
     }
@@ -231,7 +234,7 @@ for (const s of sizes) {
     // check exits 4 on a policy finding; the synthetic estate should pass, but time it either way and say so.
     const checks = Array.from({ length: n }, () => ok(cli(root, "check"), "check", s, [0, 4]));
     console.log(`  check           ${checks.map((r) => `${r.seconds.toFixed(2)}${r.code ? ` (exit ${r.code})` : ""}`).join(", ")} s`);
-    const fl = median(Array.from({ length: n }, () => floor(root)));
+    const fl = median(Array.from({ length: Math.max(n, 3) }, () => floor(root)));
     const k = await kustomizePeer(root, s);
     console.log(
       `  kustomize peer  ${k.sampled} of ${k.folders} overlay folders (a base and an overlay per environment, each rendering exactly generate's folder), ` +
