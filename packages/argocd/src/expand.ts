@@ -298,6 +298,21 @@ const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
  * Throws on what makes the controller fail the whole set (a generator or render error) and on what it refuses
  * per app (an empty, invalid or duplicate name; a destination without exactly one of server and name).
  */
+/**
+ * Apps of one environment render the same patch text, in every expansion (the generator expands once per runbook
+ * batch): each text is parsed once per process (YAML parsing dominated the expansion), and every app gets its own
+ * copy, so nothing merged into one app is shared with another. Bounded: an estate has a few patch texts per
+ * ApplicationSet; a process that sees many more starts over.
+ */
+const patches = new Map<string, unknown>();
+function patchOf(text: string): unknown {
+  if (!patches.has(text)) {
+    if (patches.size >= 1000) patches.clear();
+    patches.set(text, parse(text, { version: "1.1" }) as unknown);
+  }
+  return structuredClone(patches.get(text));
+}
+
 export function expandApplicationSet(appset: Json, dirs: readonly string[], expandOptions: ExpandOptions = {}): ExpandedApp[] {
   const metadata = (appset.metadata ?? {}) as Json;
   const spec = appset.spec as Json | undefined;
@@ -315,13 +330,6 @@ export function expandApplicationSet(appset: Json, dirs: readonly string[], expa
   };
   const preserve = isObject(spec.syncPolicy) && spec.syncPolicy.preserveResourcesOnDeletion === true;
   const names = new Set<string>();
-  // Apps of one environment render the same patch text: parse each text once (YAML parsing dominated the expansion),
-  // and hand every app its own copy, so nothing merged into one app is shared with another.
-  const patches = new Map<string, unknown>();
-  const patchOf = (text: string): unknown => {
-    if (!patches.has(text)) patches.set(text, parse(text, { version: "1.1" }) as unknown);
-    return structuredClone(patches.get(text));
-  };
   return params.map((p) => {
     // renderDeep builds every map and list anew: nothing of `base` is shared with the app it renders.
     let app = renderDeep(base, p, ctx.options);

@@ -71,3 +71,15 @@ describe("the config cache", () => {
     expect(loaded.evaluated).toBeUndefined();
   });
 });
+
+describe("the config bundle", () => {
+  it("takes @gitops/model from this process, and names only the repository's files among its inputs", async () => {
+    const root = estate();
+    const loaded = await load(root, { hashOf: hashOf(root) });
+    expect(loaded.problems).toEqual([]);
+    // The model's helpers are this process's own: what the config made with them is plain data.
+    expect(valueOf(loaded, "services/api/service.ts")).toMatchObject({ name: "api", kind: "http" });
+    expect(loaded.inputs!.length).toBeGreaterThan(0);
+    for (const input of loaded.inputs!) expect(input, "a file under the estate, not the model or the host module").toMatch(/^(environments|services)\//);
+  });
+});
