@@ -177,7 +177,9 @@ async function changed(
   // changed one is rendered with its service's deployments, by the thread rendering them, from their objects; one
   // whose deployments all come from the cache is rendered after, its deployments rendered again for it.
   const level = estateLevel(estate);
-  const { contexts, applicationSets } = runbookInputs(estate, [...level.platform.flatMap((b) => b.objects), ...level.argocd]);
+  /** The estate's objects that no workload decides (render.ts `estateLevel`). */
+  const levelObjects = [...level.platform.flatMap((b) => b.objects), ...level.argocd];
+  const { contexts, applicationSets } = runbookInputs(estate, levelObjects);
   const applicationSetObjects = level.argocd.filter((o) => o.object.kind === "ApplicationSet");
   // What every runbook shares (the code, the ApplicationSets, the environments and accounts) is hashed once; each
   // context then stands on it with its deployments' render keys and the names of their environments and accounts.
@@ -277,7 +279,15 @@ async function changed(
       loose.push(path);
       deployments.set(key ?? runbookKey(ctx), { files: [[path, hash, size]], objects: 0, kinds: [] });
     };
-    const renders = await renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects }, warm ? undefined : code);
+    const rendering = renderer.render(jobs, writeTo, { jobs: withDeployments.map(runbookJob), applicationSets: applicationSetObjects }, warm ? undefined : code);
+    rendering.catch(() => {}); // awaited below, after what follows (which may throw first)
+    // What the estate alone decides is made while the workers render (they take this thread's share meanwhile): the
+    // README, whose store keys come from the estate-level objects (ArgoCD's projects, made from the rendered kinds
+    // below, hold none), and CODEOWNERS.
+    const readme = estateReadme(estate, storeKeysOf(estate, levelObjects));
+    const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
+    const rootChanged = [...rootContent].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
+    const renders = await rendering;
     let r = 0;
     for (const k of keyed) {
       if (k.reused) continue;
@@ -312,9 +322,7 @@ async function changed(
     lap("ArgoCD and platform objects, kustomizations");
     if (apart.length > 0) (await renderer.runbooks({ jobs: apart.map(runbookJob), applicationSets: applicationSetObjects }, writeTo)).forEach((f, i) => putRunbook(apart[i]!, f));
     lap(`runbooks apart (${apart.length} rendered)`);
-    putEstate("README.md", estateReadme(estate, storeKeysOf(estate, argo)));
-    const rootContent = new Map<string, string>([[".github/CODEOWNERS", codeowners(estate)]]);
-    const rootChanged = [...rootContent].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), "utf8") !== content).map(([p]) => p);
+    putEstate("README.md", readme);
 
     // generated/ patched by what changed against the entries it no longer holds; failing that (many changes), the
     // whole tree, with the carried entries' files listed after all.
