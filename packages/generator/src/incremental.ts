@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import type { RenderableDeployment, ResolvedEstate } from "@gitops/model";
 import type { FolderKinds } from "@gitops/argocd";
-import { codeFingerprint, configPart, Entries, extraInputsOf, fitsLine, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type Memo, type State, type StateHead, type TreeRecord } from "./cache.ts";
+import { codeFingerprint, configPart, Entries, extraInputsOf, fitsLine, hashText, parseManifest, scanInputs, readParts, readState, writeState, type DeploymentEntry, type InputScan, type State, type StateHead, type TreeRecord } from "./cache.ts";
 import { latestOf, snapshot } from "./snapshot.ts";
 import type { GenerateResult, GenerateSummary } from "./generate.ts";
 import type { RenderedFile, RenderJob } from "./renderer.ts";
@@ -128,13 +128,13 @@ async function changed(
   // waits for esbuild rather than while it resolves the estate (started after the bundle, the whole run took 3–4 %
   // longer, alternated five runs at a time). Jobs: dev, staging, prod and a preview per service, roughly.
   const prewarm = (services: number) => (workerCount(4 * services) > 0 ? openRenderer(workerCount(4 * services)) : undefined);
-  const cold = !previous || previous.head.code !== code ? prewarm([...scan.regular].filter((p) => /^services\/[^/]+\/service\.ts$/.test(p)).length) : undefined;
+  const early = !previous || previous.head.code !== code ? prewarm([...scan.regular].filter((p) => /^services\/[^/]+\/service\.ts$/.test(p)).length) : undefined;
   // The other parts are read while esbuild bundles the changed config beside this process.
   const parts = previous ? readParts(root, previous.head, ["tree", "deployments", "memo"]) : {};
   const loaded = await loading;
   lap("load config (bundle + evaluate)");
   // So does one whose cache turned out to have no deployments part, now.
-  const prewarmed = cold ?? (!parts.deployments ? prewarm(loaded.sources?.services.length ?? 0) : undefined);
+  const prewarmed = early ?? (!parts.deployments ? prewarm(loaded.sources?.services.length ?? 0) : undefined);
   const resolution = loaded.sources ? resolve(loaded.sources) : undefined;
   const problems = [...loaded.problems, ...(resolution && !resolution.ok ? resolution.problems : [])];
   if (!resolution?.ok || problems.length > 0) {
