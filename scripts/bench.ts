@@ -201,7 +201,7 @@ const figures: SizeFigures[] = [];
 let last = "";
 const rssHow = GNU_TIME ? "/usr/bin/time -f %M" : PROC_HWM ? "VmHWM from /proc, read by the child as it exits" : "not measured";
 console.log(
-  `gitops bench: sizes ${sizes.join(", ")}; ${runs} run(s) each, medians (at most 2 runs at S ≥ 2000, but at least 3 full generates and floors, and 5 no-op and one-service runs); ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ` +
+  `gitops bench: sizes ${sizes.join(", ")}; ${runs} run(s) each, medians (at most 2 runs at S ≥ 2000, but at least 3 full generates, each followed by a floor, and 5 no-op and one-service runs); ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ` +
     `Node ${process.version}; temp folder ${base} (${fsType(base)}); peak RSS via ${rssHow}\n`,
 );
 for (const s of sizes) {
@@ -210,17 +210,21 @@ for (const s of sizes) {
   try {
     const n = s >= 2000 ? Math.min(runs, 2) : runs;
     const full: Run[] = [];
+    const floors: number[] = [];
     // A full generate starts from nothing: no generated/ and no cache (.generated.cache/) to reuse anything from.
     // At least 3 runs, whatever --runs says: the first on a new estate is an outlier (its 117,000 files are the
     // first the file system allocates there: 8.1 s against 7.0–7.2 s for the next two at S=2000), and the median
-    // of two is their mean. Every run is printed.
+    // of two is their mean. Every run is printed. Each is followed by the floor, on the tree it wrote: taken minutes
+    // later, after check and the rest, the floor would be measured in another spell of a host whose speed swings.
     for (let i = 0; i < Math.max(n, 3); i++) {
       for (const dir of ["generated", ".generated.cache"]) rmSync(join(root, dir), { recursive: true, force: true });
       full.push(ok(cli(root, "generate"), "generate", s));
+      floors.push(floor(root));
     }
     console.log(`  full generate   ${full.map((r) => r.seconds.toFixed(2)).join(", ")} s · ${full[0]!.output.trim().split("\n").at(GNU_TIME || PROC_HWM ? -2 : -1)}`);
-    // The quick runs at least 5 times each, and the floor 3: a second or two each, on hosts whose speed swings by a
-    // third within minutes, where the median of two is just their mean.
+    console.log(`  floor           ${floors.map((f) => f.toFixed(2)).join(", ")} s (each right after the generate before it)`);
+    // The quick runs at least 5 times each: a second or two each, on hosts whose speed swings by a third within
+    // minutes, where the median of two is just their mean.
     const quick = Math.max(runs, 5);
     const noop = Array.from({ length: quick }, () => ok(cli(root, "generate"), "no-op generate", s));
     console.log(`  no-op           ${noop.map((r) => r.seconds.toFixed(2)).join(", ")} s`);
@@ -234,7 +238,7 @@ for (const s of sizes) {
     // check exits 4 on a policy finding; the synthetic estate should pass, but time it either way and say so.
     const checks = Array.from({ length: n }, () => ok(cli(root, "check"), "check", s, [0, 4]));
     console.log(`  check           ${checks.map((r) => `${r.seconds.toFixed(2)}${r.code ? ` (exit ${r.code})` : ""}`).join(", ")} s`);
-    const fl = median(Array.from({ length: Math.max(n, 3) }, () => floor(root)));
+    const fl = median(floors);
     const k = await kustomizePeer(root, s);
     console.log(
       `  kustomize peer  ${k.sampled} of ${k.folders} overlay folders (a base and an overlay per environment, each rendering exactly generate's folder), ` +
